@@ -1,0 +1,11 @@
+"""The xpander-redshift program: settings -> XpanderRedshift -> stack outputs."""
+
+import pulumi
+
+from components.settings import read_settings
+from components.stack import XpanderRedshift, XpanderRedshiftArgs
+
+stack = XpanderRedshift("xpander", XpanderRedshiftArgs(settings=read_settings()))
+
+for output_name, value in stack.stack_outputs.items():
+    pulumi.export(output_name, value)

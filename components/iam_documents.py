@@ -1,0 +1,183 @@
+"""The xpander role's IAM documents as plain dicts: its trust policy and three permission policies.
+
+Pure functions of the settings and the AWS context, so the plan tool, the policy pack tests and
+the IAM linters check exactly what `pulumi up` sends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from components import arns
+from components.settings import Settings
+
+Document = dict[str, Any]
+
+VERSION = "2012-10-17"
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+# Pod Identity adds transitive session tags, so every assume of this role also needs TagSession.
+ASSUME_ACTIONS = ["sts:AssumeRole", "sts:TagSession"]
+
+DESCRIBE_CLUSTER_ACTIONS = ["redshift:DescribeClusters"]
+# GetClusterCredentialsWithIAM maps the caller to IAMR:<role>; it is scoped by dbname only.
+IAM_CREDENTIALS_ACTIONS = ["redshift:GetClusterCredentialsWithIAM"]
+# GetClusterCredentials names a database user: scoped by dbuser (and dbname when one is passed).
+DBUSER_CREDENTIALS_ACTIONS = ["redshift:GetClusterCredentials"]
+# Data API actions that accept the cluster ARN as resource.
+DATA_API_CLUSTER_ACTIONS = [
+    "redshift-data:BatchExecuteStatement",
+    "redshift-data:DescribeTable",
+    "redshift-data:ExecuteStatement",
+    "redshift-data:ListDatabases",
+    "redshift-data:ListSchemas",
+    "redshift-data:ListTables",
+]
+# Data API actions on statement ids: AWS defines no resource type for them, only "*". The Data API
+# itself limits them to statements the same IAM identity ran.
+DATA_API_STATEMENT_ACTIONS = [
+    "redshift-data:CancelStatement",
+    "redshift-data:DescribeStatement",
+    "redshift-data:GetStatementResult",
+    "redshift-data:ListStatements",
+]
+
+TRUST_SIDS = ("PodIdentity", "CrossAccountWithExternalId", "SelfAssume")
+POLICY_NAMES = ("RedshiftCredentials", "RedshiftDataAPI", "SelfAssumeAndTagSession")
+
+
+@dataclass(frozen=True)
+class RoleDocuments:
+    """Everything the role is made of: its ARN, trust policy, and inline policies by name."""
+
+    role_arn: str
+    trust_policy: Document
+    policies: dict[str, Document]
+
+
+def trust_policy(
+    *, partition: str, account_id: str, platform_account_id: str, external_id: str, role_arn: str
+) -> Document:
+    """The guide's three trust statements, with a self-assume that works on the very first create.
+
+    The guide names the role's own ARN as principal, which IAM rejects while the role does not exist
+    yet ("Invalid principal"). Trusting the account root and requiring `aws:PrincipalArn` to be the
+    role's ARN admits exactly the same callers, and survives a delete and re-create of the role.
+    """
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "PodIdentity",
+                "Effect": "Allow",
+                "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
+                "Action": list(ASSUME_ACTIONS),
+            },
+            {
+                "Sid": "CrossAccountWithExternalId",
+                "Effect": "Allow",
+                "Principal": {"AWS": arns.account_root_arn(partition, platform_account_id)},
+                "Action": list(ASSUME_ACTIONS),
+                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+            },
+            {
+                # No ExternalId: the AI gateway re-assumes its own role without one.
+                "Sid": "SelfAssume",
+                "Effect": "Allow",
+                "Principal": {"AWS": arns.account_root_arn(partition, account_id)},
+                "Action": list(ASSUME_ACTIONS),
+                "Condition": {"ArnEquals": {"aws:PrincipalArn": role_arn}},
+            },
+        ],
+    }
+
+
+def redshift_credentials_policy(
+    *, cluster_arn: str, dbname_arn: str, dbuser_arns: list[str]
+) -> Document:
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "DescribeCluster",
+                "Effect": "Allow",
+                "Action": list(DESCRIBE_CLUSTER_ACTIONS),
+                "Resource": [cluster_arn],
+            },
+            {
+                "Sid": "CredentialsAsIamIdentity",
+                "Effect": "Allow",
+                "Action": list(IAM_CREDENTIALS_ACTIONS),
+                "Resource": [dbname_arn],
+            },
+            {
+                "Sid": "CredentialsForDatabaseUsers",
+                "Effect": "Allow",
+                "Action": list(DBUSER_CREDENTIALS_ACTIONS),
+                "Resource": [*dbuser_arns, dbname_arn],
+            },
+        ],
+    }
+
+
+def redshift_data_api_policy(*, cluster_arn: str) -> Document:
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "DataApiOnCluster",
+                "Effect": "Allow",
+                "Action": list(DATA_API_CLUSTER_ACTIONS),
+                "Resource": [cluster_arn],
+            },
+            {
+                "Sid": "DataApiOwnStatements",
+                "Effect": "Allow",
+                "Action": list(DATA_API_STATEMENT_ACTIONS),
+                "Resource": "*",
+            },
+        ],
+    }
+
+
+def self_assume_policy(*, role_arn: str) -> Document:
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "SelfAssumeAndTagSession",
+                "Effect": "Allow",
+                "Action": list(ASSUME_ACTIONS),
+                "Resource": role_arn,
+            }
+        ],
+    }
+
+
+def role_documents(settings: Settings, *, partition: str, account_id: str) -> RoleDocuments:
+    """All documents of the xpander role for these settings in this account and partition."""
+    ctx = arns.AwsContext(partition=partition, account_id=account_id, region=settings.region)
+    role = arns.role_arn(ctx, settings.role_path, settings.role_name)
+    cluster = arns.cluster_arn(ctx, settings.cluster_identifier)
+    dbname = arns.dbname_arn(ctx, settings.cluster_identifier, settings.database_name)
+    dbusers = [
+        arns.dbuser_arn(ctx, settings.cluster_identifier, user)
+        for user in settings.credentials_db_users
+    ]
+    return RoleDocuments(
+        role_arn=role,
+        trust_policy=trust_policy(
+            partition=partition,
+            account_id=account_id,
+            platform_account_id=settings.platform_account_id or account_id,
+            external_id=settings.organization_id,
+            role_arn=role,
+        ),
+        policies={
+            "RedshiftCredentials": redshift_credentials_policy(
+                cluster_arn=cluster, dbname_arn=dbname, dbuser_arns=dbusers
+            ),
+            "RedshiftDataAPI": redshift_data_api_policy(cluster_arn=cluster),
+            "SelfAssumeAndTagSession": self_assume_policy(role_arn=role),
+        },
+    )

@@ -1,0 +1,37 @@
+"""Run the real program under the mock engine with the dev stack's config, overridden per test."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tools.engine import PlannedResource, ProgramRun, run_program, stack_config_strings
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_CONFIG = stack_config_strings(yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text()))
+
+
+def run_stack(
+    stack: str = "dev", invokes: dict[str, Any] | None = None, **overrides: str
+) -> ProgramRun:
+    config = dict(DEV_CONFIG)
+    for key, value in overrides.items():
+        config[key if ":" in key else f"xpander-redshift:{key}"] = value
+    return run_program(config, stack=stack, extra_invokes=invokes)
+
+
+def of_type(run: ProgramRun, type_token: str) -> list[PlannedResource]:
+    return [r for r in run.resources if r.type == type_token]
+
+
+def one(run: ProgramRun, type_token: str) -> PlannedResource:
+    found = of_type(run, type_token)
+    assert len(found) == 1, [r.name for r in found]
+    return found[0]
+
+
+def document(resource: PlannedResource, key: str) -> Any:
+    return json.loads(resource.inputs[key])

@@ -1,0 +1,222 @@
+"""Stack settings: defaults, AWS's own naming rules, and every problem reported at once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.settings import CONFIG_KEYS, PROJECT, SettingsError, parse_settings
+from tools.engine import stack_config_strings
+from tools.project_file import render
+
+ROOT = Path(__file__).resolve().parent.parent
+
+REQUIRED = {
+    "organizationId": "org-4f1c9a2e7b",
+    "eksClusterName": "xpander-dev",
+    "privateSubnetIds": '["subnet-0a3f5c7e9b1d24680", "subnet-0b4e6d8f0a2c35791"]',
+}
+
+
+def settings_with(**overrides: str):
+    return parse_settings({**REQUIRED, **overrides}, region="us-west-2")
+
+
+def problems_for(key: str, value: str, region: str = "us-west-2") -> list[str]:
+    raw = {**REQUIRED, key: value} if key != "aws:region" else dict(REQUIRED)
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(raw, region=value if key == "aws:region" else region)
+    return caught.value.problems
+
+
+def test_defaults_follow_the_guide_where_it_is_right():
+    s = settings_with()
+    assert s.cluster_identifier == "xpander-redshift"
+    assert s.database_name == "xpander_demo"
+    assert s.master_username == "xpander_admin"
+    assert s.node_types == ("ra3.large", "ra3.xlplus")
+    assert (s.number_of_nodes, s.cluster_type, s.port) == (1, "single-node", 5439)
+    assert (s.role_name, s.role_path) == ("xpander-redshift-access", "/")
+    assert (s.namespace, s.service_account) == ("xpander", "xpander")
+    assert s.catalog_name_path == "pg_catalog.svv_all_columns"
+    assert s.grant_schemas == ("public",)
+    assert (s.vpc_id, s.kms_key_id, s.platform_account_id) == (None, None, None)
+    assert (s.skip_final_snapshot, s.protect, s.install_pod_identity_agent) == (False, True, False)
+    assert s.tags == {}
+
+
+def test_computed_defaults_derive_from_other_settings():
+    s = settings_with(roleName="agents-ro", masterUsername="admin")
+    assert s.credentials_db_users == ("IAMR:agents-ro",)
+    assert s.database_user == "IAMR:agents-ro"
+    assert s.default_privileges_for == "admin"
+
+
+def test_empty_values_of_computed_keys_mean_unset_as_pulumi_yaml_declares_them():
+    s = settings_with(vpcId="", kmsKeyId="", platformAccountId="", credentialsDbUsers="[]")
+    assert (s.vpc_id, s.kms_key_id, s.platform_account_id) == (None, None, None)
+    assert s.credentials_db_users == ("IAMR:xpander-redshift-access",)
+
+
+def test_values_are_parsed_by_type():
+    s = settings_with(
+        numberOfNodes="2",
+        port="8192",
+        protect="false",
+        skipFinalSnapshot="TRUE",
+        grantSchemas='["public", "sales"]',
+        credentialsDbUsers='["*"]',
+        tags='{"team": "data", "cost-center": "42"}',
+        kmsKeyId="arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    )
+    assert (s.number_of_nodes, s.cluster_type, s.port) == (2, "multi-node", 8192)
+    assert (s.protect, s.skip_final_snapshot) == (False, True)
+    assert s.grant_schemas == ("public", "sales")
+    assert s.credentials_db_users == ("*",)
+    assert s.tags == {"team": "data", "cost-center": "42"}
+
+
+BAD_INPUTS = [
+    ("clusterIdentifier", "Xpander", "lowercase"),
+    ("clusterIdentifier", "1xpander", "start with a letter"),
+    ("clusterIdentifier", "xpander--redshift", "no '--'"),
+    ("clusterIdentifier", "xpander-", "no trailing hyphen"),
+    ("clusterIdentifier", "x" * 64, "1-63"),
+    ("clusterIdentifier", "xpander_redshift", "hyphens"),
+    ("port", "5439x", "whole number"),
+    ("port", "5460", "RA3 clusters accept only ports 5431-5455 or 8191-8215"),
+    ("port", "8216", "RA3 clusters accept only ports"),
+    ("numberOfNodes", "0", "between 1 and 128"),
+    ("numberOfNodes", "129", "between 1 and 128"),
+    ("privateSubnetIds", '["subnet-123"]', "subnet id"),
+    ("privateSubnetIds", "[]", "must not be empty"),
+    ("privateSubnetIds", "subnet-0a3f5c7e9b1d24680", "list of strings"),
+    (
+        "privateSubnetIds",
+        '["subnet-0a3f5c7e9b1d24680", "subnet-0a3f5c7e9b1d24680"]',
+        "must not repeat",
+    ),
+    ("vpcId", "vpc-xyz", "VPC id"),
+    ("platformAccountId", "12345678901", "12-digit"),
+    ("platformAccountId", "12345678901a", "12-digit"),
+    ("organizationId", "x", "2-1224"),
+    ("organizationId", "org id with spaces", "sts:ExternalId"),
+    ("namespace", "Xpander", "DNS label"),
+    ("namespace", "-xpander", "DNS label"),
+    ("namespace", "a" * 64, "DNS label"),
+    ("serviceAccount", "xpander_sa", "DNS subdomain"),
+    ("serviceAccount", "xpander.", "DNS subdomain"),
+    ("roleName", "r" * 65, "1-64"),
+    ("roleName", "role/with/slash", "IAM role name"),
+    ("rolePath", "xpander/", "start and end with '/'"),
+    ("rolePath", "/xpander", "start and end with '/'"),
+    ("rolePath", "//", "start and end with '/'"),
+    ("databaseName", "Xpander", "lowercase"),
+    ("databaseName", "1db", "not starting with a digit"),
+    ("databaseName", "d" * 65, "1-64"),
+    ("masterUsername", "Admin", "lowercase"),
+    ("masterUsername", "public", "reserved"),
+    ("nodeTypes", '["ra3 large"]', "node type"),
+    ("nodeTypes", "[]", "must not be empty"),
+    ("catalogNamePath", "svv_all_columns", "<schema>.<view>"),
+    ("grantSchemas", '["Sales"]', "lower case"),
+    ("grantSchemas", '["sa\\"les"]', "schema name"),
+    ("kmsKeyId", "alias/redshift", "ARN of a KMS key"),
+    ("credentialsDbUsers", '["user/with/slash"]', "database user name"),
+    ("tags", "team=data", "JSON object"),
+    ("tags", '{"aws:owner": "me"}', "not starting with 'aws:'"),
+    ("tags", '{"team": 1}', "string keys and values"),
+    ("protect", "yes", "true or false"),
+    ("userProvisioner", "lambda", "data-api, kubernetes-job"),
+    ("provisionerTimeoutSeconds", "5", "between 10 and 3600"),
+    ("defaultPrivilegesFor", "bad\\user", "database user name"),
+    ("psqlImage", "Postgres 15", "container image"),
+    ("eksClusterName", "-eks", "EKS cluster name"),
+    ("clusterIdentifer", "xpander", "did you mean clusterIdentifier"),
+    ("aws:region", "us-west", "AWS region"),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "rule"), BAD_INPUTS, ids=[f"{k}={v[:20]}" for k, v, _ in BAD_INPUTS]
+)
+def test_bad_input_is_refused_naming_the_key_the_value_and_the_rule(key, value, rule):
+    problems = problems_for(key, value)
+    assert len(problems) == 1, problems
+    problem = problems[0]
+    assert problem.startswith(key if ":" in key else f"{PROJECT}:{key}"), problem
+    assert rule in problem, problem
+    if key not in ("privateSubnetIds", "nodeTypes", "grantSchemas", "credentialsDbUsers", "tags"):
+        assert repr(value) in problem or value in problem, problem
+
+
+def test_missing_required_settings_are_all_reported_with_the_command_that_sets_them():
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({}, region=None)
+    problems = caught.value.problems
+    for key in ("organizationId", "eksClusterName", "privateSubnetIds"):
+        assert any(p.startswith(f"{PROJECT}:{key}: is required") for p in problems), problems
+        assert any(f"pulumi config set {PROJECT}:{key}" in p for p in problems)
+    assert any(p.startswith("aws:region: is required") for p in problems)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(
+            {**REQUIRED, "clusterIdentifier": "Bad", "port": "1", "namespace": "_", "protect": "?"},
+            region="us-west-2",
+        )
+    keys = [p.split(" ")[0] for p in caught.value.problems]
+    assert keys == [
+        f"{PROJECT}:clusterIdentifier",
+        f"{PROJECT}:namespace",
+        f"{PROJECT}:protect",
+        f"{PROJECT}:port",
+    ]
+
+
+def test_non_ra3_node_types_take_the_general_port_range():
+    assert settings_with(nodeTypes='["dc2.large"]', port="1200").port == 1200
+    with pytest.raises(SettingsError, match="between 1150 and 65535"):
+        settings_with(nodeTypes='["dc2.large"]', port="80")
+
+
+def test_pulumi_yaml_declares_every_key_with_its_type_description_and_default():
+    text = (ROOT / "Pulumi.yaml").read_text()
+    assert text == render(), "regenerate it: python -m tools.project_file > Pulumi.yaml"
+    project = yaml.safe_load(text)
+    assert project["name"] == PROJECT
+    assert project["runtime"] == {
+        "name": "python",
+        "options": {"toolchain": "pip", "virtualenv": ".venv"},
+    }
+    declared = project["config"]
+    assert list(declared) == [k.name for k in CONFIG_KEYS]
+    for key in CONFIG_KEYS:
+        entry = declared[key.name]
+        assert (entry["type"], entry["description"]) == (key.type, key.description)
+        if key.required:
+            assert "default" not in entry
+        elif key.default is not None:
+            assert entry["default"] == key.default
+        else:  # computed from other settings: declared empty, read as unset
+            assert entry["default"] in ("", [])
+            assert parse_settings(
+                {
+                    **REQUIRED,
+                    key.name: json.dumps(entry["default"]) if entry["default"] == [] else "",
+                },
+                region="us-west-2",
+            )
+
+
+def test_the_dev_stack_file_is_valid():
+    config = stack_config_strings(yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text()))
+    prefix = f"{PROJECT}:"
+    raw = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
+    settings = parse_settings(raw, region=config["aws:region"])
+    assert settings.eks_cluster_name == "xpander-dev"
+    assert len(settings.private_subnet_ids) == 2

@@ -1,0 +1,224 @@
+"""Run the real Pulumi program under the SDK's mock engine and record what it would register.
+
+Used by the offline plan (`tools.plan`) and by the tests. Mocks answer the invokes with
+placeholders for what only the cloud knows, and leave resource outputs unknown the way
+`pulumi preview` does for resources that do not exist yet.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import ROOT, get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+PROJECT = "xpander-redshift"
+COMPUTED = "<computed>"  # known only after deploy, like `pulumi preview` shows it
+SECRET = "[secret]"  # noqa: S105 - the placeholder shown instead of a secret
+PLACEHOLDER_ACCOUNT_ID = "111122223333"  # AWS's documentation account id
+
+# The engine's wire sentinels (pulumi/sdk/python/lib/pulumi/runtime/rpc.py).
+_SECRET_SIG = rpc._special_sig_key
+_SECRET_VALUE = rpc._special_secret_sig
+_RESOURCE_VALUE = rpc._special_resource_sig
+_UNKNOWN = rpc.UNKNOWN
+
+
+@dataclass
+class PlannedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    protect: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "inputs": self.inputs,
+            "dependencies": self.dependencies,
+            "protect": self.protect,
+        }
+
+
+@dataclass
+class ProgramRun:
+    resources: list[PlannedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def plain(value: Any) -> Any:
+    """Engine wire values as readable JSON: unknowns -> <computed>, secrets -> [secret]."""
+    if isinstance(value, dict):
+        special = value.get(_SECRET_SIG)
+        if special == _SECRET_VALUE:
+            return SECRET
+        if special == _RESOURCE_VALUE:
+            return value.get("urn")
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf carries every number as a double
+    return COMPUTED if value == _UNKNOWN else value
+
+
+def _placeholder_invokes(account_id: str) -> dict[str, Any]:
+    return {
+        "aws:index/getPartition:getPartition": lambda a: {
+            "partition": "aws",
+            "dnsSuffix": "amazonaws.com",
+            "id": "aws",
+            "reverseDnsPrefix": "com.amazonaws",
+        },
+        "aws:index/getCallerIdentity:getCallerIdentity": lambda a: {
+            "accountId": account_id,
+            "arn": f"arn:aws:iam::{account_id}:role/deployer",
+            "id": account_id,
+            "userId": "AROAEXAMPLEDEPLOYER:pulumi",
+        },
+        "aws:eks/getCluster:getCluster": lambda a: {
+            "name": a.get("name"),
+            "arn": f"arn:aws:eks:us-west-2:{account_id}:cluster/{a.get('name')}",
+            "endpoint": "https://<eks-cluster-endpoint>",
+            "certificateAuthorities": [{"data": "<eks-cluster-ca>"}],
+            "vpcConfig": {
+                "clusterSecurityGroupId": "sg-<eks-cluster-security-group>",
+                "vpcId": "vpc-<eks-cluster-vpc>",
+                "subnetIds": [],
+                "securityGroupIds": [],
+            },
+        },
+        "aws:redshift/getOrderableCluster:getOrderableCluster": lambda a: {
+            "clusterType": a.get("clusterType"),
+            # The first preference stands in for "the first the region offers".
+            "nodeType": (a.get("preferredNodeTypes") or ["<node-type>"])[0],
+            "availabilityZones": [],
+            "id": "orderable",
+        },
+        "aws:secretsmanager/getSecretVersion:getSecretVersion": lambda a: {
+            "arn": a.get("secretId"),
+            "secretString": json.dumps({"username": "<master-user>", "password": "<placeholder>"}),
+            "id": a.get("secretId"),
+        },
+    }
+
+
+class PlanMocks(pulumi_mocks.Mocks):
+    """Resources echo their inputs (outputs stay unknown); invokes get placeholders."""
+
+    def __init__(self, account_id: str, extra_invokes: Mapping[str, Any] | None = None) -> None:
+        self.invokes = {**_placeholder_invokes(account_id), **(extra_invokes or {})}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def new_resource(
+        self, args: pulumi_mocks.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        # An empty id during preview is "unknown", exactly like a resource not created yet.
+        return "", dict(args.inputs)
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        self.calls.append((args.token, dict(args.args)))
+        answer = self.invokes.get(args.token)
+        if answer is None:
+            raise NotImplementedError(f"the offline plan has no placeholder for {args.token}")
+        return answer(dict(args.args)), []
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, also keeping each registration as the engine would see it."""
+
+    def __init__(self, mocks: PlanMocks) -> None:
+        super().__init__(mocks)
+        self.planned: list[PlannedResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            self.planned.append(
+                PlannedResource(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent or None,
+                    custom=bool(request.custom),
+                    inputs=plain(json_format.MessageToDict(request.object)),
+                    dependencies=sorted(set(request.dependencies)),
+                    protect=bool(request.protect),
+                )
+            )
+        return response
+
+
+async def _resolve(value: Any) -> Any:
+    output = pulumi.Output.from_input(value)
+    if not await output.is_known():
+        return COMPUTED
+    if await output.is_secret():
+        return SECRET
+    return await output.future()
+
+
+def stack_config_strings(document: Mapping[str, Any]) -> dict[str, str]:
+    """A stack file's `config:` block as the engine passes it on: strings, JSON for lists."""
+    config = document.get("config") or {}
+    result: dict[str, str] = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and "secure" in value:
+            result[key] = SECRET
+        elif isinstance(value, bool):
+            result[key] = "true" if value else "false"
+        elif isinstance(value, str):
+            result[key] = value
+        else:
+            result[key] = json.dumps(value)
+    return result
+
+
+def run_program(
+    config: Mapping[str, str],
+    *,
+    stack: str = "dev",
+    account_id: str = PLACEHOLDER_ACCOUNT_ID,
+    program: Path = ROOT_DIR / "__main__.py",
+    extra_invokes: Mapping[str, Any] | None = None,
+) -> ProgramRun:
+    """Run the program once, in a context of its own so runs never share Pulumi's global state."""
+
+    def run() -> ProgramRun:
+        ROOT.set(None)
+        mocks = PlanMocks(account_id, extra_invokes)
+        monitor = RecordingMonitor(mocks)
+        pulumi.runtime.set_all_config(dict(config))
+        pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+
+        def main() -> None:
+            runpy.run_path(str(program), run_name="__main__")
+
+        _sync_await(run_pulumi_func(main))
+        root = get_root_resource()
+        exported = dict(getattr(root, "outputs", {}) or {})
+        outputs = {k: _sync_await(_resolve(v)) for k, v in exported.items()}
+        resources = sorted(monitor.planned, key=lambda r: r.urn)
+        return ProgramRun(resources=resources, outputs=outputs, invokes=mocks.calls)
+
+    return contextvars.Context().run(run)

@@ -1,0 +1,49 @@
+"""Pulumi.yaml's `config:` block, rendered from the settings table so the two never drift.
+
+python -m tools.project_file > Pulumi.yaml
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from components.settings import CONFIG_KEYS, PROJECT
+
+HEADER = """\
+# The project. Every setting is declared here with its type and default; the program validates
+# them all (components/settings.py, CONFIG_KEYS).
+# Generated: python -m tools.project_file > Pulumi.yaml
+# Empty defaults mean "computed from other settings": see the README's settings table.
+"""
+
+
+def project_document() -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    for key in CONFIG_KEYS:
+        entry: dict[str, Any] = {"type": key.type, "description": key.description}
+        if key.type == "array":
+            entry["items"] = {"type": "string"}
+        if not key.required:
+            empty: Any = [] if key.type == "array" else ""
+            entry["default"] = key.default if key.default is not None else empty
+        config[key.name] = entry
+    return {
+        "name": PROJECT,
+        "description": (
+            "A private, encrypted Amazon Redshift cluster that xpander agents query over the Data "
+            "API with IAM authentication; the xpander connector config as stack outputs."
+        ),
+        "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}},
+        "config": config,
+    }
+
+
+def render() -> str:
+    body: str = yaml.safe_dump(project_document(), sort_keys=False, width=100)
+    return HEADER + body
+
+
+if __name__ == "__main__":
+    print(render(), end="")
