@@ -1,0 +1,378 @@
+"""The Redshift Data API client: run SQL on a private cluster through AWS's API and wait for it.
+
+Used by the data-api provisioner of the IAMR user and by the verifier. Every call names its region
+explicitly; statements are polled with capped exponential backoff inside a bounded total wait;
+throttling is retried a bounded number of times; a FAILED or ABORTED statement becomes a
+`StatementFailedError` that quotes Redshift's own message and the statement that failed.
+`sleep`, `clock` and the boto3 client are injectable, so the tests run without AWS and without
+waiting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+SERVICE = "redshift-data"
+MAX_BATCH_STATEMENTS = 40  # BatchExecuteStatement's `Sqls` limit (botocore model: max 40)
+DEFAULT_TIMEOUT_SECONDS = 300.0
+
+FINISHED = "FINISHED"
+FAILED_STATUSES = frozenset({"FAILED", "ABORTED"})
+
+# Error codes that mean "slow down", not "this request is wrong". The Data API answers a burst
+# with ThrottlingException, and with Active*ExceededException while too many statements or
+# sessions are still running; both clear up by themselves.
+THROTTLING_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "TooManyRequests",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "ActiveStatementsExceededException",
+        "ActiveSessionsExceededException",
+        "ActiveWaitingRequestsExceededException",
+    }
+)
+
+Value = bool | int | float | str | bytes | None
+"""One field of a result row, as the Data API types it (`isNull` becomes None)."""
+
+
+class RedshiftDataClient(Protocol):
+    """The part of boto3's `redshift-data` client this module uses (boto3 clients are untyped)."""
+
+    def execute_statement(self, **params: Any) -> dict[str, Any]: ...
+    def batch_execute_statement(self, **params: Any) -> dict[str, Any]: ...
+    def describe_statement(self, **params: Any) -> dict[str, Any]: ...
+    def get_statement_result(self, **params: Any) -> dict[str, Any]: ...
+    def cancel_statement(self, **params: Any) -> dict[str, Any]: ...
+
+
+class DataApiError(RuntimeError):
+    """A Data API call or statement did not succeed."""
+
+
+class StatementFailedError(DataApiError):
+    """Redshift reported FAILED or ABORTED; the message quotes its error and the statement."""
+
+    def __init__(
+        self,
+        *,
+        statement_id: str,
+        status: str,
+        error: str,
+        statement: str | None,
+        position: int | None,
+        count: int,
+    ) -> None:
+        self.statement_id = statement_id
+        self.status = status
+        self.error = error
+        self.statement = statement
+        self.position = position  # 1-based position in the batch, when Redshift says which
+        where = f"statement {position} of {count}" if position is not None else "statement"
+        lines = [f"Redshift Data API statement {statement_id} {status}: {error}"]
+        if statement is not None:
+            lines.append(f"  {where}: {statement}")
+        super().__init__("\n".join(lines))
+
+
+class StatementTimeoutError(DataApiError):
+    """The statement did not finish within the bounded wait (it was then asked to cancel)."""
+
+    def __init__(self, *, statement_id: str, status: str, waited: float, limit: float) -> None:
+        self.statement_id = statement_id
+        self.status = status
+        self.waited = waited
+        super().__init__(
+            f"Redshift Data API statement {statement_id} still {status} after {waited:.0f} s "
+            f"(limit {limit:.0f} s); a cancel was requested. Raise the limit "
+            "(xpander-redshift:provisionerTimeoutSeconds) or check the cluster's query queue "
+            "(is the cluster paused or resizing?)."
+        )
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where statements run and as whom.
+
+    `secret_arn`: a Secrets Manager secret with username and password (the cluster's managed
+    master secret). `db_user`: temporary credentials for that user (GetClusterCredentials).
+    Neither: the caller's own IAM identity (GetClusterCredentialsWithIAM; a role maps to
+    `IAMR:<role>`), which is what xpander's agents use.
+    """
+
+    cluster_identifier: str
+    database: str
+    secret_arn: str | None = None
+    db_user: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.secret_arn and self.db_user:
+            raise ValueError("Target: give secret_arn or db_user, not both")
+
+    def request_params(self) -> dict[str, str]:
+        params = {"ClusterIdentifier": self.cluster_identifier, "Database": self.database}
+        if self.secret_arn:
+            params["SecretArn"] = self.secret_arn
+        elif self.db_user:
+            params["DbUser"] = self.db_user
+        return params
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Capped exponential backoff: first, first*2, ... never more than `cap`."""
+
+    first: float
+    cap: float
+
+    def delays(self) -> Iterator[float]:
+        delay = self.first
+        while True:
+            yield delay
+            delay = min(delay * 2, self.cap)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long and how often to wait. The stack passes its provisionerTimeoutSeconds."""
+
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    poll: Backoff = Backoff(first=0.5, cap=5.0)
+    throttle: Backoff = Backoff(first=1.0, cap=20.0)
+    throttle_retries: int = 6
+
+    def __post_init__(self) -> None:
+        if self.timeout_seconds <= 0:
+            raise ValueError(f"timeout_seconds must be positive, got {self.timeout_seconds}")
+        if self.throttle_retries < 0:
+            raise ValueError(f"throttle_retries must be >= 0, got {self.throttle_retries}")
+
+
+def make_client(
+    region: str, *, connect_timeout: float = 10.0, read_timeout: float = 60.0
+) -> RedshiftDataClient:
+    """A boto3 `redshift-data` client for `region`, with timeouts so a dead network cannot hang us.
+
+    botocore's standard retry mode handles dropped connections; throttling that outlasts it is
+    retried by `DataApi` with a longer backoff.
+    """
+    import boto3  # noqa: PLC0415 - keep importing this module cheap (the provider process)
+    from botocore.config import Config  # noqa: PLC0415
+
+    config = Config(
+        region_name=region,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"mode": "standard", "max_attempts": 3},
+    )
+    client: RedshiftDataClient = boto3.client(SERVICE, region_name=region, config=config)
+    return client
+
+
+def field_value(field: Mapping[str, Any]) -> Value:
+    """The Python value of one Data API `Field` (a union: exactly one key is set)."""
+    if field.get("isNull"):
+        return None
+    for key in ("booleanValue", "longValue", "doubleValue", "stringValue", "blobValue"):
+        if key in field:
+            value: Value = field[key]
+            return value
+    raise DataApiError(f"unexpected Data API field {dict(field)!r}")
+
+
+class DataApi:
+    """Runs statements on one `Target` and waits for them, within `Limits`."""
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        region: str,
+        client: RedshiftDataClient | None = None,
+        limits: Limits | None = None,
+        statement_name: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.target = target
+        self.region = region
+        self.limits = limits or Limits()
+        self.statement_name = statement_name
+        self._client = client if client is not None else make_client(region)
+        self._sleep = sleep
+        self._clock = clock
+
+    # --- running statements ----------------------------------------------------------------------
+
+    def run(self, sql: str) -> dict[str, Any]:
+        """Run one statement and wait; returns its final DescribeStatement answer."""
+        statement_id = self.submit(sql)
+        return self.wait(statement_id, [sql])
+
+    def run_batch(self, sqls: Sequence[str]) -> dict[str, Any]:
+        """Run statements as one transaction (BatchExecuteStatement) and wait for all of them."""
+        statement_id = self.submit_batch(sqls)
+        return self.wait(statement_id, sqls)
+
+    def rows(self, sql: str) -> list[list[Value]]:
+        """Run one query and return every row (all result pages)."""
+        description = self.run(sql)
+        if not description.get("HasResultSet", False):
+            raise DataApiError(f"statement {description['Id']} returned no result set: {sql}")
+        return self.result_rows(description["Id"])
+
+    def scalar(self, sql: str) -> Value:
+        """Run a query that returns one row with one column, and return that value."""
+        rows = self.rows(sql)
+        if len(rows) != 1 or len(rows[0]) != 1:
+            shape = f"{len(rows)} row(s)" + (f" of {len(rows[0])} column(s)" if rows else "")
+            raise DataApiError(f"expected one row with one column, got {shape}: {sql}")
+        return rows[0][0]
+
+    # --- the individual calls --------------------------------------------------------------------
+
+    def submit(self, sql: str) -> str:
+        """ExecuteStatement; returns the statement id without waiting."""
+        response = self._call("execute_statement", Sql=sql, **self._request_params())
+        statement_id: str = response["Id"]
+        return statement_id
+
+    def submit_batch(self, sqls: Sequence[str]) -> str:
+        """BatchExecuteStatement (one transaction); returns the statement id without waiting."""
+        if isinstance(sqls, str):
+            raise TypeError("submit_batch takes a list of statements, not one string")
+        if not 1 <= len(sqls) <= MAX_BATCH_STATEMENTS:
+            raise ValueError(
+                f"a batch holds 1 to {MAX_BATCH_STATEMENTS} statements, got {len(sqls)}"
+            )
+        response = self._call("batch_execute_statement", Sqls=list(sqls), **self._request_params())
+        statement_id: str = response["Id"]
+        return statement_id
+
+    def wait(self, statement_id: str, statements: Sequence[str]) -> dict[str, Any]:
+        """Poll DescribeStatement until FINISHED; raise on FAILED/ABORTED or past the time limit."""
+        start = self._clock()
+        deadline = start + self.limits.timeout_seconds
+        delays = self.limits.poll.delays()
+        while True:
+            description = self._call("describe_statement", Id=statement_id)
+            status = description.get("Status", "")
+            if status == FINISHED:
+                return description
+            if status in FAILED_STATUSES:
+                raise failure_from_description(description, statements)
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                self.cancel(statement_id)
+                raise StatementTimeoutError(
+                    statement_id=statement_id,
+                    status=status or "UNKNOWN",
+                    waited=self._clock() - start,
+                    limit=self.limits.timeout_seconds,
+                )
+            self._sleep(min(next(delays), remaining))
+
+    def result_rows(self, statement_id: str) -> list[list[Value]]:
+        """GetStatementResult, following NextToken; each row as a list of Python values."""
+        rows: list[list[Value]] = []
+        params: dict[str, Any] = {"Id": statement_id}
+        while True:
+            page = self._call("get_statement_result", **params)
+            rows += [[field_value(f) for f in record] for record in page.get("Records", [])]
+            token = page.get("NextToken")
+            if not token:
+                return rows
+            params = {"Id": statement_id, "NextToken": token}
+
+    def cancel(self, statement_id: str) -> None:
+        """Best effort: a statement we stopped waiting for should not go on running."""
+        with contextlib.suppress(ClientError, BotoCoreError, DataApiError):
+            self._call("cancel_statement", Id=statement_id)
+
+    # --- plumbing --------------------------------------------------------------------------------
+
+    def _request_params(self) -> dict[str, str]:
+        params = self.target.request_params()
+        if self.statement_name:
+            params["StatementName"] = self.statement_name
+        return params
+
+    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """One API call, retried while AWS throttles us (at most `throttle_retries` times)."""
+        method: Callable[..., dict[str, Any]] = getattr(self._client, operation)
+        delays = self.limits.throttle.delays()
+        for attempt in range(self.limits.throttle_retries + 1):
+            try:
+                return method(**params)
+            except ClientError as err:
+                code = err.response.get("Error", {}).get("Code", "")
+                if code not in THROTTLING_CODES:
+                    raise
+                if attempt == self.limits.throttle_retries:
+                    raise DataApiError(
+                        f"Redshift Data API {operation} in {self.region} still throttled "
+                        f"({code}) after {attempt} retries; try again later"
+                    ) from err
+                self._sleep(next(delays))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def failure_from_description(
+    description: Mapping[str, Any], statements: Sequence[str]
+) -> StatementFailedError:
+    """Build the error for a FAILED/ABORTED statement, naming the failing one of a batch.
+
+    For a batch, DescribeStatement's SubStatements (ids `<id>:1`, `<id>:2`, ...) say which
+    statement failed; the others are typically ABORTED because the transaction rolled back.
+    """
+    statement_id = str(description.get("Id", "?"))
+    status = str(description.get("Status", "FAILED"))
+    error = str(description.get("Error") or "")
+    statement: str | None = None
+    position: int | None = None
+    subs: list[Mapping[str, Any]] = list(description.get("SubStatements") or [])
+    culprit = next((s for s in subs if s.get("Status") == "FAILED"), None) or next(
+        (s for s in subs if s.get("Error")), None
+    )
+    if culprit is not None:
+        position = _sub_position(culprit, subs)
+        error = str(culprit.get("Error") or error)
+        statement = culprit.get("QueryString") or _nth(statements, position)
+    elif not subs:
+        statement = description.get("QueryString") or (statements[0] if statements else None)
+    if not error:
+        error = (
+            "cancelled, or rolled back because another statement of its transaction failed"
+            if status == "ABORTED"
+            else "no error message from Redshift"
+        )
+    return StatementFailedError(
+        statement_id=statement_id,
+        status=status,
+        error=error,
+        statement=statement,
+        position=position,
+        count=max(len(statements), len(subs), 1),
+    )
+
+
+def _sub_position(sub: Mapping[str, Any], subs: Sequence[Mapping[str, Any]]) -> int:
+    suffix = str(sub.get("Id", "")).rpartition(":")[2]
+    return int(suffix) if suffix.isdigit() else list(subs).index(sub) + 1
+
+
+def _nth(statements: Sequence[str], position: int) -> str | None:
+    return statements[position - 1] if 0 < position <= len(statements) else None
