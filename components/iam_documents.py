@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components import arns
-from components.settings import Settings
+from components.settings import ConnectorSettings, Settings
 
 Document = dict[str, Any]
 
@@ -154,15 +154,21 @@ def self_assume_policy(*, role_arn: str) -> Document:
     }
 
 
-def role_documents(settings: Settings, *, partition: str, account_id: str) -> RoleDocuments:
-    """All documents of the xpander role for these settings in this account and partition."""
+def role_documents(
+    settings: Settings,
+    connector: ConnectorSettings | None = None,
+    *,
+    partition: str,
+    account_id: str,
+) -> RoleDocuments:
+    """All documents of one connector's role (default: the top-level connector) in this account."""
+    c = connector or settings.single_connector
     ctx = arns.AwsContext(partition=partition, account_id=account_id, region=settings.region)
-    role = arns.role_arn(ctx, settings.role_path, settings.role_name)
+    role = arns.role_arn(ctx, settings.role_path, c.role_name)
     cluster = arns.cluster_arn(ctx, settings.cluster_identifier)
     dbname = arns.dbname_arn(ctx, settings.cluster_identifier, settings.database_name)
     dbusers = [
-        arns.dbuser_arn(ctx, settings.cluster_identifier, user)
-        for user in settings.credentials_db_users
+        arns.dbuser_arn(ctx, settings.cluster_identifier, user) for user in c.credentials_db_users
     ]
     return RoleDocuments(
         role_arn=role,
@@ -170,7 +176,7 @@ def role_documents(settings: Settings, *, partition: str, account_id: str) -> Ro
             partition=partition,
             account_id=account_id,
             platform_account_id=settings.platform_account_id or account_id,
-            external_id=settings.organization_id,
+            external_id=c.organization_id,
             role_arn=role,
         ),
         policies={

@@ -11,6 +11,29 @@ import pulumi_aws as aws
 from components.tags import resource_tags
 
 
+def ingress_from_eks(
+    name: str,
+    *,
+    security_group_id: pulumi.Input[str],
+    source_security_group_id: pulumi.Input[str],
+    port: pulumi.Input[int],
+    tags: Mapping[str, str],
+    parent: pulumi.Resource,
+) -> aws.vpc.SecurityGroupIngressRule:
+    """The one rule that opens the cluster: its port, TCP, from the EKS cluster security group."""
+    return aws.vpc.SecurityGroupIngressRule(
+        name,
+        security_group_id=security_group_id,
+        referenced_security_group_id=source_security_group_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description="Redshift port from the EKS cluster security group",
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 @dataclass(frozen=True)
 class RedshiftNetworkArgs:
     base_name: str  # the cluster identifier; AWS names derive from it
@@ -54,16 +77,13 @@ class RedshiftNetwork(pulumi.ComponentResource):
             opts=child,
         )
 
-        aws.vpc.SecurityGroupIngressRule(
+        ingress_from_eks(
             f"{name}-ingress-from-eks",
             security_group_id=security_group.id,
-            referenced_security_group_id=args.source_security_group_id,
-            ip_protocol="tcp",
-            from_port=args.port,
-            to_port=args.port,
-            description="Redshift port from the EKS cluster security group",
+            source_security_group_id=args.source_security_group_id,
+            port=args.port,
             tags=resource_tags(args.tags, f"{args.base_name}-from-eks"),
-            opts=child,
+            parent=self,
         )
 
         self.subnet_group_name = subnet_group.name
@@ -71,3 +91,29 @@ class RedshiftNetwork(pulumi.ComponentResource):
         self.register_outputs(
             {"subnetGroupName": self.subnet_group_name, "securityGroupId": self.security_group_id}
         )
+
+
+@dataclass(frozen=True)
+class ExistingClusterAccessArgs:
+    security_group_id: str  # a group of the existing cluster, named by the user
+    port: pulumi.Input[int]  # the existing cluster's port
+    source_security_group_id: pulumi.Input[str]
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class ExistingClusterAccess(pulumi.ComponentResource):
+    """For a cluster the stack does not own: only the ingress rule, only into the group named."""
+
+    def __init__(
+        self, name: str, args: ExistingClusterAccessArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("xpander:redshift:ExistingClusterAccess", name, None, opts)
+        ingress_from_eks(
+            f"{name}-ingress-from-eks",
+            security_group_id=args.security_group_id,
+            source_security_group_id=args.source_security_group_id,
+            port=args.port,
+            tags=resource_tags(args.tags, f"{args.security_group_id}-from-eks"),
+            parent=self,
+        )
+        self.register_outputs({})

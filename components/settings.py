@@ -55,7 +55,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "privateSubnetIds",
         "array",
         "Private subnets of the EKS nodes, for the Redshift subnet group (guide step 1).",
-        required=True,
+        default_doc="required unless existingClusterIdentifier",
     ),
     ConfigKey(
         "clusterIdentifier",
@@ -184,11 +184,63 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "Container image of the kubernetes-job provisioner (needs psql).",
         "postgres:15-alpine",
     ),
+    ConfigKey(
+        "existingClusterIdentifier",
+        "string",
+        "Use this existing cluster: no subnet group, security group or cluster is created.",
+        default_doc="none: the stack creates the cluster",
+    ),
+    ConfigKey(
+        "existingSecurityGroupId",
+        "string",
+        "With an existing cluster: add the EKS ingress rule to this security group of it.",
+        default_doc="none: no ingress rule is added",
+    ),
+    ConfigKey(
+        "existingAdminSecretArn",
+        "string",
+        "With an existing cluster: Secrets Manager secret of an admin user for the provisioner.",
+        default_doc="none: DbUser = its master user",
+    ),
+    ConfigKey(
+        "connectors",
+        "string",
+        "Several connectors on one cluster, as a JSON list of {name, roleName, organizationId, "
+        "namespace, serviceAccount, grantSchemas}; omitted fields take the top-level values.",
+        default_doc="none: one connector from the top-level settings",
+    ),
 )
 
 KEYS_BY_NAME: dict[str, ConfigKey] = {key.name: key for key in CONFIG_KEYS}
 
 USER_PROVISIONERS = ("data-api", "kubernetes-job")
+CONNECTOR_FIELDS = (
+    "name",
+    "roleName",
+    "organizationId",
+    "namespace",
+    "serviceAccount",
+    "grantSchemas",
+)
+MAX_CONNECTORS = 100
+
+
+@dataclass(frozen=True)
+class ConnectorSettings:
+    """One xpander connector: its own role, policies, database user and pod identity association."""
+
+    name: str
+    role_name: str
+    organization_id: str
+    namespace: str
+    service_account: str
+    grant_schemas: tuple[str, ...]
+    credentials_db_users: tuple[str, ...]
+
+    @property
+    def database_user(self) -> str:
+        """The database user IAM authentication maps the role to (Redshift's `IAMR:` convention)."""
+        return f"IAMR:{self.role_name}"
 
 
 @dataclass(frozen=True)
@@ -223,11 +275,33 @@ class Settings:
     default_privileges_for: str = ""
     provisioner_timeout_seconds: int = 300
     psql_image: str = "postgres:15-alpine"
+    existing_cluster_identifier: str | None = None
+    existing_security_group_id: str | None = None
+    existing_admin_secret_arn: str | None = None
+    # Empty: one connector described by the top-level settings (see `all_connectors`).
+    connectors: tuple[ConnectorSettings, ...] = ()
 
     @property
     def database_user(self) -> str:
         """The database user IAM authentication maps the role to (Redshift's `IAMR:` convention)."""
         return f"IAMR:{self.role_name}"
+
+    @property
+    def single_connector(self) -> ConnectorSettings:
+        """The connector the top-level settings describe."""
+        return ConnectorSettings(
+            name="default",
+            role_name=self.role_name,
+            organization_id=self.organization_id,
+            namespace=self.namespace,
+            service_account=self.service_account,
+            grant_schemas=self.grant_schemas,
+            credentials_db_users=self.credentials_db_users or (self.database_user,),
+        )
+
+    @property
+    def all_connectors(self) -> tuple[ConnectorSettings, ...]:
+        return self.connectors or (self.single_connector,)
 
     @property
     def cluster_type(self) -> str:
@@ -264,6 +338,11 @@ _CATALOG_PATH = re.compile(r"^[a-z_][a-z0-9_$]*\.[a-z_][a-z0-9_$]*$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,64}$")
 _DB_USER_PATTERN = re.compile(r"^(?:\*|[A-Za-z0-9_+=,.@:-]{1,127})$")
 _IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/-]*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$")
+_SECURITY_GROUP = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+_SECRET_ARN = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]{1,512}$"
+)
+_CONNECTOR_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 _REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _TAG_KEY = re.compile(r"^[\w\s.:/=+@-]{1,128}$")
 
@@ -383,6 +462,14 @@ _RULES: dict[str, Rule] = {
     "provisionerTimeoutSeconds": lambda t: (
         None if 10 <= t <= 3600 else "must be between 10 and 3600"
     ),
+    "existingClusterIdentifier": cluster_identifier_problem,
+    "existingSecurityGroupId": _matches(
+        _SECURITY_GROUP, "must be a security group id like sg-0123456789abcdef0"
+    ),
+    "existingAdminSecretArn": _matches(
+        _SECRET_ARN,
+        "must be a Secrets Manager secret ARN (arn:<partition>:secretsmanager:...:secret:...)",
+    ),
     "userProvisioner": lambda v: (
         None if v in USER_PROVISIONERS else f"must be one of {', '.join(USER_PROVISIONERS)}"
     ),
@@ -429,12 +516,14 @@ def _parse(key: ConfigKey, text: str) -> Any:
     return value
 
 
-def _check_list(key: str, values: list[str], problems: list[str]) -> None:
+def _check_list(
+    key: str, values: list[str], problems: list[str], rule_key: str | None = None
+) -> None:
     if not values:
         problems.append(_problem(key, values, "must not be empty"))
     if len(set(values)) != len(values):
         problems.append(_problem(key, values, "must not repeat an entry"))
-    rule = _ITEM_RULES.get(key)
+    rule = _ITEM_RULES.get(rule_key or key)
     for item in values:
         broken = rule(item) if rule else None
         if broken:
@@ -514,7 +603,9 @@ def _read_values(raw: Mapping[str, str], problems: list[str]) -> dict[str, Any]:
     return values
 
 
-def _cross_key_problems(values: Mapping[str, Any], region: str | None) -> list[str]:
+def _cross_key_problems(
+    raw: Mapping[str, str], values: Mapping[str, Any], region: str | None
+) -> list[str]:
     """Rules that involve more than one key, or the AWS provider's region."""
     problems = []
     if not region:
@@ -530,7 +621,133 @@ def _cross_key_problems(values: Mapping[str, Any], region: str | None) -> list[s
     if len(subnets) > MAX_SUBNETS_PER_GROUP:
         rule = f"a subnet group holds at most {MAX_SUBNETS_PER_GROUP}"
         problems.append(_problem("privateSubnetIds", subnets, rule))
+    existing = values["existingClusterIdentifier"]
+    if not existing and raw.get("privateSubnetIds") in (None, "", "[]"):
+        problems.append(
+            f"{PROJECT}:privateSubnetIds: is required unless existingClusterIdentifier is set - "
+            f"set it with `pulumi config set --path '{PROJECT}:privateSubnetIds[0]' subnet-...`"
+        )
+    for key in ("existingSecurityGroupId", "existingAdminSecretArn"):
+        if values[key] and not existing:
+            problems.append(
+                _problem(
+                    key, values[key], "applies only with existingClusterIdentifier; set that too"
+                )
+            )
+    if (
+        existing
+        and values["userProvisioner"] == "kubernetes-job"
+        and not values["existingAdminSecretArn"]
+    ):
+        problems.append(
+            _problem(
+                "userProvisioner",
+                "kubernetes-job",
+                "with an existing cluster psql needs a password: set existingAdminSecretArn",
+            )
+        )
     return problems
+
+
+def _connector_problems(index: int, entry: Any, top: Mapping[str, Any]) -> list[str]:
+    """Problems of one entry of `connectors`; its fields follow the top-level keys' rules."""
+    where = f"connectors[{index}]"
+    if not isinstance(entry, dict):
+        return [_problem(where, entry, 'must be an object like {"name": "sales", ...}')]
+    problems = [
+        _problem(
+            f"{where}.{field_name}",
+            entry[field_name],
+            f"is not a connector field; use {', '.join(CONNECTOR_FIELDS)}",
+        )
+        for field_name in entry
+        if field_name not in CONNECTOR_FIELDS
+    ]
+    name = entry.get("name")
+    if name is None:
+        problems.append(
+            f"{PROJECT}:{where}.name: is required (a short name for outputs and resources)"
+        )
+    elif not isinstance(name, str) or not _CONNECTOR_NAME.fullmatch(name):
+        problems.append(
+            _problem(
+                f"{where}.name",
+                name,
+                "must be 1-32 lowercase letters, digits or '-', starting with a letter",
+            )
+        )
+    for field_name in CONNECTOR_FIELDS[1:]:
+        value = entry.get(field_name, top[field_name])
+        if field_name == "grantSchemas":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                problems.append(
+                    _problem(f"{where}.grantSchemas", value, "must be a list of strings")
+                )
+            else:
+                _check_list(f"{where}.grantSchemas", value, problems, rule_key="grantSchemas")
+        elif not isinstance(value, str):
+            problems.append(_problem(f"{where}.{field_name}", value, "must be a string"))
+        elif broken := _RULES[field_name](value):
+            problems.append(_problem(f"{where}.{field_name}", value, broken))
+    return problems
+
+
+def _unique_problems(connectors: Sequence[ConnectorSettings]) -> list[str]:
+    problems = []
+    for label, key in (
+        ("name", lambda c: c.name),
+        ("roleName", lambda c: c.role_name),
+        ("namespace/serviceAccount pair", lambda c: f"{c.namespace}/{c.service_account}"),
+    ):
+        seen: set[str] = set()
+        for connector in connectors:
+            value = key(connector)
+            if value in seen:
+                problems.append(
+                    _problem("connectors", value, f"each connector needs its own {label}")
+                )
+            seen.add(value)
+    return problems
+
+
+def _parse_connectors(
+    values: Mapping[str, Any], problems: list[str]
+) -> tuple[ConnectorSettings, ...]:
+    text = values["connectors"]
+    if not text:
+        return ()
+    try:
+        entries = json.loads(text)
+    except json.JSONDecodeError:
+        entries = None
+    if not isinstance(entries, list) or not entries:
+        problems.append(_problem("connectors", text, "must be a non-empty JSON list of objects"))
+        return ()
+    if len(entries) > MAX_CONNECTORS:
+        problems.append(
+            _problem("connectors", f"{len(entries)} entries", f"at most {MAX_CONNECTORS}")
+        )
+        return ()
+    found = [p for i, e in enumerate(entries) for p in _connector_problems(i, e, values)]
+    if found:
+        problems += found
+        return ()
+    explicit_users = tuple(values["credentialsDbUsers"] or ())
+    connectors = tuple(
+        ConnectorSettings(
+            name=e["name"],
+            role_name=e.get("roleName", values["roleName"]),
+            organization_id=e.get("organizationId", values["organizationId"]),
+            namespace=e.get("namespace", values["namespace"]),
+            service_account=e.get("serviceAccount", values["serviceAccount"]),
+            grant_schemas=tuple(e.get("grantSchemas", values["grantSchemas"])),
+            credentials_db_users=explicit_users
+            or (f"IAMR:{e.get('roleName', values['roleName'])}",),
+        )
+        for e in entries
+    )
+    problems += _unique_problems(connectors)
+    return connectors
 
 
 def parse_settings(raw: Mapping[str, str], *, region: str | None) -> Settings:
@@ -540,8 +757,9 @@ def parse_settings(raw: Mapping[str, str], *, region: str | None) -> Settings:
     """
     problems = unknown_key_problems(list(raw))
     values = _read_values(raw, problems)
-    problems += _cross_key_problems(values, region)
+    problems += _cross_key_problems(raw, values, region)
     tags = _parse_tags(values["tags"], problems)
+    connectors = _parse_connectors(values, problems)
 
     if problems:
         raise SettingsError(problems)
@@ -550,8 +768,9 @@ def parse_settings(raw: Mapping[str, str], *, region: str | None) -> Settings:
         region=str(region),
         organization_id=values["organizationId"],
         eks_cluster_name=values["eksClusterName"],
-        private_subnet_ids=tuple(values["privateSubnetIds"]),
-        cluster_identifier=values["clusterIdentifier"],
+        private_subnet_ids=tuple(values["privateSubnetIds"] or ()),
+        # An existing cluster's identifier is the one every ARN and the connector use.
+        cluster_identifier=values["existingClusterIdentifier"] or values["clusterIdentifier"],
         database_name=values["databaseName"],
         master_username=values["masterUsername"],
         node_types=tuple(values["nodeTypes"]),
@@ -575,6 +794,10 @@ def parse_settings(raw: Mapping[str, str], *, region: str | None) -> Settings:
         default_privileges_for=values["defaultPrivilegesFor"] or values["masterUsername"],
         provisioner_timeout_seconds=values["provisionerTimeoutSeconds"],
         psql_image=values["psqlImage"],
+        existing_cluster_identifier=values["existingClusterIdentifier"],
+        existing_security_group_id=values["existingSecurityGroupId"],
+        existing_admin_secret_arn=values["existingAdminSecretArn"],
+        connectors=connectors,
     )
 
 

@@ -1,8 +1,8 @@
 """XpanderRedshift: the whole guide as one component; the only place that knows every part.
 
 Wiring rule: ARNs known from settings (role, cluster, dbname) are built from the settings, the
-account and the partition, so the role, its policies and the pod identity association are created
-while the cluster is; only the database user waits for the cluster.
+account and the partition, so the roles, their policies and the pod identity associations are
+created while the cluster is; only the database users wait for the cluster.
 """
 
 from __future__ import annotations
@@ -17,9 +17,15 @@ from components import iam_documents
 from components.access_role import XpanderAccessRole, XpanderAccessRoleArgs
 from components.cluster import RedshiftCluster, RedshiftClusterArgs
 from components.connector import connector_config
-from components.network import RedshiftNetwork, RedshiftNetworkArgs
+from components.database_user import IamrDatabaseUser, IamrDatabaseUserArgs
+from components.network import (
+    ExistingClusterAccess,
+    ExistingClusterAccessArgs,
+    RedshiftNetwork,
+    RedshiftNetworkArgs,
+)
 from components.pod_identity import PodIdentityBinding, PodIdentityBindingArgs
-from components.settings import Settings
+from components.settings import ConnectorSettings, Settings
 
 
 @dataclass(frozen=True)
@@ -27,10 +33,30 @@ class XpanderRedshiftArgs:
     settings: Settings
 
 
-class XpanderRedshift(pulumi.ComponentResource):
-    """Network, cluster, role, pod identity, database user, and the xpander connector config."""
+@dataclass(frozen=True)
+class ClusterFacts:
+    """What the connectors need of the cluster, whether this stack created it or looked it up."""
 
-    connector_config: pulumi.Output[dict[str, str]]
+    identifier: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    port: pulumi.Output[int]
+    admin_secret_arn: pulumi.Input[str] | None
+    admin_db_user: str | None  # DbUser for the Data API when there is no admin secret
+    node_type: pulumi.Output[str]
+    security_group_id: pulumi.Input[str] | None
+    subnet_group_name: pulumi.Input[str] | None
+
+
+def host_of(endpoint: str | None) -> str | None:
+    """A cluster endpoint without its `:port` suffix (the lookup may carry one)."""
+    if endpoint and endpoint.rsplit(":", 1)[-1].isdigit():
+        return endpoint.rsplit(":", 1)[0]
+    return endpoint
+
+
+class XpanderRedshift(pulumi.ComponentResource):
+    """Network, cluster, and per connector: role, pod identity, database user, connector config."""
+
     stack_outputs: dict[str, Any]
 
     def __init__(
@@ -38,24 +64,47 @@ class XpanderRedshift(pulumi.ComponentResource):
     ) -> None:
         super().__init__("xpander:redshift:XpanderRedshift", name, None, opts)
         s = args.settings
-        child = pulumi.ResourceOptions(parent=self)
+        self._settings = s
         invoke = pulumi.InvokeOutputOptions(parent=self)
+        self._partition = aws.get_partition_output(opts=invoke).partition
+        self._account_id = aws.get_caller_identity_output(opts=invoke).account_id
+        self._eks = aws.eks.get_cluster_output(name=s.eks_cluster_name, opts=invoke)
 
-        partition = aws.get_partition_output(opts=invoke).partition
-        account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        eks = aws.eks.get_cluster_output(name=s.eks_cluster_name, opts=invoke)
-        documents = pulumi.Output.all(partition, account_id).apply(
-            lambda pa: iam_documents.role_documents(s, partition=pa[0], account_id=pa[1])
+        cluster = (
+            self._existing_cluster(name)
+            if s.existing_cluster_identifier
+            else self._new_cluster(name)
         )
+        per_connector = {
+            c.name: self._connector(name, c, cluster, first=index == 0)
+            for index, c in enumerate(s.all_connectors)
+        }
 
+        shared = {
+            "clusterEndpoint": cluster.endpoint,
+            "clusterPort": cluster.port,
+            "masterPasswordSecretArn": cluster.admin_secret_arn,
+            "securityGroupId": cluster.security_group_id,
+            "subnetGroupName": cluster.subnet_group_name,
+            "nodeType": cluster.node_type,
+        }
+        if s.connectors:
+            self.stack_outputs = {"connectors": per_connector, **shared}
+        else:  # one connector: its outputs at the top, as the xpander UI reads them
+            self.stack_outputs = {**per_connector["default"], **shared}
+        self.register_outputs(self.stack_outputs)
+
+    def _new_cluster(self, name: str) -> ClusterFacts:
+        s = self._settings
+        child = pulumi.ResourceOptions(parent=self)
         network = RedshiftNetwork(
             f"{name}-network",
             RedshiftNetworkArgs(
                 base_name=s.cluster_identifier,
                 subnet_ids=s.private_subnet_ids,
-                vpc_id=s.vpc_id or eks.vpc_config.vpc_id,
+                vpc_id=s.vpc_id or self._eks.vpc_config.vpc_id,
                 port=s.port,
-                source_security_group_id=eks.vpc_config.cluster_security_group_id,
+                source_security_group_id=self._eks.vpc_config.cluster_security_group_id,
                 tags=s.tags,
             ),
             opts=child,
@@ -79,46 +128,108 @@ class XpanderRedshift(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        return ClusterFacts(
+            identifier=cluster.cluster_identifier,
+            endpoint=cluster.endpoint,
+            port=cluster.port,
+            admin_secret_arn=cluster.master_password_secret_arn,
+            admin_db_user=None,
+            node_type=cluster.node_type,
+            security_group_id=network.security_group_id,
+            subnet_group_name=network.subnet_group_name,
+        )
+
+    def _existing_cluster(self, name: str) -> ClusterFacts:
+        """Look the cluster up; create nothing of it, change no group but the one named."""
+        s = self._settings
+        found = aws.redshift.get_cluster_output(
+            cluster_identifier=s.existing_cluster_identifier,
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        if s.existing_security_group_id:
+            ExistingClusterAccess(
+                f"{name}-access",
+                ExistingClusterAccessArgs(
+                    security_group_id=s.existing_security_group_id,
+                    port=found.port,
+                    source_security_group_id=self._eks.vpc_config.cluster_security_group_id,
+                    tags=s.tags,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return ClusterFacts(
+            identifier=found.cluster_identifier,
+            endpoint=found.endpoint.apply(host_of),
+            port=found.port,
+            admin_secret_arn=s.existing_admin_secret_arn,
+            admin_db_user=None if s.existing_admin_secret_arn else s.master_username,
+            node_type=found.node_type,
+            security_group_id=s.existing_security_group_id,
+            subnet_group_name=found.cluster_subnet_group_name,
+        )
+
+    def _connector(
+        self, name: str, c: ConnectorSettings, cluster: ClusterFacts, *, first: bool
+    ) -> dict[str, Any]:
+        """One connector's role, pod identity and database user; its outputs."""
+        s = self._settings
+        child = pulumi.ResourceOptions(parent=self)
+        prefix = f"{name}-{c.name}" if s.connectors else name
+        documents = pulumi.Output.all(self._partition, self._account_id).apply(
+            lambda pa: iam_documents.role_documents(s, c, partition=pa[0], account_id=pa[1])
+        )
         role = XpanderAccessRole(
-            f"{name}-role",
+            f"{prefix}-role",
             XpanderAccessRoleArgs(
-                role_name=s.role_name, role_path=s.role_path, documents=documents, tags=s.tags
+                role_name=c.role_name, role_path=s.role_path, documents=documents, tags=s.tags
             ),
             opts=child,
         )
         PodIdentityBinding(
-            f"{name}-pod-identity",
+            f"{prefix}-pod-identity",
             PodIdentityBindingArgs(
                 eks_cluster_name=s.eks_cluster_name,
-                namespace=s.namespace,
-                service_account=s.service_account,
+                namespace=c.namespace,
+                service_account=c.service_account,
                 role_arn=role.role_arn,
-                install_agent=s.install_pod_identity_agent,
+                install_agent=s.install_pod_identity_agent and first,
                 tags=s.tags,
             ),
             opts=child,
         )
-
-        role_arn = documents.apply(lambda d: d.role_arn)
-        self.connector_config = role_arn.apply(
-            lambda arn: connector_config(
-                cluster_identifier=s.cluster_identifier,
-                database_name=s.database_name,
-                catalog_name_path=s.catalog_name_path,
-                role_arn=arn,
+        IamrDatabaseUser(
+            f"{prefix}-user",
+            IamrDatabaseUserArgs(
+                provisioner=s.user_provisioner,
                 region=s.region,
-            )
+                cluster_identifier=cluster.identifier,
+                database=s.database_name,
+                user=c.database_user,
+                schemas=c.grant_schemas,
+                owner=s.default_privileges_for,
+                secret_arn=cluster.admin_secret_arn,
+                db_user=cluster.admin_db_user,
+                timeout_seconds=s.provisioner_timeout_seconds,
+                eks_cluster_name=s.eks_cluster_name,
+                namespace=c.namespace,
+                cluster_endpoint=cluster.endpoint,
+                cluster_port=cluster.port,
+                master_username=s.master_username,
+                psql_image=s.psql_image,
+            ),
+            opts=child,
         )
-        self.stack_outputs = {
-            "connectorConfig": self.connector_config,
-            "clusterEndpoint": cluster.endpoint,
-            "clusterPort": cluster.port,
+        return {
+            "connectorConfig": documents.apply(
+                lambda d: connector_config(
+                    cluster_identifier=s.cluster_identifier,
+                    database_name=s.database_name,
+                    catalog_name_path=s.catalog_name_path,
+                    role_arn=d.role_arn,
+                    region=s.region,
+                )
+            ),
             "roleArn": role.role_arn,
-            "databaseUser": s.database_user,
-            "organizationId": s.organization_id,
-            "masterPasswordSecretArn": cluster.master_password_secret_arn,
-            "securityGroupId": network.security_group_id,
-            "subnetGroupName": network.subnet_group_name,
-            "nodeType": cluster.node_type,
+            "databaseUser": c.database_user,
+            "organizationId": c.organization_id,
         }
-        self.register_outputs(self.stack_outputs)

@@ -10,7 +10,7 @@ import yaml
 
 from components.settings import CONFIG_KEYS, PROJECT, SettingsError, parse_settings
 from tools.engine import stack_config_strings
-from tools.project_file import render
+from tools.project_file import render, settings_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,7 +92,7 @@ BAD_INPUTS = [
     ("numberOfNodes", "0", "between 1 and 128"),
     ("numberOfNodes", "129", "between 1 and 128"),
     ("privateSubnetIds", '["subnet-123"]', "subnet id"),
-    ("privateSubnetIds", "[]", "must not be empty"),
+    ("privateSubnetIds", "[]", "is required unless existingClusterIdentifier is set"),
     ("privateSubnetIds", "subnet-0a3f5c7e9b1d24680", "list of strings"),
     (
         "privateSubnetIds",
@@ -159,7 +159,9 @@ def test_missing_required_settings_are_all_reported_with_the_command_that_sets_t
     problems = caught.value.problems
     for key in ("organizationId", "eksClusterName", "privateSubnetIds"):
         assert any(p.startswith(f"{PROJECT}:{key}: is required") for p in problems), problems
+    for key in ("organizationId", "eksClusterName"):
         assert any(f"pulumi config set {PROJECT}:{key}" in p for p in problems)
+    assert any(f"pulumi config set --path '{PROJECT}:privateSubnetIds[0]'" in p for p in problems)
     assert any(p.startswith("aws:region: is required") for p in problems)
 
 
@@ -204,13 +206,6 @@ def test_pulumi_yaml_declares_every_key_with_its_type_description_and_default():
             assert entry["default"] == key.default
         else:  # computed from other settings: declared empty, read as unset
             assert entry["default"] in ("", [])
-            assert parse_settings(
-                {
-                    **REQUIRED,
-                    key.name: json.dumps(entry["default"]) if entry["default"] == [] else "",
-                },
-                region="us-west-2",
-            )
 
 
 def test_the_dev_stack_file_is_valid():
@@ -220,3 +215,128 @@ def test_the_dev_stack_file_is_valid():
     settings = parse_settings(raw, region=config["aws:region"])
     assert settings.eks_cluster_name == "xpander-dev"
     assert len(settings.private_subnet_ids) == 2
+
+
+def test_readme_settings_table_is_the_settings_table():
+    readme = (ROOT / "README.md").read_text()
+    start, end = "<!-- settings-table:start -->\n", "<!-- settings-table:end -->"
+    table = readme[readme.index(start) + len(start) : readme.index(end)]
+    assert table == settings_table(), "regenerate: python -m tools.project_file --readme-table"
+
+
+def connectors(*entries: dict) -> str:
+    return json.dumps(list(entries))
+
+
+def test_without_connectors_the_top_level_settings_describe_one_connector():
+    s = settings_with(roleName="agents", grantSchemas='["sales"]')
+    assert s.connectors == ()
+    (only,) = s.all_connectors
+    assert (only.name, only.role_name, only.database_user) == ("default", "agents", "IAMR:agents")
+    assert (only.namespace, only.service_account, only.grant_schemas) == (
+        "xpander",
+        "xpander",
+        ("sales",),
+    )
+    assert only.organization_id == "org-4f1c9a2e7b"
+
+
+def test_connector_fields_default_to_the_top_level_settings():
+    s = settings_with(
+        grantSchemas='["public"]',
+        connectors=connectors(
+            {"name": "sales", "roleName": "xpander-sales", "grantSchemas": ["sales"]},
+            {
+                "name": "ops",
+                "roleName": "xpander-ops",
+                "organizationId": "org-ops-1",
+                "namespace": "ops",
+                "serviceAccount": "gateway",
+            },
+        ),
+    )
+    sales, ops = s.all_connectors
+    assert (sales.organization_id, sales.namespace, sales.service_account) == (
+        "org-4f1c9a2e7b",
+        "xpander",
+        "xpander",
+    )
+    assert sales.grant_schemas == ("sales",)
+    assert sales.credentials_db_users == ("IAMR:xpander-sales",)
+    assert (ops.organization_id, ops.namespace, ops.service_account) == (
+        "org-ops-1",
+        "ops",
+        "gateway",
+    )
+    assert ops.grant_schemas == ("public",)
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        (
+            [{"name": "a", "roleName": "r1"}, {"name": "a", "roleName": "r2", "namespace": "n"}],
+            "connectors = 'a': each connector needs its own name",
+        ),
+        (
+            [{"name": "a", "roleName": "r1"}, {"name": "b", "roleName": "r1", "namespace": "n"}],
+            "connectors = 'r1': each connector needs its own roleName",
+        ),
+        (
+            [{"name": "a", "roleName": "r1"}, {"name": "b", "roleName": "r2"}],
+            "connectors = 'xpander/xpander': each connector needs its own namespace/serviceAccount",
+        ),
+        ([{"roleName": "r1"}], "connectors[0].name: is required"),
+        ([{"name": "Sales"}], "connectors[0].name = 'Sales': must be 1-32 lowercase"),
+        ([{"name": "a", "role": "r1"}], "connectors[0].role = 'r1': is not a connector field"),
+        ([{"name": "a", "namespace": "Bad_NS"}], "connectors[0].namespace = 'Bad_NS': must be a"),
+        ([{"name": "a", "grantSchemas": ["Sales"]}], "connectors[0].grantSchemas = 'Sales'"),
+        (
+            [{"name": "a", "organizationId": "x"}],
+            "connectors[0].organizationId = 'x': must be 2-1224",
+        ),
+        (["sales"], "connectors[0] = 'sales': must be an object"),
+        ({"name": "a"}, 'connectors = \'{"name": "a"}\': must be a non-empty JSON list'),
+    ],
+)
+def test_bad_connectors_are_refused_naming_the_entry_and_field(entries, message):
+    with pytest.raises(SettingsError) as caught:
+        settings_with(connectors=json.dumps(entries))
+    assert any(p.startswith(f"{PROJECT}:{message}") for p in caught.value.problems), (
+        caught.value.problems
+    )
+
+
+def test_existing_cluster_needs_no_subnets_and_names_the_connector_cluster():
+    s = parse_settings(
+        {
+            "organizationId": "org-1x",
+            "eksClusterName": "eks",
+            "existingClusterIdentifier": "analytics-prod",
+            "existingSecurityGroupId": "sg-0123456789abcdef0",
+        },
+        region="eu-west-1",
+    )
+    assert s.existing_cluster_identifier == s.cluster_identifier == "analytics-prod"
+    assert s.private_subnet_ids == ()
+    assert s.existing_security_group_id == "sg-0123456789abcdef0"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"existingSecurityGroupId": "sg-0123456789abcdef0"}, "existingSecurityGroupId = "),
+        (
+            {"existingAdminSecretArn": "arn:aws:secretsmanager:us-west-2:123456789012:secret:a-1"},
+            "existingAdminSecretArn = ",
+        ),
+    ],
+)
+def test_existing_cluster_options_apply_only_with_an_existing_cluster(overrides, message):
+    with pytest.raises(SettingsError, match="applies only with existingClusterIdentifier"):
+        settings_with(**overrides)
+
+
+def test_kubernetes_job_on_an_existing_cluster_needs_the_admin_secret():
+    with pytest.raises(SettingsError, match="set existingAdminSecretArn"):
+        settings_with(existingClusterIdentifier="analytics", userProvisioner="kubernetes-job")

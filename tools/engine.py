@@ -115,6 +115,18 @@ def _placeholder_invokes(account_id: str) -> dict[str, Any]:
             "availabilityZones": [],
             "id": "orderable",
         },
+        "aws:redshift/getCluster:getCluster": lambda a: {
+            "clusterIdentifier": a.get("clusterIdentifier"),
+            "arn": f"arn:aws:redshift:us-west-2:{account_id}:cluster:{a.get('clusterIdentifier')}",
+            "endpoint": f"{a.get('clusterIdentifier')}.<existing-cluster-endpoint>",
+            "port": 5439,
+            "databaseName": "<existing-database>",
+            "masterUsername": "<existing-master-user>",
+            "nodeType": "<existing-node-type>",
+            "clusterSubnetGroupName": "<existing-subnet-group>",
+            "vpcSecurityGroupIds": ["sg-<existing-cluster-security-group>"],
+            "id": a.get("clusterIdentifier"),
+        },
         "aws:secretsmanager/getSecretVersion:getSecretVersion": lambda a: {
             "arn": a.get("secretId"),
             "secretString": json.dumps({"username": "<master-user>", "password": "<placeholder>"}),
@@ -170,6 +182,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 async def _resolve(value: Any) -> Any:
+    """An output as `pulumi preview` shows it: unknown and secret parts marked, the rest known."""
+    if isinstance(value, dict):
+        return {k: await _resolve(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [await _resolve(v) for v in value]
     output = pulumi.Output.from_input(value)
     if not await output.is_known():
         return COMPUTED

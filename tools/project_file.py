@@ -5,6 +5,8 @@ python -m tools.project_file > Pulumi.yaml
 
 from __future__ import annotations
 
+import json
+import sys
 from typing import Any
 
 import yaml
@@ -45,5 +47,20 @@ def render() -> str:
     return HEADER + body
 
 
+def settings_table() -> str:
+    rows = ["| key | type | default | what it is |", "| --- | --- | --- | --- |"]
+    for key in CONFIG_KEYS:
+        if key.required:
+            default = "**required**"
+        elif key.default is None:
+            default = str(key.default_doc)
+        elif isinstance(key.default, str):
+            default = f"`{key.default}`"
+        else:
+            default = f"`{json.dumps(key.default)}`"
+        rows.append(f"| `{key.name}` | {key.type} | {default} | {key.description} |")
+    return "\n".join(rows) + "\n"
+
+
 if __name__ == "__main__":
-    print(render(), end="")
+    print(settings_table() if "--readme-table" in sys.argv else render(), end="")
