@@ -1,0 +1,211 @@
+"""Run the CrossGuard pack offline on planned resources, as `pulumi preview --policy-pack` does.
+
+The offline plan (`tools.plan`) has no Pulumi CLI to host the policy server, so this module plays
+the engine's part: it turns each planned resource into the `ResourceValidationArgs` and the whole
+plan into the `StackValidationArgs` that pulumi-policy's analyzer builds (the same unknown-checking
+proxy over the properties, the same resource options), runs every rule of `policies.rules.POLICIES`
+at its enforcement level, and collects what the rules report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Mapping, Sequence
+from inspect import isawaitable
+from typing import Any
+
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+from policies.rules import COMPUTED, PACK_NAME, POLICIES
+
+Violation = dict[str, str]
+
+# What a pack without an explicit level uses (pulumi-policy's PolicyPack default).
+PACK_DEFAULT_LEVEL = EnforcementLevel.ADVISORY
+
+
+def engine_properties(inputs: Mapping[str, Any]) -> Any:
+    """Plan inputs as a policy sees them: `<computed>` becomes the engine's unknown sentinel,
+    and the result is wrapped in pulumi-policy's proxy that raises on reading an unknown."""
+
+    def wire(value: Any) -> Any:
+        if value == COMPUTED:
+            return ENGINE_UNKNOWN
+        if isinstance(value, Mapping):
+            return {k: wire(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [wire(v) for v in value]
+        return value
+
+    return unknown_checking_proxy(deserialize_properties(wire(dict(inputs))))
+
+
+def _urn(resource: Mapping[str, Any], project: str, stack: str) -> str:
+    urn = resource.get("urn")
+    return (
+        str(urn)
+        if urn
+        else f"urn:pulumi:{stack}::{project}::{resource['type']}::{resource['name']}"
+    )
+
+
+def resource_options(resource: Mapping[str, Any]) -> PolicyResourceOptions:
+    """The options the engine reports for a registration (the plan records protect and parent)."""
+    return PolicyResourceOptions(
+        protect=bool(resource.get("protect", False)),
+        ignore_changes=[],
+        delete_before_replace=None,
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+        parent=resource.get("parent") or None,
+    )
+
+
+def resource_args(
+    resource: Mapping[str, Any], *, project: str = "project", stack: str = "stack"
+) -> ResourceValidationArgs:
+    """What a resource policy receives for one planned resource."""
+    return ResourceValidationArgs(
+        resource_type=resource["type"],
+        props=engine_properties(resource.get("inputs") or {}),
+        urn=_urn(resource, project, stack),
+        name=resource["name"],
+        opts=resource_options(resource),
+        provider=None,
+    )
+
+
+def stack_args(
+    resources: Sequence[Mapping[str, Any]], *, project: str = "project", stack: str = "stack"
+) -> StackValidationArgs:
+    """What a stack policy receives: every resource, parents and dependencies linked up."""
+    by_urn: dict[str, PolicyResource] = {}
+    for resource in resources:
+        urn = _urn(resource, project, stack)
+        by_urn[urn] = PolicyResource(
+            resource_type=resource["type"],
+            props=engine_properties(resource.get("inputs") or {}),
+            urn=urn,
+            name=resource["name"],
+            opts=resource_options(resource),
+            provider=None,
+            parent=None,
+            dependencies=[],
+            property_dependencies={},
+        )
+    for resource in resources:
+        policy_resource = by_urn[_urn(resource, project, stack)]
+        policy_resource.parent = by_urn.get(resource.get("parent") or "")
+        policy_resource.dependencies = [
+            by_urn[d] for d in resource.get("dependencies") or [] if d in by_urn
+        ]
+        policy_resource.property_dependencies = {
+            key: [by_urn[d] for d in urns if d in by_urn]
+            for key, urns in (resource.get("propertyDependencies") or {}).items()
+        }
+    return StackValidationArgs(list(by_urn.values()))
+
+
+def enforcement_level(policy: Policy) -> EnforcementLevel:
+    level = policy.enforcement_level or PACK_DEFAULT_LEVEL
+    # The analyzer reports a violation of a remediating policy as mandatory.
+    return EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level
+
+
+def _run(
+    policy: ResourceValidationPolicy | StackValidationPolicy,
+    args: Any,
+    urn: str,
+    level: EnforcementLevel,
+) -> list[Violation]:
+    """Run one validation; `urn` is the resource's (resource policies) or "" (stack policies)."""
+    found: list[Violation] = []
+
+    def report_violation(message: str, reported_urn: str | None = None) -> None:
+        # A resource policy's violation always belongs to that resource; a stack policy names one.
+        where = urn if isinstance(policy, ResourceValidationPolicy) else reported_urn or ""
+        found.append(
+            {
+                "policy": policy.name,
+                "urn": where,
+                "message": message,
+                "enforcementLevel": level.value,
+            }
+        )
+
+    try:
+        result = policy.validate(args, report_violation)
+        if isawaitable(result):
+            asyncio.run(_await(result))
+    except UnknownValueError as unknown:
+        # The analyzer's own behaviour: a rule that reads an unknown value is skipped, with a note.
+        found.append(
+            {
+                "policy": policy.name,
+                "urn": urn,
+                "message": (
+                    f"can't run policy '{policy.name}' from policy pack '{PACK_NAME}' during "
+                    f"preview: {unknown.message}"
+                ),
+                "enforcementLevel": EnforcementLevel.ADVISORY.value,
+            }
+        )
+    except Exception as error:
+        if type(error).__name__ != "_NotApplicableError":  # args.not_applicable(): no verdict
+            raise
+    return found
+
+
+async def _await(result: Any) -> None:
+    await result
+
+
+def evaluate(resources: list[dict[str, Any]], *, project: str, stack: str) -> list[Violation]:
+    """Every violation the pack reports for these planned resources, in the engine's order.
+
+    Resource policies run once per resource, then stack policies once over all of them.
+    Disabled policies are skipped. Returns `[{"policy", "urn", "message", "enforcementLevel"}]`;
+    `urn` is "" for a violation of the stack as a whole.
+    """
+
+    def run() -> list[Violation]:
+        # Policies may ask pulumi.get_stack()/get_project(); the analyzer configures them from the
+        # CLI's environment. Set here in a context of our own, so the caller's settings stay.
+        pulumi_settings.SETTINGS.project = project
+        pulumi_settings.SETTINGS.stack = stack
+        pulumi_settings.SETTINGS.dry_run = True
+        active = [
+            (p, enforcement_level(p))
+            for p in POLICIES
+            if enforcement_level(p) != EnforcementLevel.DISABLED
+        ]
+        violations: list[Violation] = []
+        for resource in resources:
+            for policy, level in active:
+                if isinstance(policy, ResourceValidationPolicy):
+                    args = resource_args(resource, project=project, stack=stack)
+                    violations += _run(policy, args, str(args.urn), level)
+        for policy, level in active:
+            if isinstance(policy, StackValidationPolicy):
+                violations += _run(
+                    policy, stack_args(resources, project=project, stack=stack), "", level
+                )
+        return violations
+
+    return contextvars.Context().run(run)
