@@ -46,6 +46,7 @@ class PlannedResource:
     inputs: dict[str, Any]
     dependencies: list[str]
     protect: bool = False
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +57,7 @@ class PlannedResource:
             "inputs": self.inputs,
             "dependencies": self.dependencies,
             "protect": self.protect,
+            "propertyDependencies": self.property_dependencies,
         }
 
 
@@ -176,6 +178,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     inputs=plain(json_format.MessageToDict(request.object)),
                     dependencies=sorted(set(request.dependencies)),
                     protect=bool(request.protect),
+                    property_dependencies={
+                        key: sorted(set(deps.urns))
+                        for key, deps in sorted(request.propertyDependencies.items())
+                        if deps.urns
+                    },
                 )
             )
         return response
