@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The SQL tests start a throwaway PostgreSQL 15 server; make sure its binaries and psql are here.
 set -euo pipefail
-have_server() { command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }
+# tests/pg_server.py runs PostgreSQL 15 from PATH or /usr/lib/postgresql/15/bin.
+have_server() {
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || { command -v initdb >/dev/null 2>&1 && initdb --version | grep -q ' 15\.'; }
+}
 if have_server && command -v psql >/dev/null 2>&1; then
   exit 0
 fi

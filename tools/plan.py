@@ -180,11 +180,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     view.add_argument("--json", action="store_true", help="machine-readable plan")
     view.add_argument("--markdown", action="store_true", help="pull-request comment view")
     parser.add_argument(
+        "--base",
+        type=Path,
+        metavar="FILE",
+        help="with --markdown: also show what changed since this earlier --json plan",
+    )
+    parser.add_argument(
         "--account-id",
         default=engine.PLACEHOLDER_ACCOUNT_ID,
         help="account id to build ARNs with (default: a placeholder)",
     )
     args = parser.parse_args(argv)
+    if args.base and not args.markdown:
+        parser.error("--base needs --markdown")
 
     stack = args.stack if args.config_file is None else args.config_file.stem.split(".")[-1]
     try:
@@ -202,7 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.markdown:
         from tools.plan_markdown import render_markdown  # noqa: PLC0415
 
-        sys.stdout.write(render_markdown(plan))
+        base = json.loads(args.base.read_text(encoding="utf-8")) if args.base else None
+        sys.stdout.write(render_markdown(plan, base=base))
     else:
         sys.stdout.write(render_text(plan))
     return EXIT_POLICY if mandatory_violations(plan) else EXIT_OK

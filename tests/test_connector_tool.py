@@ -1,0 +1,172 @@
+"""`python -m tools.connector` (`make connector`): the UI's fields from the stack outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.connector import UI_FIELDS
+from tools import connector
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+CONFIG = {
+    "ClusterNamePath": "xpander-redshift",
+    "DatabaseNamePath": "xpander_demo",
+    "CatalogNamePath": "pg_catalog.svv_all_columns",
+    "IAM Role ARN": "arn:aws:iam::123456789012:role/xpander-redshift-access",
+    "Region": "us-west-2",
+    "Auth Method": "IAM",
+}
+# `pulumi stack output --json` prints every output; the config's keys come back sorted.
+STACK_OUTPUTS = {
+    "clusterEndpoint": "xpander-redshift.abc.us-west-2.redshift.amazonaws.com",
+    "connectorConfig": dict(sorted(CONFIG.items())),
+    "masterPasswordSecretArn": "[secret]",
+}
+TABLE = """\
+Field             Value
+----------------  ------------------------------------------------------
+ClusterNamePath   xpander-redshift
+DatabaseNamePath  xpander_demo
+CatalogNamePath   pg_catalog.svv_all_columns
+IAM Role ARN      arn:aws:iam::123456789012:role/xpander-redshift-access
+Region            us-west-2
+Auth Method       IAM
+"""
+
+
+def run_tool(*args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run(
+        [sys.executable, "-m", "tools.connector", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def write_json(tmp_path: Path, document: Any) -> Path:
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def fake_pulumi(tmp_path: Path, script: str) -> str:
+    """A `pulumi` executable on a PATH of its own; it records its arguments."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    exe = bin_dir / "pulumi"
+    exe.write_text(f'#!/bin/sh\necho "$@" > {tmp_path / "argv"}\n{script}\n', encoding="utf-8")
+    exe.chmod(0o755)
+    return str(bin_dir)
+
+
+def test_prints_the_ui_fields_as_a_table_in_the_ui_order(tmp_path):
+    result = run_tool("--outputs-file", str(write_json(tmp_path, STACK_OUTPUTS)))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == TABLE
+    names = [line.split("  ")[0] for line in result.stdout.splitlines()[2:]]
+    assert names == list(UI_FIELDS)
+
+
+def test_json_keeps_the_ui_order_and_only_the_ui_fields(tmp_path):
+    outputs = {"connectorConfig": {**STACK_OUTPUTS["connectorConfig"], "Extra": "ignored"}}
+    result = run_tool("--outputs-file", str(write_json(tmp_path, outputs)), "--json")
+    assert result.returncode == 0, result.stderr
+    fields = json.loads(result.stdout)
+    assert list(fields) == list(UI_FIELDS)
+    assert fields == CONFIG
+
+
+def test_reads_an_offline_plan_too():
+    plan = GOLDEN / "plan-head.json"
+    result = run_tool("--outputs-file", str(plan), "--json")
+    assert result.returncode == 0, result.stderr
+    expected = json.loads(plan.read_text(encoding="utf-8"))["outputs"]["connectorConfig"]
+    assert json.loads(result.stdout) == expected
+
+
+def test_missing_fields_are_named_and_exit_1(tmp_path):
+    partial = {k: v for k, v in CONFIG.items() if k not in ("Region", "Auth Method")}
+    result = run_tool("--outputs-file", str(write_json(tmp_path, {"connectorConfig": partial})))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "missing field(s): Region, Auth Method" in result.stderr
+
+
+def test_fields_without_a_value_yet_are_named(tmp_path):
+    pending = {**CONFIG, "IAM Role ARN": "<computed>", "Region": ""}
+    result = run_tool("--outputs-file", str(write_json(tmp_path, {"connectorConfig": pending})))
+    assert result.returncode == 1
+    assert "no value yet: IAM Role ARN = '<computed>', Region = ''" in result.stderr
+
+
+def test_a_stack_without_connector_config_says_what_it_has(tmp_path):
+    result = run_tool("--outputs-file", str(write_json(tmp_path, {"roleArn": "arn"})))
+    assert result.returncode == 1
+    assert "no `connectorConfig` output (outputs: roleArn)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "no such file"), ("{not json", "not JSON"), ("[1, 2]", "a JSON object")],
+)
+def test_unreadable_outputs_exit_2(tmp_path, content, message):
+    path = tmp_path / "outputs.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    result = run_tool("--outputs-file", str(path))
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_without_the_pulumi_cli_exit_2_and_say_how_to_proceed(tmp_path):
+    result = run_tool(path=str(tmp_path))  # an empty PATH: no pulumi
+    assert result.returncode == 2
+    assert "the Pulumi CLI (`pulumi`) is not on PATH" in result.stderr
+    assert "--outputs-file" in result.stderr
+
+
+def test_asks_the_pulumi_cli_for_the_stack_outputs(tmp_path):
+    path = fake_pulumi(tmp_path, f"echo '{json.dumps(STACK_OUTPUTS)}'")
+    result = run_tool("--stack", "acme/prod", path=f"{path}:{os.environ['PATH']}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == TABLE
+    argv = (tmp_path / "argv").read_text(encoding="utf-8").split()
+    assert argv == ["stack", "output", "--json", "--non-interactive", "--stack", "acme/prod"]
+
+
+def test_a_failing_pulumi_cli_is_reported_with_its_message(tmp_path):
+    path = fake_pulumi(tmp_path, "echo 'error: no stack named dev found' >&2; exit 255")
+    result = run_tool(path=f"{path}:{os.environ['PATH']}")
+    assert result.returncode == 2
+    assert "`pulumi stack output --json` failed: error: no stack named dev found" in result.stderr
+
+
+def test_outputs_file_and_stack_are_exclusive():
+    result = run_tool("--outputs-file", "x.json", "--stack", "dev")
+    assert result.returncode == 2
+    assert "not allowed with argument" in result.stderr
+
+
+def test_table_pads_to_the_longest_field_name():
+    lines = connector.table({"A": "1", "Longer name": "two"}).splitlines()
+    assert lines == [
+        "Field        Value",
+        "-----------  -----",
+        "A            1",
+        "Longer name  two",
+    ]
