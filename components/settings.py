@@ -322,11 +322,11 @@ class SettingsError(ValueError):
 Rule = Callable[[Any], str | None]
 
 _CLUSTER_ID = re.compile(r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_DATABASE = re.compile(r"^[a-z_][a-z0-9_$]{0,63}$")
+DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_$]{0,63}$")
 _MASTER_USER = re.compile(r"^[a-z][a-z0-9_+.@-]{0,127}$")
 _SUBNET = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _VPC = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
-_ACCOUNT = re.compile(r"^\d{12}$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
 _EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 _EKS_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
@@ -343,7 +343,7 @@ _SECRET_ARN = re.compile(
     r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]{1,512}$"
 )
 _CONNECTOR_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$")
-_REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
+REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _TAG_KEY = re.compile(r"^[\w\s.:/=+@-]{1,128}$")
 
 # The RA3 port ranges AWS accepts (CreateCluster: "Port").
@@ -433,13 +433,13 @@ _RULES: dict[str, Rule] = {
     ),
     "clusterIdentifier": cluster_identifier_problem,
     "databaseName": _matches(
-        _DATABASE,
+        DATABASE_NAME,
         "must be 1-64 characters: lowercase letters, digits, '_' or '$', not starting with a digit",
     ),
     "masterUsername": master_username_problem,
     "roleName": role_name_problem,
     "rolePath": role_path_problem,
-    "platformAccountId": _matches(_ACCOUNT, "must be a 12-digit AWS account id"),
+    "platformAccountId": _matches(ACCOUNT_ID, "must be a 12-digit AWS account id"),
     "namespace": _matches(
         _DNS_LABEL,
         "must be a Kubernetes namespace (DNS label): 1-63 lowercase letters, digits or '-', "
@@ -612,7 +612,7 @@ def _cross_key_problems(
         problems.append(
             "aws:region: is required - set it with `pulumi config set aws:region <region>`"
         )
-    elif not _REGION.fullmatch(region):
+    elif not REGION.fullmatch(region):
         problems.append(f"aws:region = {region!r}: must be an AWS region like us-west-2")
     port = values["port"]
     if isinstance(port, int) and (broken := _check_port(port, values["nodeTypes"] or [])):

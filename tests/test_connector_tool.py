@@ -170,3 +170,46 @@ def test_table_pads_to_the_longest_field_name():
         "A            1",
         "Longer name  two",
     ]
+
+
+MULTI = {
+    "clusterEndpoint": "analytics.example",
+    "clusterPort": 5439,
+    "connectors": {
+        "sales": {
+            "connectorConfig": {
+                "ClusterNamePath": "xpander-redshift",
+                "DatabaseNamePath": "xpander_demo",
+                "CatalogNamePath": "pg_catalog.svv_all_columns",
+                "IAM Role ARN": "arn:aws:iam::111122223333:role/xpander-sales",
+                "Region": "us-west-2",
+                "Auth Method": "IAM",
+            },
+            "roleArn": "arn:aws:iam::111122223333:role/xpander-sales",
+            "databaseUser": "IAMR:xpander-sales",
+        },
+        "ops": {"connectorConfig": {}, "databaseUser": "IAMR:xpander-ops"},
+    },
+}
+
+
+def test_with_several_connectors_one_is_chosen_by_name(tmp_path, capsys):
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(MULTI))
+    assert connector.main(["--outputs-file", str(path), "--connector", "sales", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["IAM Role ARN"].endswith(":role/xpander-sales")
+
+
+def test_with_several_connectors_none_chosen_is_an_error_listing_them(tmp_path, capsys):
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(MULTI))
+    assert connector.main(["--outputs-file", str(path)]) == 1
+    assert (
+        "several connectors (ops, sales): choose one with --connector NAME"
+        in capsys.readouterr().err
+    )
+    assert connector.main(["--outputs-file", str(path), "--connector", "hr"]) == 1
+    assert (
+        "no connector 'hr' in the stack outputs (connectors: ops, sales)" in capsys.readouterr().err
+    )

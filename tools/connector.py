@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from components.connector import UI_FIELDS
+from components.connector import UI_FIELDS, ConnectorNotFoundError, connector_outputs
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_UNREADABLE = 0, 1, 2
 OUTPUT_NAME = "connectorConfig"
@@ -137,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     source.add_argument(
         "--stack", metavar="NAME", help="stack to read with the Pulumi CLI (default: the selected)"
     )
+    parser.add_argument(
+        "--connector", metavar="NAME", help="with several connectors: the one to print"
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON object instead")
     args = parser.parse_args(argv)
 
@@ -150,8 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"connector: {err}", file=sys.stderr)
         return EXIT_UNREADABLE
     try:
-        fields = ui_fields(outputs)
-    except ConnectorConfigError as err:
+        fields = ui_fields(connector_outputs(outputs, args.connector))
+    except (ConnectorConfigError, ConnectorNotFoundError) as err:
         print(f"connector: {err}", file=sys.stderr)
         return EXIT_INCOMPLETE
     sys.stdout.write(json.dumps(fields, indent=2) + "\n" if args.json else table(fields))
