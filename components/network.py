@@ -95,7 +95,7 @@ class RedshiftNetwork(pulumi.ComponentResource):
 
 @dataclass(frozen=True)
 class ExistingClusterAccessArgs:
-    security_group_id: str  # a group of the existing cluster, named by the user
+    security_group_id: pulumi.Input[str]  # a group of the existing cluster, named by the user
     port: pulumi.Input[int]  # the existing cluster's port
     source_security_group_id: pulumi.Input[str]
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -113,7 +113,7 @@ class ExistingClusterAccess(pulumi.ComponentResource):
             security_group_id=args.security_group_id,
             source_security_group_id=args.source_security_group_id,
             port=args.port,
-            tags=resource_tags(args.tags, f"{args.security_group_id}-from-eks"),
+            tags=resource_tags(args.tags, f"{name}-from-eks"),
             parent=self,
         )
         self.register_outputs({})

@@ -47,6 +47,17 @@ class ClusterFacts:
     subnet_group_name: pulumi.Input[str] | None
 
 
+def cluster_security_group(wanted: str, cluster: str, groups: list[str] | None) -> str:
+    """The group named by existingSecurityGroupId, refused unless it belongs to the cluster."""
+    if wanted not in (groups or []):
+        raise ValueError(
+            f"xpander-redshift:existingSecurityGroupId = {wanted!r}: is not a security group of "
+            f"cluster {cluster!r} (its groups: {', '.join(groups or []) or 'none'}); name one of "
+            "them, so the stack never opens a group the cluster does not use"
+        )
+    return wanted
+
+
 def host_of(endpoint: str | None) -> str | None:
     """A cluster endpoint without its `:port` suffix (the lookup may carry one)."""
     if endpoint and endpoint.rsplit(":", 1)[-1].isdigit():
@@ -146,11 +157,14 @@ class XpanderRedshift(pulumi.ComponentResource):
             cluster_identifier=s.existing_cluster_identifier,
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
-        if s.existing_security_group_id:
+        if (wanted := s.existing_security_group_id) is not None:
+            identifier = s.cluster_identifier
             ExistingClusterAccess(
                 f"{name}-access",
                 ExistingClusterAccessArgs(
-                    security_group_id=s.existing_security_group_id,
+                    security_group_id=found.vpc_security_group_ids.apply(
+                        lambda groups: cluster_security_group(wanted, identifier, groups)
+                    ),
                     port=found.port,
                     source_security_group_id=self._eks.vpc_config.cluster_security_group_id,
                     tags=s.tags,

@@ -129,3 +129,17 @@ def test_mandatory_violation_exits_1(monkeypatch, capsys):
     monkeypatch.setattr(plan_tool, "evaluate", lambda resources, **_: [advisory])
     assert plan_tool.main([]) == 0
     assert "[advisory] p: m" in capsys.readouterr().out
+
+
+def test_a_value_refused_after_a_lookup_exits_2_naming_the_key(tmp_path):
+    stack = tmp_path / "Pulumi.byo.yaml"
+    stack.write_text(
+        (ROOT / "Pulumi.dev.yaml").read_text()
+        + "  xpander-redshift:existingClusterIdentifier: analytics-prod\n"
+        + "  xpander-redshift:existingSecurityGroupId: sg-0fedcba9876543210\n"
+    )
+    result = run_cli("--config-file", str(stack))
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "xpander-redshift:existingSecurityGroupId = 'sg-0fedcba9876543210': is not a security group"
+    )

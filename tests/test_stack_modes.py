@@ -71,6 +71,16 @@ def test_existing_cluster_ingress_only_into_the_named_security_group():
     assert not of_type(run, "aws:ec2/securityGroup:SecurityGroup")
 
 
+def test_an_existing_security_group_the_cluster_does_not_use_is_refused():
+    config = {
+        **DEV_CONFIG,
+        "xpander-redshift:existingClusterIdentifier": EXISTING,
+        "xpander-redshift:existingSecurityGroupId": "sg-0fedcba9876543210",
+    }
+    with pytest.raises(Exception, match="is not a security group of cluster 'analytics-prod'"):
+        run_program(config)
+
+
 def test_existing_cluster_user_authenticates_with_the_admin_secret_or_the_master_db_user():
     with_secret = run_stack(existingClusterIdentifier=EXISTING, existingAdminSecretArn=ADMIN_SECRET)
     user = user_resource(with_secret, "xpander-user")

@@ -19,7 +19,7 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
-from pulumi.runtime.settings import ROOT, get_root_resource
+from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -126,7 +126,7 @@ def _placeholder_invokes(account_id: str) -> dict[str, Any]:
             "masterUsername": "<existing-master-user>",
             "nodeType": "<existing-node-type>",
             "clusterSubnetGroupName": "<existing-subnet-group>",
-            "vpcSecurityGroupIds": ["sg-<existing-cluster-security-group>"],
+            "vpcSecurityGroupIds": ["sg-<existing-cluster-security-group>", "sg-0123456789abcdef0"],
             "id": a.get("clusterIdentifier"),
         },
         "aws:secretsmanager/getSecretVersion:getSecretVersion": lambda a: {
@@ -234,6 +234,10 @@ def run_program(
         monitor = RecordingMonitor(mocks)
         pulumi.runtime.set_all_config(dict(config))
         pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+        # Outputs awaited at the end of a run live in a process-wide list: a run that failed
+        # must not hand its failed outputs to the next one (the SDK's own test wrapper does this).
+        SETTINGS.rpc_manager.clear()
+        SETTINGS.outputs.clear()
 
         def main() -> None:
             runpy.run_path(str(program), run_name="__main__")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import yaml
 
 from components import redshift_sql
@@ -203,6 +204,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_SETTINGS
     except FileNotFoundError as err:
         print(f"no such stack file: {err.filename}", file=sys.stderr)
+        return EXIT_SETTINGS
+    except (pulumi.RunError, ValueError) as err:
+        # A value the program refuses once it sees the looked-up facts (say, a security group
+        # the existing cluster does not use): its last line is the message that names the key.
+        last = str(err).strip().splitlines()[-1]
+        print(last.removeprefix("ValueError has risen: "), file=sys.stderr)
         return EXIT_SETTINGS
 
     if args.json:
