@@ -6,15 +6,9 @@ import pytest
 
 from components import iam_documents
 from components.settings import Settings
+from tests.stack_helpers import EXAMPLE_SETTINGS
 
-BASE = Settings(
-    region="us-west-2",
-    organization_id="org-4f1c9a2e7b",
-    eks_cluster_name="xpander-dev",
-    private_subnet_ids=("subnet-0a3f5c7e9b1d24680",),
-    credentials_db_users=("IAMR:xpander-redshift-access",),
-    default_privileges_for="xpander_admin",
-)
+BASE = EXAMPLE_SETTINGS
 ACCOUNT = "123456789012"
 
 

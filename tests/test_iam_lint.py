@@ -32,16 +32,10 @@ from policy_sentry.querying.actions import get_actions_for_service, get_privileg
 from components.iam_documents import role_documents
 from components.settings import Settings
 from policies import rules
+from tests.stack_helpers import EXAMPLE_SETTINGS
 
 ACCOUNT = "123456789012"
-BASE = Settings(
-    region="us-west-2",
-    organization_id="org-123",
-    eks_cluster_name="xpander",
-    private_subnet_ids=("subnet-0123456789abcdef0",),
-    credentials_db_users=("IAMR:xpander-redshift-access",),
-    default_privileges_for="xpander_admin",
-)
+BASE = EXAMPLE_SETTINGS
 VARIANTS: dict[str, tuple[Settings, str]] = {
     "default": (BASE, "aws"),
     "any-db-user": (dataclasses.replace(BASE, credentials_db_users=("*",)), "aws"),

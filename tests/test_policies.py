@@ -40,24 +40,17 @@ from pulumi_policy import (
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from components.iam_documents import role_documents
-from components.settings import PROJECT, Settings
+from components.settings import PROJECT
 from policies import rules
 from policies.rules import POLICIES
+from tests.stack_helpers import EXAMPLE_SETTINGS
 from tools import policy_check
 from tools.plan import build_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"
 PLATFORM_ACCOUNT = "210987654321"
-SETTINGS = Settings(
-    region="us-west-2",
-    organization_id="org-123",
-    eks_cluster_name="xpander",
-    private_subnet_ids=("subnet-0123456789abcdef0",),
-    credentials_db_users=("IAMR:xpander-redshift-access",),
-    default_privileges_for="xpander_admin",
-    platform_account_id=PLATFORM_ACCOUNT,
-)
+SETTINGS = dataclasses.replace(EXAMPLE_SETTINGS, platform_account_id=PLATFORM_ACCOUNT)
 DOCS = role_documents(SETTINGS, partition="aws", account_id=ACCOUNT)
 ROLE_ARN = DOCS.role_arn
 POLICY = {p.name: p for p in POLICIES}
@@ -374,7 +367,9 @@ def test_pod_identity_trust_with_a_wildcard_sts_action_passes() -> None:
 
 def test_self_assume_with_external_id_fails() -> None:
     trust = trust_with(
-        lambda s: s["SelfAssume"]["Condition"].update(StringEquals={"sts:ExternalId": "org-123"})
+        lambda s: s["SelfAssume"]["Condition"].update(
+            StringEquals={"sts:ExternalId": EXAMPLE_SETTINGS.organization_id}
+        )
     )
     [message] = violations(
         "xpander-role-self-assume-without-external-id", resource_args(rules.ROLE, role_props(trust))
@@ -452,7 +447,7 @@ def test_cross_account_trust_without_external_id_fails() -> None:
 def test_an_if_exists_external_id_does_not_count() -> None:
     trust = trust_with(
         lambda s: s["CrossAccountWithExternalId"].update(
-            Condition={"StringEqualsIfExists": {"sts:ExternalId": "org-123"}}
+            Condition={"StringEqualsIfExists": {"sts:ExternalId": EXAMPLE_SETTINGS.organization_id}}
         )
     )
     [message] = violations(
