@@ -1,7 +1,8 @@
 # xpander-redshift: the commands users, CI and the README rely on.
-#   make setup   .venv with the pinned requirements (+ PostgreSQL for the SQL tests); idempotent
+#   make setup   .venv with the pinned requirements and the workflow linters; idempotent
 #   make plan    offline plan of the dev stack (no cloud account, no Pulumi CLI)
-#   make test    lint, type check and the whole test suite (starts its own local servers)
+#   make test    lint, type check and the whole test suite (starts its own local servers;
+#                installs PostgreSQL 15 for the SQL tests first if the machine lacks it)
 #   make lint    ruff, and the workflow linters (actionlint, zizmor)
 #   make verify  the guide's connection checks against a deployed stack: make verify ARGS="--json"
 #   make connector  the connectorConfig fields for the xpander UI: make connector ARGS="--json"
@@ -13,14 +14,13 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 ARGS ?=
 
-.PHONY: setup plan test lint lint-workflows typecheck verify connector clean
+.PHONY: setup plan test lint lint-workflows typecheck postgres verify connector clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
-	./scripts/ensure-postgres.sh
 	touch $(STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
@@ -40,7 +40,10 @@ lint-workflows: $(STAMP) $(NODE_STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-test: lint typecheck
+postgres:
+	./scripts/ensure-postgres.sh
+
+test: lint typecheck postgres
 	$(PY) -m pytest
 
 verify: $(STAMP)

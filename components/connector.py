@@ -31,6 +31,13 @@ def connector_config(
     return dict(zip(UI_FIELDS, values, strict=True))
 
 
+def stack_outputs(document: dict[str, Any]) -> dict[str, Any]:
+    """Stack outputs from `pulumi stack output --json`, or from an offline plan's `--json`."""
+    if "resources" in document and isinstance(document.get("outputs"), dict):
+        return dict(document["outputs"])
+    return document
+
+
 class ConnectorNotFoundError(ValueError):
     """The outputs have no connector of that name; the message lists the ones they have."""
 

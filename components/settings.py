@@ -615,13 +615,18 @@ def _cross_key_problems(
     elif not REGION.fullmatch(region):
         problems.append(f"aws:region = {region!r}: must be an AWS region like us-west-2")
     port = values["port"]
-    if isinstance(port, int) and (broken := _check_port(port, values["nodeTypes"] or [])):
+    existing = values["existingClusterIdentifier"]
+    # An existing cluster keeps its own port (looked up); the setting applies to a new cluster.
+    if (
+        not existing
+        and isinstance(port, int)
+        and (broken := _check_port(port, values["nodeTypes"] or []))
+    ):
         problems.append(_problem("port", str(port), broken))
     subnets = values["privateSubnetIds"] or []
     if len(subnets) > MAX_SUBNETS_PER_GROUP:
         rule = f"a subnet group holds at most {MAX_SUBNETS_PER_GROUP}"
         problems.append(_problem("privateSubnetIds", subnets, rule))
-    existing = values["existingClusterIdentifier"]
     if not existing and raw.get("privateSubnetIds") in (None, "", "[]"):
         problems.append(
             f"{PROJECT}:privateSubnetIds: is required unless existingClusterIdentifier is set - "

@@ -204,12 +204,12 @@ def test_with_several_connectors_one_is_chosen_by_name(tmp_path, capsys):
 def test_with_several_connectors_none_chosen_is_an_error_listing_them(tmp_path, capsys):
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(MULTI))
-    assert connector.main(["--outputs-file", str(path)]) == 1
+    assert connector.main(["--outputs-file", str(path)]) == 2
     assert (
         "several connectors (ops, sales): choose one with --connector NAME"
         in capsys.readouterr().err
     )
-    assert connector.main(["--outputs-file", str(path), "--connector", "hr"]) == 1
+    assert connector.main(["--outputs-file", str(path), "--connector", "hr"]) == 2
     assert (
         "no connector 'hr' in the stack outputs (connectors: ops, sales)" in capsys.readouterr().err
     )

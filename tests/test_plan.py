@@ -131,15 +131,52 @@ def test_mandatory_violation_exits_1(monkeypatch, capsys):
     assert "[advisory] p: m" in capsys.readouterr().out
 
 
-def test_a_value_refused_after_a_lookup_exits_2_naming_the_key(tmp_path):
+def test_an_existing_clusters_named_group_is_trusted_offline(tmp_path):
+    """Offline the cluster's groups are unknown: the plan opens the named one, preview checks."""
     stack = tmp_path / "Pulumi.byo.yaml"
     stack.write_text(
         (ROOT / "Pulumi.dev.yaml").read_text()
         + "  xpander-redshift:existingClusterIdentifier: analytics-prod\n"
         + "  xpander-redshift:existingSecurityGroupId: sg-0fedcba9876543210\n"
     )
+    result = run_cli("--config-file", str(stack), "--json")
+    assert result.returncode == 0, result.stderr
+    rules = [
+        r
+        for r in json.loads(result.stdout)["resources"]
+        if r["type"] == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+    ]
+    assert [r["inputs"]["securityGroupId"] for r in rules] == ["sg-0fedcba9876543210"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("config: [unclosed\n", "is not valid YAML"),
+        ("- just a list\n", "a stack file is a YAML mapping with a config: block"),
+    ],
+)
+def test_an_unreadable_stack_file_exits_2_with_the_reason(tmp_path, content, message):
+    stack = tmp_path / "Pulumi.bad.yaml"
+    stack.write_text(content)
     result = run_cli("--config-file", str(stack))
     assert result.returncode == 2
-    assert result.stderr.startswith(
-        "xpander-redshift:existingSecurityGroupId = 'sg-0fedcba9876543210': is not a security group"
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_directory_as_stack_file_exits_2(tmp_path):
+    result = run_cli("--config-file", str(tmp_path))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_yaml_structures_for_string_keys_are_refused_like_the_pulumi_cli(tmp_path):
+    stack = tmp_path / "Pulumi.typed.yaml"
+    stack.write_text(
+        (ROOT / "Pulumi.dev.yaml").read_text() + "  xpander-redshift:tags:\n    team: data\n"
     )
+    result = run_cli("--config-file", str(stack))
+    assert result.returncode == 2
+    assert result.stderr.startswith("xpander-redshift:tags = ")
+    assert "Pulumi.yaml declares it type: string" in result.stderr

@@ -340,3 +340,8 @@ def test_existing_cluster_options_apply_only_with_an_existing_cluster(overrides,
 def test_kubernetes_job_on_an_existing_cluster_needs_the_admin_secret():
     with pytest.raises(SettingsError, match="set existingAdminSecretArn"):
         settings_with(existingClusterIdentifier="analytics", userProvisioner="kubernetes-job")
+
+
+def test_an_existing_cluster_keeps_its_own_port_so_the_port_rule_does_not_apply():
+    s = settings_with(existingClusterIdentifier="analytics", port="5460")
+    assert s.existing_cluster_identifier == "analytics"

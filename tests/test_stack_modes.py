@@ -72,13 +72,21 @@ def test_existing_cluster_ingress_only_into_the_named_security_group():
 
 
 def test_an_existing_security_group_the_cluster_does_not_use_is_refused():
-    config = {
-        **DEV_CONFIG,
-        "xpander-redshift:existingClusterIdentifier": EXISTING,
-        "xpander-redshift:existingSecurityGroupId": "sg-0fedcba9876543210",
-    }
+    def lookup(args):
+        return {
+            "clusterIdentifier": args["clusterIdentifier"],
+            "port": 5439,
+            "endpoint": "h",
+            "vpcSecurityGroupIds": ["sg-0123456789abcdef0"],
+            "id": args["clusterIdentifier"],
+        }
+
     with pytest.raises(Exception, match="is not a security group of cluster 'analytics-prod'"):
-        run_program(config)
+        run_stack(
+            invokes={"aws:redshift/getCluster:getCluster": lookup},
+            existingClusterIdentifier=EXISTING,
+            existingSecurityGroupId="sg-0fedcba9876543210",
+        )
 
 
 def test_existing_cluster_user_authenticates_with_the_admin_secret_or_the_master_db_user():

@@ -42,6 +42,7 @@ from components.connector import UI_FIELDS
 from components.settings import Settings
 from tests.moto_server import moto_server, reset
 from tools import verify
+from tools.plan import build_plan
 
 pytestmark = [pytest.mark.moto, pytest.mark.timeout(60)]
 
@@ -906,3 +907,14 @@ def test_with_several_connectors_the_named_one_is_checked(tmp_path: Path) -> Non
     checks = json.loads(out.getvalue())["checks"]
     assert checks[0]["name"] == "path config" and checks[0]["status"] == "fail"
     assert "DatabaseNamePath" in checks[0]["detail"]
+
+
+def test_an_offline_plan_file_gives_the_connector_fields(tmp_path: Path) -> None:
+    """`--outputs-file` takes `python -m tools.plan --json` too, like `make connector`."""
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(build_plan()))
+    args = verify.build_parser().parse_args(["--outputs-file", str(path)])
+    outputs, _ = verify.load_outputs(args)
+    inputs = verify.inputs_from_outputs(outputs)
+    assert (inputs.cluster, inputs.database) == ("xpander-redshift", "xpander_demo")
+    assert inputs.role_arn == "arn:aws:iam::111122223333:role/xpander-redshift-access"

@@ -20,7 +20,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from components.connector import UI_FIELDS, ConnectorNotFoundError, connector_outputs
+from components.connector import (
+    UI_FIELDS,
+    ConnectorNotFoundError,
+    connector_outputs,
+    stack_outputs,
+)
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_UNREADABLE = 0, 1, 2
 OUTPUT_NAME = "connectorConfig"
@@ -52,9 +57,7 @@ def outputs_from_file(path: Path) -> dict[str, Any]:
         ) from err
     if not isinstance(document, dict):
         raise OutputsError(f"{path}: expected a JSON object of stack outputs")
-    if "resources" in document and isinstance(document.get("outputs"), dict):
-        return dict(document["outputs"])  # an offline plan: its outputs block
-    return document
+    return stack_outputs(document)
 
 
 def outputs_from_pulumi(stack: str | None) -> dict[str, Any]:
@@ -153,8 +156,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"connector: {err}", file=sys.stderr)
         return EXIT_UNREADABLE
     try:
-        fields = ui_fields(connector_outputs(outputs, args.connector))
-    except (ConnectorConfigError, ConnectorNotFoundError) as err:
+        outputs = connector_outputs(outputs, args.connector)
+    except ConnectorNotFoundError as err:
+        print(f"connector: {err}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    try:
+        fields = ui_fields(outputs)
+    except ConnectorConfigError as err:
         print(f"connector: {err}", file=sys.stderr)
         return EXIT_INCOMPLETE
     sys.stdout.write(json.dumps(fields, indent=2) + "\n" if args.json else table(fields))

@@ -84,7 +84,10 @@ def plain(value: Any) -> Any:
     return COMPUTED if value == _UNKNOWN else value
 
 
-def _placeholder_invokes(account_id: str) -> dict[str, Any]:
+def _placeholder_invokes(account_id: str, config: Mapping[str, str]) -> dict[str, Any]:
+    # Offline, the existing cluster's groups are unknown: assume the one the stack names is
+    # among them (`pulumi preview` checks it against the real cluster).
+    named_group = config.get(f"{PROJECT}:existingSecurityGroupId")
     return {
         "aws:index/getPartition:getPartition": lambda a: {
             "partition": "aws",
@@ -126,7 +129,7 @@ def _placeholder_invokes(account_id: str) -> dict[str, Any]:
             "masterUsername": "<existing-master-user>",
             "nodeType": "<existing-node-type>",
             "clusterSubnetGroupName": "<existing-subnet-group>",
-            "vpcSecurityGroupIds": ["sg-<existing-cluster-security-group>", "sg-0123456789abcdef0"],
+            "vpcSecurityGroupIds": [named_group or "sg-<existing-cluster-security-group>"],
             "id": a.get("clusterIdentifier"),
         },
         "aws:secretsmanager/getSecretVersion:getSecretVersion": lambda a: {
@@ -140,8 +143,13 @@ def _placeholder_invokes(account_id: str) -> dict[str, Any]:
 class PlanMocks(pulumi_mocks.Mocks):
     """Resources echo their inputs (outputs stay unknown); invokes get placeholders."""
 
-    def __init__(self, account_id: str, extra_invokes: Mapping[str, Any] | None = None) -> None:
-        self.invokes = {**_placeholder_invokes(account_id), **(extra_invokes or {})}
+    def __init__(
+        self,
+        account_id: str,
+        config: Mapping[str, str],
+        extra_invokes: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.invokes = {**_placeholder_invokes(account_id, config), **(extra_invokes or {})}
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
     def new_resource(
@@ -230,7 +238,7 @@ def run_program(
 
     def run() -> ProgramRun:
         ROOT.set(None)
-        mocks = PlanMocks(account_id, extra_invokes)
+        mocks = PlanMocks(account_id, config, extra_invokes)
         monitor = RecordingMonitor(mocks)
         pulumi.runtime.set_all_config(dict(config))
         pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +19,49 @@ import pulumi
 import yaml
 
 from components import redshift_sql
-from components.settings import PROJECT, SettingsError, parse_settings
+from components.settings import KEYS_BY_NAME, PROJECT, SettingsError, parse_settings
 from tools import engine
 from tools.policy_check import evaluate
 
 EXIT_OK, EXIT_POLICY, EXIT_SETTINGS = 0, 1, 2
 
 
+def declared_type_problems(config: Mapping[str, Any]) -> list[str]:
+    """Values the Pulumi CLI refuses before the program runs: a YAML list or mapping where
+    Pulumi.yaml declares a string, integer or boolean, and a mapping where it declares an array."""
+    problems = []
+    for full_name, value in config.items():
+        key = KEYS_BY_NAME.get(full_name.removeprefix(f"{PROJECT}:"))
+        if key is None or not full_name.startswith(f"{PROJECT}:"):
+            continue
+        structured = isinstance(value, list) or (isinstance(value, dict) and "secure" not in value)
+        if key.type != "array" and structured:
+            fix = 'write it as a JSON string, e.g. \'{"team":"data"}\''
+        elif key.type == "array" and isinstance(value, dict) and "secure" not in value:
+            fix = "write a YAML list"
+        else:
+            continue
+        problems.append(
+            f"{full_name} = {json.dumps(value)!r}: Pulumi.yaml declares it type: {key.type}; {fix}"
+        )
+    return problems
+
+
 def load_config(config_file: Path) -> dict[str, str]:
     """The stack file's config as the engine would pass it to the program."""
-    document = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
-    if not isinstance(document, dict):
+    try:
+        document = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise SettingsError([f"{config_file}: is not valid YAML: {err}"]) from None
+    except FileNotFoundError:
+        raise
+    except OSError as err:
+        raise SettingsError([f"{config_file}: cannot be read: {err.strerror or err}"]) from None
+    if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise SettingsError([f"{config_file}: a stack file is a YAML mapping with a config: block"])
+    problems = declared_type_problems(document.get("config") or {})
+    if problems:
+        raise SettingsError(problems)
     return engine.stack_config_strings(document)
 
 
@@ -87,8 +118,25 @@ def iam_documents(plan: dict[str, Any]) -> list[tuple[str, Any]]:
             label = resource["inputs"].get("name", resource["name"])
             if resource["type"] == "aws:iam/role:Role":
                 label = f"{label} (trust policy)"
+            elif isinstance(role := resource["inputs"].get("role"), str):
+                label = f"{role}: {label}"
             found.append((label, json.loads(text)))
     return found
+
+
+def connector_configs(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each connector's `connectorConfig` by connector name ("" for the stack's only one)."""
+    outputs = plan["outputs"]
+    if isinstance(outputs.get("connectorConfig"), dict):
+        return {"": outputs["connectorConfig"]}
+    connectors = outputs.get("connectors")
+    if not isinstance(connectors, dict):
+        return {}
+    return {
+        name: value["connectorConfig"]
+        for name, value in connectors.items()
+        if isinstance(value, dict) and isinstance(value.get("connectorConfig"), dict)
+    }
 
 
 IAMR_USER_TYPE = "pulumi-python:dynamic/xpander:IamrUser"
@@ -151,12 +199,14 @@ def render_text(plan: dict[str, Any]) -> str:
     sql = provisioning_sql(plan)
     out += ["", "SQL the database-user provisioner runs:"]
     out += [f"  {s}" for s in sql] or ["  (none)"]
-    out += ["", "Connector config (paste into the xpander UI):"]
-    connector = plan["outputs"].get("connectorConfig", {})
-    width = max((len(k) for k in connector), default=0)
-    out += [f"  {k.ljust(width)}  {v}" for k, v in connector.items()]
+    for name, connector in connector_configs(plan).items():
+        which = f" of connector {name}" if name else ""
+        out += ["", f"Connector config{which} (paste into the xpander UI):"]
+        width = max((len(k) for k in connector), default=0)
+        out += [f"  {k.ljust(width)}  {v}" for k, v in connector.items()]
     out += ["", "Stack outputs:"]
-    out += [f"  {k}: {json.dumps(v)}" for k, v in plan["outputs"].items() if k != "connectorConfig"]
+    shown = ("connectorConfig", "connectors")
+    out += [f"  {k}: {json.dumps(v)}" for k, v in plan["outputs"].items() if k not in shown]
     out += ["", "Policy verdicts:"]
     violations = plan["policyViolations"]
     out += [

@@ -17,7 +17,13 @@ from typing import Any
 
 from components.connector import UI_FIELDS
 from tools.engine import COMPUTED, PLACEHOLDER_ACCOUNT_ID, SECRET
-from tools.plan import IAM_DOCUMENT_INPUTS, iam_documents, provisioning_sql, short_type
+from tools.plan import (
+    IAM_DOCUMENT_INPUTS,
+    connector_configs,
+    iam_documents,
+    provisioning_sql,
+    short_type,
+)
 
 Plan = dict[str, Any]
 Resource = Mapping[str, Any]
@@ -371,24 +377,30 @@ def _sql_section(plan: Plan) -> list[str]:
 
 
 def _connector_section(plan: Plan) -> list[str]:
-    config = plan.get("outputs", {}).get("connectorConfig")
-    if not isinstance(config, dict):
+    configs = connector_configs(plan)
+    if not configs:
         return details("Connector config for the xpander UI", ["No `connectorConfig` output."])
-    rows = ["| xpander UI field | value |", "| --- | --- |"]
-    for field in UI_FIELDS:
-        value = cell(config[field]) if field in config else "**missing**"
-        rows.append(f"| {field} | {value} |")
-    rows += [
-        f"| {key} (not a UI field) | {cell(config[key])} |"
-        for key in sorted(config)
-        if key not in UI_FIELDS
+    body = [
+        "In the UI's field order; after deploy, `make connector` prints the same from the stack."
     ]
-    note = "In the UI's field order; after deploy, `make connector` prints the same from the stack."
-    return details("Connector config for the xpander UI", [note, "", *rows])
+    for name, config in configs.items():
+        rows = [f"Connector `{name}`:", ""] if name else []
+        rows += ["| xpander UI field | value |", "| --- | --- |"]
+        for field in UI_FIELDS:
+            value = cell(config[field]) if field in config else "**missing**"
+            rows.append(f"| {field} | {value} |")
+        rows += [
+            f"| {key} (not a UI field) | {cell(config[key])} |"
+            for key in sorted(config)
+            if key not in UI_FIELDS
+        ]
+        body += ["", *rows]
+    return details("Connector config for the xpander UI", body)
 
 
 def _outputs_section(plan: Plan) -> list[str]:
-    outputs = {k: v for k, v in plan.get("outputs", {}).items() if k != "connectorConfig"}
+    shown = ("connectorConfig", "connectors")
+    outputs = {k: v for k, v in plan.get("outputs", {}).items() if k not in shown}
     rows = ["| output | value |", "| --- | --- |"]
     rows += [f"| `{key}` | {cell(outputs[key])} |" for key in sorted(outputs)]
     return details(f"Other stack outputs ({len(outputs)})", rows)

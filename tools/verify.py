@@ -50,6 +50,7 @@ from components.connector import (
     UI_FIELDS,
     ConnectorNotFoundError,
     connector_outputs,
+    stack_outputs,
 )
 from components.settings import (
     ACCOUNT_ID,
@@ -296,6 +297,7 @@ def load_outputs(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
             raise UsageError(f"--outputs-file {path}: not JSON ({exc})") from exc
         if not isinstance(outputs, dict):
             raise UsageError(f"--outputs-file {path}: expected a JSON object of stack outputs")
+        outputs = stack_outputs(outputs)
     elif not needs_stack_outputs(args):
         return {}, notes
     else:
