@@ -2,7 +2,7 @@
 #   make setup   .venv with the pinned requirements and the workflow linters; idempotent
 #   make plan    offline plan of the dev stack (no cloud account, no Pulumi CLI)
 #   make test    lint, type check and the whole test suite (starts its own local servers;
-#                installs PostgreSQL 15 for the SQL tests first if the machine lacks it)
+#                as root, installs PostgreSQL 15 for the SQL tests first if the machine lacks it)
 #   make lint    ruff, and the workflow linters (actionlint, zizmor)
 #   make verify  the guide's connection checks against a deployed stack: make verify ARGS="--json"
 #   make connector  the connectorConfig fields for the xpander UI: make connector ARGS="--json"
@@ -29,10 +29,9 @@ $(NODE_STAMP): package.json package-lock.json
 plan: $(STAMP)
 	$(PY) -m tools.plan $(ARGS)
 
-lint: $(STAMP) $(NODE_STAMP)
+lint: lint-workflows
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	./scripts/lint-workflows.sh
 
 lint-workflows: $(STAMP) $(NODE_STAMP)
 	./scripts/lint-workflows.sh

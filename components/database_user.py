@@ -27,17 +27,19 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import redshift_sql
+from components.settings import USER_PROVISIONERS
 
 if TYPE_CHECKING:
     from components.data_api import DataApi, RedshiftDataClient
 
-PROVISIONERS = ("data-api", "kubernetes-job")
+PROVISIONERS = USER_PROVISIONERS  # "data-api" | "kubernetes-job"
 DEFAULT_PSQL_IMAGE = "postgres:15-alpine"
 DEFAULT_TIMEOUT_SECONDS = 300
 PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 
 STATEMENT_NAME = "xpander-redshift/iamr-user"  # how our statements show in ListStatements
 SQL_FILE = "provision.sql"
+IAMR_USER_TYPE = "pulumi-python:dynamic/xpander:IamrUser"  # the dynamic resource's type token
 PASSWORD_KEY = "password"  # noqa: S105 - the key inside the Secret, not a password
 POSTGRES_UID = 70  # the `postgres` user of the official alpine images
 JOB_TTL_SECONDS = 86_400  # keep a finished Job (and its pod's log) a day for troubleshooting
@@ -644,7 +646,9 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
             ),
             region=region,
             client=self._client_factory(region) if self._client_factory else None,
-            limits=Limits(timeout_seconds=float(props.get("timeoutSeconds") or 300)),
+            limits=Limits(
+                timeout_seconds=float(props.get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS)
+            ),
             statement_name=STATEMENT_NAME,
             sleep=self._sleep,
             clock=self._clock,

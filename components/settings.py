@@ -1,8 +1,9 @@
 """Typed, validated stack settings: every `xpander-redshift:*` config key, default and rule.
 
 One table (`CONFIG_KEYS`) declares each key once; it drives parsing, validation, the `config:` block
-of Pulumi.yaml (a test keeps the two equal) and the README's settings table. Parsing is a pure
-function of plain strings, so the plan tool, the tests and the Pulumi program share it; only
+of Pulumi.yaml and the README's settings table (tests keep both equal to it). The field defaults
+of `Settings` mirror it for code that builds settings directly (tests, other tools). Parsing is a
+pure function of plain strings, so the plan tool, the tests and the Pulumi program share it; only
 `read_settings` touches `pulumi.Config`.
 """
 
@@ -225,6 +226,17 @@ CONNECTOR_FIELDS = (
 MAX_CONNECTORS = 100
 
 
+def iamr_user(role_name: str) -> str:
+    """The database user IAM authentication maps a role to (Redshift's `IAMR:` convention)."""
+    return f"IAMR:{role_name}"
+
+
+def project_values(config: Mapping[str, Any]) -> dict[str, str]:
+    """This project's keys of a stack's config (without the `xpander-redshift:` prefix)."""
+    prefix = f"{PROJECT}:"
+    return {k[len(prefix) :]: str(v) for k, v in config.items() if k.startswith(prefix)}
+
+
 @dataclass(frozen=True)
 class ConnectorSettings:
     """One xpander connector: its own role, policies, database user and pod identity association."""
@@ -239,8 +251,7 @@ class ConnectorSettings:
 
     @property
     def database_user(self) -> str:
-        """The database user IAM authentication maps the role to (Redshift's `IAMR:` convention)."""
-        return f"IAMR:{self.role_name}"
+        return iamr_user(self.role_name)
 
 
 @dataclass(frozen=True)
@@ -283,8 +294,7 @@ class Settings:
 
     @property
     def database_user(self) -> str:
-        """The database user IAM authentication maps the role to (Redshift's `IAMR:` convention)."""
-        return f"IAMR:{self.role_name}"
+        return iamr_user(self.role_name)
 
     @property
     def single_connector(self) -> ConnectorSettings:
@@ -747,7 +757,7 @@ def _parse_connectors(
             service_account=e.get("serviceAccount", values["serviceAccount"]),
             grant_schemas=tuple(e.get("grantSchemas", values["grantSchemas"])),
             credentials_db_users=explicit_users
-            or (f"IAMR:{e.get('roleName', values['roleName'])}",),
+            or (iamr_user(e.get("roleName", values["roleName"])),),
         )
         for e in entries
     )
@@ -793,7 +803,7 @@ def parse_settings(raw: Mapping[str, str], *, region: str | None) -> Settings:
         skip_final_snapshot=values["skipFinalSnapshot"],
         protect=values["protect"],
         install_pod_identity_agent=values["installPodIdentityAgent"],
-        credentials_db_users=tuple(values["credentialsDbUsers"] or [f"IAMR:{values['roleName']}"]),
+        credentials_db_users=tuple(values["credentialsDbUsers"] or [iamr_user(values["roleName"])]),
         tags=tags,
         user_provisioner=values["userProvisioner"],
         default_privileges_for=values["defaultPrivilegesFor"] or values["masterUsername"],
@@ -812,9 +822,7 @@ def read_settings() -> Settings:
     from pulumi.runtime.config import CONFIG, get_config_env  # noqa: PLC0415
 
     # The engine hands config over in PULUMI_CONFIG; tests and the plan tool set CONFIG directly.
-    every = {**get_config_env(), **CONFIG.get()}
-    prefix = f"{PROJECT}:"
-    raw = {k[len(prefix) :]: str(v) for k, v in every.items() if k.startswith(prefix)}
+    raw = project_values({**get_config_env(), **CONFIG.get()})
     region = pulumi.Config("aws").get("region")
     try:
         return parse_settings(raw, region=region)

@@ -72,9 +72,12 @@ def outputs_from_pulumi(stack: str | None) -> dict[str, Any]:
     argv = [pulumi, "stack", "output", "--json", "--non-interactive"]
     if stack:
         argv += ["--stack", stack]
-    result = subprocess.run(
-        argv, cwd=PROJECT_DIR, capture_output=True, text=True, check=False, timeout=120
-    )
+    try:
+        result = subprocess.run(
+            argv, cwd=PROJECT_DIR, capture_output=True, text=True, check=False, timeout=120
+        )
+    except subprocess.TimeoutExpired:
+        raise OutputsError("`pulumi stack output --json` did not answer in 120 s") from None
     if result.returncode != 0:
         detail = result.stderr.strip() or f"exit status {result.returncode}"
         raise OutputsError(f"`pulumi stack output --json` failed: {detail}")

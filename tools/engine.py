@@ -23,8 +23,9 @@ from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.settings import PROJECT
+
 ROOT_DIR = Path(__file__).resolve().parent.parent
-PROJECT = "xpander-redshift"
 COMPUTED = "<computed>"  # known only after deploy, like `pulumi preview` shows it
 SECRET = "[secret]"  # noqa: S105 - the placeholder shown instead of a secret
 PLACEHOLDER_ACCOUNT_ID = "111122223333"  # AWS's documentation account id

@@ -18,8 +18,14 @@ from typing import Any
 import pulumi
 import yaml
 
-from components import redshift_sql
-from components.settings import KEYS_BY_NAME, PROJECT, SettingsError, parse_settings
+from components.database_user import IAMR_USER_TYPE, SQL_FILE, data_api_sql
+from components.settings import (
+    KEYS_BY_NAME,
+    PROJECT,
+    SettingsError,
+    parse_settings,
+    project_values,
+)
 from tools import engine
 from tools.policy_check import evaluate
 
@@ -67,9 +73,7 @@ def load_config(config_file: Path) -> dict[str, str]:
 
 def check_settings(config: dict[str, str]) -> None:
     """Raise SettingsError before anything runs, exactly as the program would."""
-    prefix = f"{PROJECT}:"
-    raw = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
-    parse_settings(raw, region=config.get("aws:region"))
+    parse_settings(project_values(config), region=config.get("aws:region"))
 
 
 def build_plan(
@@ -139,24 +143,17 @@ def connector_configs(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-IAMR_USER_TYPE = "pulumi-python:dynamic/xpander:IamrUser"
-PSQL_SCRIPT_KEY = "provision.sql"
-
-
 def provisioning_sql(plan: dict[str, Any]) -> list[str]:
     """The SQL each database-user provisioner will run, rebuilt by the very functions it calls."""
     statements: list[str] = []
     for resource in plan["resources"]:
         inputs = resource["inputs"]
         if resource["type"] == IAMR_USER_TYPE:
-            user, schemas, owner = inputs["user"], inputs["schemas"], inputs["owner"]
-            statements.append(f"-- {resource['name']} (Data API): existence check, then one batch")
-            statements.append(redshift_sql.user_exists_sql(user))
-            statements += redshift_sql.provisioning_statements(
-                user, schemas, owner, user_exists=False
-            )
+            statements.append(f"-- {resource['name']} (Data API):")
+            sql = data_api_sql(inputs["user"], inputs["schemas"], inputs["owner"])
+            statements += sql.splitlines()
         elif resource["type"] == "kubernetes:core/v1:ConfigMap":
-            script = (inputs.get("data") or {}).get(PSQL_SCRIPT_KEY)
+            script = (inputs.get("data") or {}).get(SQL_FILE)
             if isinstance(script, str):
                 statements.append(f"-- {resource['name']} (psql Job script):")
                 statements += script.splitlines()

@@ -57,13 +57,13 @@ from components.settings import (
     DATABASE_NAME,
     REGION,
     cluster_identifier_problem,
+    iamr_user,
     role_name_problem,
     role_path_problem,
 )
 
 # The UI's field names come from one place; unpacking fails loudly if that contract changes.
 CLUSTER_FIELD, DATABASE_FIELD, CATALOG_FIELD, ROLE_FIELD, REGION_FIELD, AUTH_FIELD = UI_FIELDS
-PATH_FIELDS = (CLUSTER_FIELD, DATABASE_FIELD, CATALOG_FIELD)
 
 CHECK_NAMES: tuple[str, ...] = (
     "path config",
@@ -82,6 +82,7 @@ DEFAULT_QUERY_TIMEOUT = 60.0
 DEFAULT_CALL_TIMEOUT = 20.0
 DEFAULT_CONNECT_TIMEOUT = 5.0
 PULUMI_TIMEOUT = 60.0
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # where Pulumi.yaml is
 # Grace for the worker thread after the run's deadline, before the run is cut off.
 DEADLINE_GRACE = 1.0
 # The shortest session STS allows; verify needs minutes, and a chained session lasts 1 h at most.
@@ -326,7 +327,12 @@ def _pulumi_stack_outputs(pulumi: str, stack: str | None) -> dict[str, Any]:
         command += ["--stack", stack]
     try:
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=PULUMI_TIMEOUT, check=False
+            command,
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            timeout=PULUMI_TIMEOUT,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise UsageError(f"`pulumi stack output` did not answer in {PULUMI_TIMEOUT:.0f} s") from exc
@@ -418,7 +424,7 @@ def dbname_arn(inputs: Inputs) -> str:
 
 
 def expected_db_user(role_arn: str | None) -> str:
-    return f"IAMR:{_role_parts(role_arn)[2]}"
+    return iamr_user(_role_parts(role_arn)[2])
 
 
 def fix_tag_session(role_arn: str | None) -> str:
