@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.settings import read_settings
+from components.config import read_settings
 from components.stack import XpanderRedshift, XpanderRedshiftArgs
 
 stack = XpanderRedshift("xpander", XpanderRedshiftArgs(settings=read_settings()))

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_documents import POLICY_NAMES, RoleDocuments
-from components.tags import resource_tags
+from model.iam_documents import POLICY_NAMES, RoleDocuments
+from model.tags import resource_tags
 
 # A chained session (the gateway's self-assume) lasts at most one hour whatever this says.
 MAX_SESSION_SECONDS = 3600

@@ -5,7 +5,7 @@ One interface, two provisioners (`provisioner`):
   needs no network path to the private cluster.
 - "kubernetes-job": the guide's way, psql in a hardened Job inside the EKS cluster, awaited by the
   Kubernetes provider so that failed SQL fails `pulumi up`.
-Both run the SQL of `components.redshift_sql`; the manifests are plain dicts from pure functions.
+Both run the SQL of `model.sql`; the manifests are plain dicts from pure functions.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import pulumi.dynamic
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components import redshift_sql
-from components.settings import USER_PROVISIONERS
+from model import sql as redshift_sql
+from model.settings import USER_PROVISIONERS
 
 if TYPE_CHECKING:
     from components.data_api import DataApi, RedshiftDataClient
@@ -529,7 +529,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
 
     Pickled as `_provider_loader()(project_root)` (see `__reduce__`), so loading it in the provider
     process already puts the project on sys.path. Every method still makes sure of that and imports
-    `components.data_api` / `components.redshift_sql` inside itself, which also keeps boto3 out of
+    `components.data_api` / `model.sql` inside itself, which also keeps boto3 out of
     the Pulumi program's own process. `client_factory`, `sleep` and `clock` are test seams; they
     are not pickled.
     """
@@ -555,7 +555,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
         ensure_on_sys_path(self.project_root)
-        from components import redshift_sql as sql  # noqa: PLC0415 - see the class docstring
+        from model import sql  # noqa: PLC0415 - see the class docstring
 
         failures = []
         for key in ("user", "owner"):
@@ -569,7 +569,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         ensure_on_sys_path(self.project_root)
-        from components import redshift_sql as sql  # noqa: PLC0415
+        from model import sql  # noqa: PLC0415
 
         api = self._api(props)
         user, schemas, owner = props["user"], list(props["schemas"]), props["owner"]
@@ -602,7 +602,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         self, id_: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.UpdateResult:
         ensure_on_sys_path(self.project_root)
-        from components import redshift_sql as sql  # noqa: PLC0415
+        from model import sql  # noqa: PLC0415
 
         user = news["user"]
         statements = grant_changes(
@@ -623,7 +623,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         ensure_on_sys_path(self.project_root)
-        from components import redshift_sql as sql  # noqa: PLC0415
+        from model import sql  # noqa: PLC0415
 
         api = self._api(props)
         user = props["user"]
@@ -656,8 +656,8 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
 
     @staticmethod
     def _user_exists(api: DataApi, user: str) -> bool:
-        from components import redshift_sql as sql  # noqa: PLC0415
         from components.data_api import DataApiError  # noqa: PLC0415
+        from model import sql  # noqa: PLC0415
 
         count = api.scalar(sql.user_exists_sql(user))
         if not isinstance(count, int | float) or isinstance(count, bool):

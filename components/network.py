@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.tags import resource_tags
+from model.tags import resource_tags
 
 
 def ingress_from_eks(

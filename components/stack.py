@@ -13,10 +13,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import iam_documents
 from components.access_role import XpanderAccessRole, XpanderAccessRoleArgs
 from components.cluster import RedshiftCluster, RedshiftClusterArgs
-from components.connector import connector_config
 from components.database_user import IamrDatabaseUser, IamrDatabaseUserArgs
 from components.network import (
     ExistingClusterAccess,
@@ -25,7 +23,9 @@ from components.network import (
     RedshiftNetworkArgs,
 )
 from components.pod_identity import PodIdentityBinding, PodIdentityBindingArgs
-from components.settings import ConnectorSettings, Settings
+from model import iam_documents
+from model.outputs import connector_config
+from model.settings import ConnectorSettings, Settings
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from components.settings import Settings
+from model.settings import Settings
 from tools.engine import PlannedResource, ProgramRun, run_program, stack_config_strings
 
 ROOT = Path(__file__).resolve().parent.parent

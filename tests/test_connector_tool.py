@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from components.connector import UI_FIELDS
+from model.outputs import UI_FIELDS
 from tools import connector
 
 ROOT = Path(__file__).resolve().parent.parent

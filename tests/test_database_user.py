@@ -35,7 +35,6 @@ from pulumi.runtime.settings import ROOT as ROOT_RESOURCE
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components import redshift_sql
 from components.database_user import (
     JOB_BACKOFF_LIMIT,
     POSTGRES_UID,
@@ -55,6 +54,7 @@ from components.database_user import (
     secret_manifest,
     sql_hash,
 )
+from model import sql as redshift_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-west-2"
@@ -331,7 +331,7 @@ from botocore.stub import Stubber
 
 provider = dill.loads(base64.b64decode(sys.argv[1]))
 props = json.loads(sys.argv[2])
-from components import redshift_sql as sql  # importable now: the loader put the root on sys.path
+from model import sql  # importable now: the loader put the root on sys.path
 
 client = boto3.client("redshift-data", region_name=props["region"],
                       aws_access_key_id="t", aws_secret_access_key="t")

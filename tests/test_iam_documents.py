@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components import iam_documents
-from components.settings import Settings
+from model import iam_documents
+from model.settings import Settings
 from tests.stack_helpers import EXAMPLE_SETTINGS
 
 BASE = EXAMPLE_SETTINGS

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from components.connector import UI_FIELDS
+from model.outputs import UI_FIELDS
 from tools import plan as plan_tool
 from tools.plan_markdown import (
     TYPICAL_CREATE_SECONDS,

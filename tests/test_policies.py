@@ -2,7 +2,7 @@
 
 Rules are called the way the analyzer calls them: with real `ResourceValidationArgs` /
 `StackValidationArgs` whose properties sit behind pulumi-policy's unknown-checking proxy. The
-crafted violations start from the documents `components.iam_documents` really builds, changed in
+crafted violations start from the documents `model.iam_documents` really builds, changed in
 the one way each rule is about. The last tests check `tools.policy_check.evaluate` against the real
 policy server, started the way the Pulumi CLI starts it.
 """
@@ -39,8 +39,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from components.iam_documents import role_documents
-from components.settings import PROJECT
+from model.iam_documents import role_documents
+from model.settings import PROJECT
 from policies import rules
 from policies.rules import POLICIES
 from tests.stack_helpers import EXAMPLE_SETTINGS

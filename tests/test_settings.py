@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.settings import CONFIG_KEYS, PROJECT, SettingsError, parse_settings
+from model.settings import CONFIG_KEYS, PROJECT, SettingsError, parse_settings
 from tools.engine import stack_config_strings
 from tools.project_file import render, settings_table
 

@@ -7,7 +7,7 @@ import json
 import pulumi
 import pytest
 
-from components.connector import UI_FIELDS
+from model.outputs import UI_FIELDS
 from tests.stack_helpers import DEV_CONFIG, document, of_type, one, run_stack
 from tools.engine import COMPUTED, PLACEHOLDER_ACCOUNT_ID, SECRET, PlannedResource, run_program
 

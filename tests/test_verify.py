@@ -6,7 +6,7 @@ What answers which AWS call, and why:
   remembers the session, so GetCallerIdentity with its keys answers the assumed-role ARN); redshift
   DescribeClusters (found, ClusterNotFound, the listing named in a fix); iam CreateRole and
   PutRolePolicy (the role with the stack's own trust and permission documents, from
-  components.iam_documents); and in the timeout test redshift-data
+  model.iam_documents); and in the timeout test redshift-data
   ExecuteStatement, DescribeStatement and CancelStatement, because moto's statements stay
   STARTED forever - a statement that never finishes.
 - botocore Stubber, on clients built from botocore's real service models (so request parameters
@@ -37,9 +37,9 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from components import iam_documents
-from components.connector import UI_FIELDS
-from components.settings import Settings
+from model import iam_documents
+from model.outputs import UI_FIELDS
+from model.settings import Settings
 from tests.moto_server import moto_server, reset
 from tools import verify
 from tools.plan import build_plan

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from components.connector import (
+from model.outputs import (
     UI_FIELDS,
     ConnectorNotFoundError,
     connector_outputs,

@@ -23,7 +23,7 @@ from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.settings import PROJECT
+from model.settings import PROJECT
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 COMPUTED = "<computed>"  # known only after deploy, like `pulumi preview` shows it

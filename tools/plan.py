@@ -19,7 +19,7 @@ import pulumi
 import yaml
 
 from components.database_user import IAMR_USER_TYPE, SQL_FILE, data_api_sql
-from components.settings import (
+from model.settings import (
     KEYS_BY_NAME,
     PROJECT,
     SettingsError,

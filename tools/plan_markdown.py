@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.connector import UI_FIELDS
+from model.outputs import UI_FIELDS
 from tools.engine import COMPUTED, PLACEHOLDER_ACCOUNT_ID, SECRET
 from tools.plan import (
     IAM_DOCUMENT_INPUTS,

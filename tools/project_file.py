@@ -11,11 +11,11 @@ from typing import Any
 
 import yaml
 
-from components.settings import CONFIG_KEYS, PROJECT
+from model.settings import CONFIG_KEYS, PROJECT
 
 HEADER = """\
 # The project. Every setting is declared here with its type and default; the program validates
-# them all (components/settings.py, CONFIG_KEYS).
+# them all (model/settings.py, CONFIG_KEYS).
 # Generated: python -m tools.project_file > Pulumi.yaml
 # Empty defaults mean "computed from other settings": see the README's settings table.
 """

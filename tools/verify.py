@@ -44,15 +44,16 @@ from botocore.exceptions import (
     ConnectTimeoutError as AwsConnectTimeoutError,
 )
 
-from components import arns, data_api
-from components.connector import (
+from components import data_api
+from model import arns
+from model.outputs import (
     AUTH_METHOD,
     UI_FIELDS,
     ConnectorNotFoundError,
     connector_outputs,
     stack_outputs,
 )
-from components.settings import (
+from model.settings import (
     ACCOUNT_ID,
     DATABASE_NAME,
     REGION,
@@ -108,7 +109,7 @@ AWS_UNREACHABLE = (
     ConnectionClosedError,
 )
 
-# The cluster, database, region and role rules are the stack's own (components.settings), so the
+# The cluster, database, region and role rules are the stack's own (model.settings), so the
 # verifier accepts exactly what the stack can deploy. The catalog path is the exception: the stack
 # writes only lowercase schema.view, but the UI field takes any 2-3 quoted or unquoted identifiers
 # the connector reads. It is interpolated into SQL as typed, so nothing else may pass.

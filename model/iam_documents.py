@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components import arns
-from components.settings import ConnectorSettings, Settings
+from model import arns
+from model.settings import ConnectorSettings, Settings
 
 Document = dict[str, Any]
 

@@ -4,7 +4,7 @@ One table (`CONFIG_KEYS`) declares each key once; it drives parsing, validation,
 of Pulumi.yaml and the README's settings table (tests keep both equal to it). The field defaults
 of `Settings` mirror it for code that builds settings directly (tests, other tools). Parsing is a
 pure function of plain strings, so the plan tool, the tests and the Pulumi program share it; only
-`read_settings` touches `pulumi.Config`.
+`components.config.read_settings` touches `pulumi.Config`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from components import redshift_sql
+from model import sql as redshift_sql
 
 PROJECT = "xpander-redshift"
 
@@ -814,19 +814,3 @@ def parse_settings(raw: Mapping[str, str], *, region: str | None) -> Settings:
         existing_admin_secret_arn=values["existingAdminSecretArn"],
         connectors=connectors,
     )
-
-
-def read_settings() -> Settings:
-    """Read and validate the current stack's config (the only place that touches pulumi.Config)."""
-    import pulumi  # noqa: PLC0415 - keep the pure functions above importable without Pulumi
-    from pulumi.runtime.config import CONFIG, get_config_env  # noqa: PLC0415
-
-    # The engine hands config over in PULUMI_CONFIG; tests and the plan tool set CONFIG directly.
-    raw = project_values({**get_config_env(), **CONFIG.get()})
-    region = pulumi.Config("aws").get("region")
-    try:
-        return parse_settings(raw, region=region)
-    except SettingsError as err:
-        # RunError prints the message alone, without a Python traceback, and stops the program
-        # before any resource is registered.
-        raise pulumi.RunError(f"invalid stack settings:\n{err}") from None
