@@ -200,3 +200,13 @@ def psql_script(user: str, schemas: Sequence[str], owner: str) -> str:
         "COMMIT;",
     ]
     return "\n".join(lines) + "\n"
+
+
+def data_api_sql(user: str, schemas: Sequence[str], owner: str) -> str:
+    """What the data-api provisioner runs on create, as the plan shows it."""
+    statements = provisioning_statements(user, schemas, owner, user_exists=False)
+    header = (
+        "-- One BatchExecuteStatement (one transaction). CREATE USER only if this returns 0:\n"
+        f"--   {user_exists_sql(user)}\n"
+    )
+    return header + "".join(f"{statement};\n" for statement in statements)

@@ -18,7 +18,8 @@ from typing import Any
 import pulumi
 import yaml
 
-from components.database_user import IAMR_USER_TYPE, SQL_FILE, data_api_sql
+from model.job_manifests import SQL_FILE
+from model.resource_types import CONFIG_MAP_TYPE, IAMR_USER_TYPE
 from model.settings import (
     KEYS_BY_NAME,
     PROJECT,
@@ -26,6 +27,7 @@ from model.settings import (
     parse_settings,
     project_values,
 )
+from model.sql import data_api_sql
 from tools import engine
 from tools.policy_check import evaluate
 
@@ -152,7 +154,7 @@ def provisioning_sql(plan: dict[str, Any]) -> list[str]:
             statements.append(f"-- {resource['name']} (Data API):")
             sql = data_api_sql(inputs["user"], inputs["schemas"], inputs["owner"])
             statements += sql.splitlines()
-        elif resource["type"] == "kubernetes:core/v1:ConfigMap":
+        elif resource["type"] == CONFIG_MAP_TYPE:
             script = (inputs.get("data") or {}).get(SQL_FILE)
             if isinstance(script, str):
                 statements.append(f"-- {resource['name']} (psql Job script):")
