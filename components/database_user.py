@@ -23,13 +23,14 @@ import pulumi_kubernetes as k8s
 from components.iamr_user_provider import IamrUser, IamrUserProvider
 from model import job_manifests as jobs
 from model import sql as redshift_sql
+from model.psql_script import psql_script
 
 __all__ = ["IamrDatabaseUser", "IamrDatabaseUserArgs", "IamrUserProvider"]
 
 
 @dataclass(frozen=True)
 class IamrDatabaseUserArgs:
-    """What the stack passes: names as plain strings (validated by the settings gate), cluster facts as Outputs."""
+    """What the stack passes: validated names as strings, cluster facts as Outputs."""
 
     provisioner: str  # "data-api" | "kubernetes-job" (setting userProvisioner)
     region: str
@@ -83,7 +84,7 @@ class IamrDatabaseUser(pulumi.ComponentResource):
             sql = redshift_sql.data_api_sql(args.user, args.schemas, args.owner)
             done = self._data_api(name, args)
         else:
-            sql = redshift_sql.psql_script(args.user, args.schemas, args.owner)
+            sql = psql_script(args.user, args.schemas, args.owner)
             done = self._kubernetes_job(name, args, sql)
 
         self.user_name = done

@@ -50,6 +50,7 @@ from model.job_manifests import (
     secret_manifest,
     sql_hash,
 )
+from model.psql_script import psql_script
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-west-2"
@@ -402,7 +403,7 @@ def test_the_serialized_provider_carries_no_test_seams() -> None:
 
 # --- kubernetes-job manifests: pure dicts ---------------------------------------------------------
 
-SCRIPT = redshift_sql.psql_script(USER, ["public", "sales"], OWNER)
+SCRIPT = psql_script(USER, ["public", "sales"], OWNER)
 # Every Kubernetes minor version EKS supports today (1.33 on) up to the newest schemas installed.
 K8S_VERSIONS = sorted(
     {v.rsplit(".", 1)[0] for v in all_versions() if tuple(map(int, v.split(".")[:2])) >= (1, 33)}
@@ -526,11 +527,11 @@ def test_the_job_is_bounded_cleaned_up_and_awaited() -> None:
 
 
 def test_the_job_name_carries_the_sql_hash_so_changed_sql_reruns() -> None:
-    other = redshift_sql.psql_script(USER, ["public"], OWNER)
+    other = psql_script(USER, ["public"], OWNER)
 
     assert sql_hash(SCRIPT) in manifests()["job"]["metadata"]["name"]
     assert sql_hash(SCRIPT) != sql_hash(other)
-    assert sql_hash(SCRIPT) == sql_hash(redshift_sql.psql_script(USER, ["public", "sales"], OWNER))
+    assert sql_hash(SCRIPT) == sql_hash(psql_script(USER, ["public", "sales"], OWNER))
 
 
 @pytest.mark.parametrize("base", ["xpander-user", "A_Very.Long Name" * 8, "---", "x" * 63])
@@ -779,9 +780,7 @@ def test_kubernetes_job_registers_provider_secret_config_map_and_job(
 ) -> None:
     assert children(kubernetes_job_run) == sorted(K8S_TYPES)
     assert not kubernetes_job_run.monitor.of_type(DYNAMIC_TYPE)
-    assert kubernetes_job_run.outputs["sql"] == redshift_sql.psql_script(
-        USER, ["public", "sales"], OWNER
-    )
+    assert kubernetes_job_run.outputs["sql"] == psql_script(USER, ["public", "sales"], OWNER)
 
 
 def test_the_job_waits_for_the_cluster_secret_and_config_map(kubernetes_job_run: Deployed) -> None:
