@@ -1,35 +1,142 @@
-"""The kubernetes-job provisioner's psql script: the statements of model.sql, run by psql in a Job.
+"""The kubernetes-job provisioner's psql scripts: model.sql's statements, wrapped for psql in a Job.
 
-Pure text; every name is quoted by model.sql, the one place that quotes.
+Redshift has neither CREATE USER IF NOT EXISTS nor DO blocks, so the decisions are made by psql
+itself, client-side: `\\gset` stores a query's answer in a psql variable and `\\if` branches on it
+(psql 10 or later; the server never sees either, so they work against Redshift as against
+PostgreSQL). Every name is quoted by model.sql; inside quotes psql expands no `:variable`.
 """
 
-# ruff: noqa: S608 -- every name in this script went through model.sql's quoting.
-
-# ruff: noqa: S608 -- every name in this script went through model.sql's quoting.
+# ruff: noqa: S608 -- every name in these scripts went through model.sql's quoting.
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from model.sql import _string_literal, create_user_sql, grant_statements, quote_literal
+from model.sql import (
+    create_user_sql,
+    deprovisioning_statements,
+    grant_statements,
+    quote_identifier,
+    quote_literal,
+)
+
+LOG_PREFIX = "xpander-redshift:"
+# What the Job's log says about the user: grep for these (README, kubernetes-job section).
+CREATED, EXISTING, REFUSED = "created user", "user exists and is plain, adopted", "REFUSED"
+
+# Why an existing user is not adopted: the IAM role that logs in as it would inherit each of
+# these. One query per catalog, so that no query joins Redshift's leader-node catalog tables with
+# its system views. PG_USER_INFO and SVL_USER_INFO are visible to superusers only: a connection
+# that cannot see the user's row there refuses rather than guesses.
+# Sources: Redshift Database Developer Guide, PG_USER_INFO (passwd), SVL_USER_INFO (syslogaccess:
+# RESTRICTED | UNRESTRICTED), SVV_USER_GRANTS (roles granted to users), PG_GROUP (grolist), and
+# CREATE USER ("CREATEUSER ... creates a superuser"; PASSWORD DISABLE removes the password).
+_UNSAFE_CHECKS: tuple[tuple[str, str, str], ...] = (
+    (
+        "xpander_superuser",
+        "SELECT usesuper AS xpander_superuser FROM pg_user WHERE usename = {user}",
+        "is a superuser (CREATEUSER)",
+    ),
+    (
+        "xpander_createdb",
+        "SELECT usecreatedb AS xpander_createdb FROM pg_user WHERE usename = {user}",
+        "has CREATEDB",
+    ),
+    (
+        "xpander_password",
+        "SELECT COUNT(*) <> 1 OR SUM(CASE WHEN passwd IS NULL THEN 0 ELSE 1 END) > 0"
+        " AS xpander_password FROM pg_user_info WHERE usename = {user}",
+        "has a password (or this connection, not a superuser, cannot read PG_USER_INFO)",
+    ),
+    (
+        "xpander_syslog",
+        "SELECT COUNT(*) <> 1 OR SUM(CASE WHEN syslogaccess = 'RESTRICTED' THEN 0 ELSE 1 END) > 0"
+        " AS xpander_syslog FROM svl_user_info WHERE usename = {user}",
+        "has SYSLOG ACCESS UNRESTRICTED (or this connection cannot read SVL_USER_INFO)",
+    ),
+    (
+        "xpander_group",
+        "SELECT COUNT(*) > 0 AS xpander_group FROM pg_group g, pg_user u"
+        " WHERE u.usename = {user} AND u.usesysid = ANY (g.grolist)",
+        "is a member of a group",
+    ),
+    (
+        "xpander_role",
+        "SELECT COUNT(*) > 0 AS xpander_role FROM svv_user_grants WHERE user_name = {user}",
+        "has been granted a role",
+    ),
+)
+
+
+def _echo(text: str) -> str:
+    """A psql `\\echo` of `text`, single-quoted so that psql expands no variable in it."""
+    if "'" in text or "\\" in text:
+        raise ValueError(f"{text!r}: the log line may hold no quote or backslash")
+    return f"\\echo '{LOG_PREFIX} {text}'"
 
 
 def psql_script(user: str, schemas: Sequence[str], owner: str) -> str:
-    """An idempotent script for `psql -v ON_ERROR_STOP=1 -f script.sql`, run in one transaction.
+    """Provision `user` in one transaction; refuse an existing user that is not plain.
 
-    Redshift offers neither CREATE USER IF NOT EXISTS nor DO blocks, so psql's \\gexec runs the
-    CREATE USER text only when the SELECT returns it, i.e. when the user is absent. Every name
-    sits inside quotes, where psql does not expand its :variables.
+    For `psql --no-psqlrc -v ON_ERROR_STOP=1 -f provision.sql`, safe to run again. The log says
+    whether the user was created or already existed (adopted); a refused user ends the run with
+    exit status 3 and a message naming every reason, before anything was changed.
     """
-    create_user = _string_literal(create_user_sql(user))
+    literal, quoted = quote_literal(user), quote_identifier(user, kind="user")
+    refusal: list[str] = ["\\set xpander_refused false"]
+    for variable, query, reason in _UNSAFE_CHECKS:
+        refusal += [
+            query.format(user=literal),
+            "\\gset",
+            f"\\if :{variable}",
+            _echo(f"{REFUSED}: existing user {quoted} {reason}"),
+            "\\set xpander_refused true",
+            "\\endif",
+        ]
     lines = [
         "-- Generated by xpander-redshift (model/psql_script.py); safe to run again.",
         "\\set ON_ERROR_STOP on",
         "BEGIN;",
-        f"SELECT {create_user} WHERE NOT EXISTS "
-        f"(SELECT 1 FROM pg_user WHERE usename = {quote_literal(user)})",
-        "\\gexec",
+        f"SELECT COUNT(*) > 0 AS xpander_exists FROM pg_user WHERE usename = {literal}",
+        "\\gset",
+        "\\if :xpander_exists",
+        *refusal,
+        "\\if :xpander_refused",
+        _echo(
+            f"{REFUSED}: the IAM role would inherit the above. Nothing was changed. Either "
+            f"make {quoted} plain (ALTER USER ... NOCREATEDB NOCREATEUSER PASSWORD DISABLE "
+            "SYSLOG ACCESS RESTRICTED, remove it from its groups and roles), or drop it, "
+            "then run pulumi up again"
+        ),
+        "ROLLBACK;",
+        # psql cannot choose its exit status; a failing statement under ON_ERROR_STOP exits 3.
+        f"SELECT CAST('{LOG_PREFIX} {REFUSED}, see above' AS INTEGER);",
+        "\\endif",
+        _echo(f"{EXISTING}: {quoted}"),
+        "\\else",
+        f"{create_user_sql(user)};",
+        _echo(f"{CREATED}: {quoted}"),
+        "\\endif",
         *(f"{statement};" for statement in grant_statements(user, schemas, owner)),
+        "COMMIT;",
+        _echo(f"granted read on {len(schemas)} schema(s) to {quoted}"),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def cleanup_sql(user: str, schemas: Sequence[str], owner: str) -> str:
+    """What `pulumi destroy` leaves for a person to run: a Job cannot run when a stack is deleted.
+
+    The user itself is dropped only by hand, and only if the Job's log said it created it.
+    """
+    *revokes, drop_user = deprovisioning_statements(user, schemas, owner)
+    lines = [
+        "-- pulumi destroy leaves the kubernetes-job provisioner's user and grants in place.",
+        "-- Run as the admin user: psql --no-psqlrc -v ON_ERROR_STOP=1 -f cleanup.sql",
+        "BEGIN;",
+        *(f"{statement};" for statement in revokes),
+        f'-- Only if the Job\'s log said "{CREATED}" (an adopted user predates the stack):',
+        f"-- {drop_user};",
         "COMMIT;",
     ]
     return "\n".join(lines) + "\n"
