@@ -184,3 +184,11 @@ def test_the_stack_fences_the_job_to_the_eks_clusters_vpc_or_the_configured_one(
     assert one(by_default, POLICY_TYPE).inputs["spec"]["egress"][1]["to"] == [
         {"ipBlock": {"cidr": "<vpc-cidr>"}}
     ]
+
+
+def test_an_image_pinned_by_digest_reaches_the_job_unchanged() -> None:
+    pinned = "postgres:15-alpine@sha256:" + "0123456789abcdef" * 4
+    run = run_stack(userProvisioner="kubernetes-job", psqlImage=pinned)
+
+    (container,) = one(run, JOB_TYPE).inputs["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == pinned

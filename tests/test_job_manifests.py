@@ -40,7 +40,7 @@ from model.job_manifests import (
     sql_hash,
     vpc_peers,
 )
-from model.psql_script import psql_script
+from model.psql_script import cleanup_sql, psql_script
 from tests.pg_server import PostgresServer, find_bindir, running_postgres
 
 REGION = "us-west-2"
@@ -481,3 +481,14 @@ def test_a_wrong_password_in_the_secret_fails_the_job(password_server: PostgresS
 
     assert result.returncode == 2
     assert "password authentication failed" in result.stderr
+
+
+def test_the_readme_shows_the_cleanup_sql_for_the_default_names() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    statements = [
+        line
+        for line in cleanup_sql(USER, ["public"], OWNER).splitlines()
+        if not line.startswith("-- pulumi destroy") and not line.startswith("-- Run as")
+    ]
+
+    assert "\n    ".join(statements) in readme  # the README's copy has not drifted
