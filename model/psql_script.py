@@ -104,8 +104,8 @@ def psql_script(user: str, schemas: Sequence[str], owner: str) -> str:
         "\\if :xpander_refused",
         _echo(
             f"{REFUSED}: the IAM role would inherit the above. Nothing was changed. Either "
-            f"make {quoted} plain (ALTER USER ... NOCREATEDB NOCREATEUSER PASSWORD DISABLE "
-            "SYSLOG ACCESS RESTRICTED, remove it from its groups and roles), or drop it, "
+            f"make {quoted} plain (ALTER USER with NOCREATEDB, NOCREATEUSER, PASSWORD DISABLE, "
+            "SYSLOG ACCESS RESTRICTED; take it out of its groups and roles), or drop it, "
             "then run pulumi up again"
         ),
         "ROLLBACK;",

@@ -146,7 +146,7 @@ def test_psql_script_refuses_unsafe_users_creates_or_adopts_and_grants_in_one_tr
         "\\set xpander_refused true\n"
         "\\endif\n"
         "\\if :xpander_refused\n"
-        f"\\echo 'xpander-redshift: REFUSED: the IAM role would inherit the above. Nothing was changed. Either make \"{U}\" plain (ALTER USER ... NOCREATEDB NOCREATEUSER PASSWORD DISABLE SYSLOG ACCESS RESTRICTED, remove it from its groups and roles), or drop it, then run pulumi up again'\n"  # noqa: E501
+        f"\\echo 'xpander-redshift: REFUSED: the IAM role would inherit the above. Nothing was changed. Either make \"{U}\" plain (ALTER USER with NOCREATEDB, NOCREATEUSER, PASSWORD DISABLE, SYSLOG ACCESS RESTRICTED; take it out of its groups and roles), or drop it, then run pulumi up again'\n"  # noqa: E501
         "ROLLBACK;\n"
         "SELECT CAST('xpander-redshift: REFUSED, see above' AS INTEGER);\n"
         "\\endif\n"
