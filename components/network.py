@@ -11,6 +11,8 @@ import pulumi_aws as aws
 
 from model.tags import resource_tags
 
+MIN_ZONES = 2  # Security Hub Redshift.16: a subnet group spans at least two zones
+
 
 def subnets_in_vpc(subnets: Sequence[Any], expected_vpc: str) -> list[str]:
     """The subnet ids, once each is known to be in the cluster's VPC; a warning for one zone.
@@ -27,7 +29,7 @@ def subnets_in_vpc(subnets: Sequence[Any], expected_vpc: str) -> list[str]:
             "of that VPC"
         )
     zones = sorted({s.availability_zone for s in subnets})
-    if len(zones) < 2:  # noqa: PLR2004 - "more than one zone" is the rule
+    if len(zones) < MIN_ZONES:
         pulumi.log.warn(
             f"xpander-redshift:privateSubnetIds: all subnets are in one Availability Zone "
             f"({', '.join(zones)}); add a subnet of another zone so the cluster can be relocated "

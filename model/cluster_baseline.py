@@ -6,7 +6,7 @@ and the README's controls table is rendered from (`python -m tools.controls_tabl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,9 +112,13 @@ _TAGGED_CLUSTER = _cluster("tags", "present")
 
 CONTROL_TOWER: tuple[Control, ...] = (
     Control("CT.REDSHIFT.PR.1", "prohibit public access", (_PRIVATE,), "none: always private"),
-    Control("CT.REDSHIFT.PR.2", "automatic snapshots", (_SNAPSHOTS,), "automatedSnapshotRetentionDays"),
+    Control(
+        "CT.REDSHIFT.PR.2", "automatic snapshots", (_SNAPSHOTS,), "automatedSnapshotRetentionDays"
+    ),
     Control("CT.REDSHIFT.PR.3", "audit logging", (_LOGGING,), "auditLogging"),
-    Control("CT.REDSHIFT.PR.4", "automatic major version upgrades", (_UPGRADES,), "allowVersionUpgrade"),
+    Control(
+        "CT.REDSHIFT.PR.4", "automatic major version upgrades", (_UPGRADES,), "allowVersionUpgrade"
+    ),
     Control("CT.REDSHIFT.PR.5", "enhanced VPC routing", (_VPC_ROUTING,), "enhancedVpcRouting"),
     Control("CT.REDSHIFT.PR.6", "unique administrator username", (_ADMIN_NAME,), "masterUsername"),
     Control("CT.REDSHIFT.PR.7", "unique database name", (_DB_NAME,), "databaseName"),
@@ -125,7 +129,12 @@ CONTROL_TOWER: tuple[Control, ...] = (
 SECURITY_HUB: tuple[Control, ...] = (
     Control("Redshift.1", "clusters should prohibit public access", (_PRIVATE,), "none"),
     Control("Redshift.2", "connections encrypted in transit", (_SSL,), "requireSsl"),
-    Control("Redshift.3", "automatic snapshots (7 days)", (_SNAPSHOTS,), "automatedSnapshotRetentionDays"),
+    Control(
+        "Redshift.3",
+        "automatic snapshots (7 days)",
+        (_SNAPSHOTS,),
+        "automatedSnapshotRetentionDays",
+    ),
     Control("Redshift.4", "audit logging", (_LOGGING,), "auditLogging"),
     Control("Redshift.6", "automatic major version upgrades", (_UPGRADES,), "allowVersionUpgrade"),
     Control("Redshift.7", "enhanced VPC routing", (_VPC_ROUTING,), "enhancedVpcRouting"),
@@ -187,7 +196,9 @@ SECURITY_HUB: tuple[Control, ...] = (
 )
 
 
-def requirement_met(requirement: Requirement, resources: Sequence[tuple[str, dict[str, Any]]]) -> bool:
+def requirement_met(
+    requirement: Requirement, resources: Sequence[tuple[str, dict[str, Any]]]
+) -> bool:
     """Whether a plan's (type, inputs) pairs meet one requirement: every resource of the type does.
 
     With no resource of the type, nothing meets it (an opted-out control shows as not met).
@@ -200,23 +211,19 @@ def requirement_met(requirement: Requirement, resources: Sequence[tuple[str, dic
 
 def _meets(requirement: Requirement, inputs: dict[str, Any]) -> bool:
     value = inputs.get(requirement.key)
-    kind = requirement.kind
-    if kind == "equals":
-        return bool(value == requirement.value)
-    if kind == "at_least":
-        return isinstance(value, int) and value >= requirement.value
-    if kind == "not_in":
-        return isinstance(value, str) and value not in requirement.value
-    if kind == "present":
-        return bool(value)
-    if kind == "absent":
-        return requirement.key not in inputs
-    if kind == "min_items":
-        return isinstance(value, list) and len(set(value)) >= requirement.value
-    if kind == "parameter":
-        parameters = inputs.get("parameters") or []
-        return {"name": requirement.key, "value": requirement.value} in parameters
-    raise ValueError(f"unknown requirement kind {kind!r}")
+    wanted = requirement.value
+    checks: dict[str, Callable[[], bool]] = {
+        "equals": lambda: bool(value == wanted),
+        "at_least": lambda: isinstance(value, int) and value >= wanted,
+        "not_in": lambda: isinstance(value, str) and value not in wanted,
+        "present": lambda: bool(value),
+        "absent": lambda: requirement.key not in inputs,
+        "min_items": lambda: isinstance(value, list) and len(set(value)) >= wanted,
+        "parameter": lambda: (
+            {"name": requirement.key, "value": wanted} in (inputs.get("parameters") or [])
+        ),
+    }
+    return checks[requirement.kind]()
 
 
 def controls_table() -> str:

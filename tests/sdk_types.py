@@ -1,4 +1,4 @@
-"""Check recorded resource inputs and invoke arguments against what the installed pulumi-aws declares.
+"""Check recorded resource inputs and invoke arguments against the installed pulumi-aws SDK.
 
 Everything is read from the installed SDK at test time: the `<Resource>Args.__init__` and
 `get_<x>_output` signatures (their type hints, which parameters have no default) and the input
@@ -45,7 +45,7 @@ def _required(fn: Callable[..., Any]) -> set[str]:
 
 def _module(token: str) -> tuple[types.ModuleType, str]:
     """`aws:redshift/cluster:Cluster` -> (pulumi_aws.redshift, "Cluster"); index is the root."""
-    package, module_path, member = token.split(":")
+    _package, module_path, member = token.split(":")
     module = module_path.split("/")[0]
     name = "pulumi_aws" if module == "index" else f"pulumi_aws.{module.replace('/', '.')}"
     return importlib.import_module(name), member
@@ -131,18 +131,10 @@ def _value_problems(where: str, hint: Any, value: Any) -> list[str]:
 
 
 def _candidate_problems(where: str, hint: Any, value: Any) -> list[str]:
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
     if hint is Any:
         return []
-    if origin in (collections.abc.Sequence, list):
-        if not isinstance(value, list):
-            return [f"{where}: expected a list"]
-        return [p for i, item in enumerate(value) for p in _value_problems(f"{where}[{i}]", args[0], item)]
-    if origin in (collections.abc.Mapping, dict):
-        if not isinstance(value, dict):
-            return [f"{where}: expected an object"]
-        return [p for k, item in value.items() for p in _value_problems(f"{where}.{k}", args[1], item)]
+    if typing.get_origin(hint) in (collections.abc.Sequence, list, collections.abc.Mapping, dict):
+        return _container_problems(where, hint, value)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         allowed = [member.value for member in hint]
         return [] if value in allowed else [f"{where}: {value!r} not in enum {allowed}"]
@@ -150,16 +142,37 @@ def _candidate_problems(where: str, hint: Any, value: Any) -> list[str]:
         if not isinstance(value, dict):
             return [f"{where}: expected an object of {hint.__name__}"]
         return _object_problems(where, hint, value)
-    if hint is bool:
-        return [] if isinstance(value, bool) else [f"{where}: expected a boolean"]
-    if hint is int:
-        return [] if isinstance(value, int) and not isinstance(value, bool) else [f"{where}: expected an integer"]
-    if hint is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return [] if ok else [f"{where}: expected a number"]
-    if hint is str:
-        return [] if isinstance(value, str) else [f"{where}: expected a string"]
-    return [f"{where}: no rule for declared type {hint!r}"]
+    return _scalar_problems(where, hint, value)
+
+
+def _container_problems(where: str, hint: Any, value: Any) -> list[str]:
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (collections.abc.Sequence, list):
+        if not isinstance(value, list):
+            return [f"{where}: expected a list"]
+        return [
+            p
+            for i, item in enumerate(value)
+            for p in _value_problems(f"{where}[{i}]", args[0], item)
+        ]
+    if not isinstance(value, dict):
+        return [f"{where}: expected an object"]
+    return [p for k, item in value.items() for p in _value_problems(f"{where}.{k}", args[1], item)]
+
+
+_SCALARS: dict[Any, tuple[str, Callable[[Any], bool]]] = {
+    bool: ("a boolean", lambda v: isinstance(v, bool)),
+    int: ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    float: ("a number", lambda v: isinstance(v, int | float) and not isinstance(v, bool)),
+    str: ("a string", lambda v: isinstance(v, str)),
+}
+
+
+def _scalar_problems(where: str, hint: Any, value: Any) -> list[str]:
+    if hint not in _SCALARS:
+        return [f"{where}: no rule for declared type {hint!r}"]
+    expected, accepts = _SCALARS[hint]
+    return [] if accepts(value) else [f"{where}: expected {expected}"]
 
 
 def _describe(hint: Any) -> str:

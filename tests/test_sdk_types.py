@@ -1,4 +1,4 @@
-"""Every input the program registers and every invoke argument, as the installed pulumi-aws declares.
+"""Every registered input and invoke argument, as the installed pulumi-aws SDK declares them.
 
 The mock engine accepts any value, so a wrong type (pulumi-aws 7 declares `Cluster.encrypted` a
 string, the program once passed a boolean) or a missing required input only fails at `pulumi up`.
@@ -19,9 +19,11 @@ SHAPES = {
     "dev": {},
     "s3-audit-logs": {"auditLogging": "s3", "auditLogBucket": "audit-logs-111122223333"},
     "no-audit-logs": {"auditLogging": "none"},
-    "multi-node": {"numberOfNodes": "2", "multiAz": "true", "kmsKeyId": (
-        "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    )},
+    "multi-node": {
+        "numberOfNodes": "2",
+        "multiAz": "true",
+        "kmsKeyId": ("arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+    },
     "source-groups": {"sourceSecurityGroupIds": '["sg-0123456789abcdef0"]'},
     "agent-and-job": {"installPodIdentityAgent": "true", "userProvisioner": "kubernetes-job"},
     "existing-cluster": {
@@ -41,7 +43,12 @@ def test_every_aws_input_and_invoke_argument_has_the_declared_type(shape):
     aws_resources = [r for r in run.resources if r.custom and r.type.startswith("aws:")]
     assert aws_resources
     problems = [p for r in aws_resources for p in resource_problems(r.type, r.inputs)]
-    problems += [p for token, args in run.invokes if token.startswith("aws:") for p in invoke_problems(token, args)]
+    problems += [
+        p
+        for token, args in run.invokes
+        if token.startswith("aws:")
+        for p in invoke_problems(token, args)
+    ]
     assert not problems, "\n".join(problems)
 
 
@@ -62,5 +69,6 @@ def test_the_checker_refuses_unknown_inputs_wrong_nested_types_and_invoke_argume
     assert any("parameters[0].value" in p for p in problems)
     assert any("'x' is not an input" in p for p in problems)
     assert invoke_problems("aws:ec2/getSubnet:getSubnet", {"id": 7})
-    assert invoke_problems("aws:redshift/getOrderableCluster:getOrderableCluster", {"nodeTypes": []})
+    orderable = "aws:redshift/getOrderableCluster:getOrderableCluster"
+    assert invoke_problems(orderable, {"nodeTypes": []})
     assert not invoke_problems("aws:ec2/getSubnet:getSubnet", {"id": "subnet-0a3f5c7e9b1d24680"})
