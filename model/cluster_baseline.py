@@ -67,16 +67,17 @@ class Requirement:
 
     def describe(self) -> str:
         short = self.resource_type.rsplit(":", 1)[-1]
-        shown = {
-            "equals": f"`{self.key}` = `{_json(self.value)}`",
-            "at_least": f"`{self.key}` >= {self.value}",
-            "not_in": f"`{self.key}` not {', '.join(f'`{v}`' for v in self.value)}",
-            "parameter": f"parameter `{self.key}` = `{self.value}`",
-            "present": f"`{self.key}` set",
-            "absent": f"no `{self.key}`",
-            "min_items": f"`{self.key}` has >= {self.value} entries",
-        }[self.kind]
-        return f"{short}: {shown}"
+        key, value = self.key, self.value
+        shown: dict[str, Callable[[], str]] = {
+            "equals": lambda: f"`{key}` = `{_json(value)}`",
+            "at_least": lambda: f"`{key}` >= {value}",
+            "not_in": lambda: f"`{key}` not " + ", ".join(f"`{v}`" for v in value),
+            "parameter": lambda: f"parameter `{key}` = `{value}`",
+            "present": lambda: f"`{key}` set",
+            "absent": lambda: f"no `{key}`",
+            "min_items": lambda: f"`{key}` has >= {value} entries",
+        }
+        return f"{short}: {shown[self.kind]()}"
 
 
 def _json(value: Any) -> str:
