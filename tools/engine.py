@@ -24,6 +24,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from model.settings import PROJECT
+from model.settings import SECRET as ENCRYPTED
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 COMPUTED = "<computed>"  # known only after deploy, like `pulumi preview` shows it
@@ -221,13 +222,13 @@ async def _resolve(value: Any) -> Any:
     return await output.future()
 
 
-def stack_config_strings(document: Mapping[str, Any]) -> dict[str, str]:
+def stack_config_strings(document: Mapping[str, Any]) -> dict[str, Any]:
     """A stack file's `config:` block as the engine passes it on: strings, JSON for lists."""
     config = document.get("config") or {}
-    result: dict[str, str] = {}
+    result: dict[str, Any] = {}
     for key, value in config.items():
         if isinstance(value, dict) and "secure" in value:
-            result[key] = SECRET
+            result[key] = ENCRYPTED  # the gate shows it as a secret and never reads it
         elif isinstance(value, bool):
             result[key] = "true" if value else "false"
         elif isinstance(value, str):
@@ -251,7 +252,8 @@ def run_program(
         ROOT.set(None)
         mocks = PlanMocks(account_id, config, extra_invokes)
         monitor = RecordingMonitor(mocks)
-        pulumi.runtime.set_all_config(dict(config))
+        secret_keys = [key for key, value in config.items() if value is ENCRYPTED]
+        pulumi.runtime.set_all_config(dict(config), secret_keys=secret_keys)
         pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
         # Outputs awaited at the end of a run live in a process-wide list: a run that failed
         # must not hand its failed outputs to the next one (the SDK's own test wrapper does this).
