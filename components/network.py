@@ -19,10 +19,11 @@ def subnets_in_vpc(subnets: Sequence[Any], expected_vpc: str) -> list[str]:
 
     A subnet group in another VPC than the security group fails only at cluster create, minutes
     in; a subnet group in one Availability Zone is what Security Hub's Redshift.16 reports.
+    RunError: the engine prints the message alone, without a Python traceback.
     """
     stray = [s for s in subnets if s.vpc_id != expected_vpc]
     if stray:
-        raise ValueError(
+        raise pulumi.RunError(
             "xpander-redshift:privateSubnetIds: "
             + "; ".join(f"subnet {s.id} is in VPC {s.vpc_id}" for s in stray)
             + f", not in {expected_vpc} (the EKS cluster's VPC, or vpcId): name private subnets "
@@ -77,23 +78,18 @@ def ingress_rules(
     Each given group's rule is named after the group, so adding or removing one never touches
     the others' rules.
     """
-    if not sources:
+    named: list[tuple[str, pulumi.Input[str]]] = (
+        [(source, source) for source in sources]
+        if sources
+        else [("eks", eks_cluster_security_group_id)]
+    )
+    for suffix, source in named:
         ingress_from(
-            f"{name}-ingress-from-eks",
-            security_group_id=security_group_id,
-            source_security_group_id=eks_cluster_security_group_id,
-            port=port,
-            tags=resource_tags(tags, f"{tag_name}-from-eks"),
-            parent=parent,
-        )
-        return
-    for source in sources:
-        ingress_from(
-            f"{name}-ingress-from-{source}",
+            f"{name}-ingress-from-{suffix}",
             security_group_id=security_group_id,
             source_security_group_id=source,
             port=port,
-            tags=resource_tags(tags, f"{tag_name}-from-{source}"),
+            tags=resource_tags(tags, f"{tag_name}-from-{suffix}"),
             parent=parent,
         )
 

@@ -50,7 +50,8 @@ class ClusterFacts:
 def cluster_security_group(wanted: str, cluster: str, groups: list[str] | None) -> str:
     """The group named by existingSecurityGroupId, refused unless it belongs to the cluster."""
     if wanted not in (groups or []):
-        raise ValueError(
+        # RunError: the engine prints the message alone, without a Python traceback.
+        raise pulumi.RunError(
             f"xpander-redshift:existingSecurityGroupId = {wanted!r}: is not a security group of "
             f"cluster {cluster!r} (its groups: {', '.join(groups or []) or 'none'}); name one of "
             "them, so the stack never opens a group the cluster does not use"

@@ -195,7 +195,7 @@ def test_a_subnet_of_another_vpc_is_refused_naming_the_key_the_subnet_and_both_v
         lambda s: "vpc-0fff0000000000000" if s.startswith("subnet-0b") else "vpc-<eks-cluster-vpc>",
         lambda s: f"us-west-2{s[-1]}",
     )
-    with pytest.raises(Exception) as failure:
+    with pytest.raises(pulumi.RunError) as failure:
         run_stack(invokes=invokes)
     message = str(failure.value)
     assert "xpander-redshift:privateSubnetIds" in message
@@ -206,7 +206,7 @@ def test_a_subnet_of_another_vpc_is_refused_naming_the_key_the_subnet_and_both_v
 
 def test_subnets_are_checked_against_the_given_vpc_when_set():
     invokes = _subnets(lambda s: "vpc-<eks-cluster-vpc>", lambda s: f"us-west-2{s[-1]}")
-    with pytest.raises(Exception, match="not in vpc-0123456789abcdef0"):
+    with pytest.raises(pulumi.RunError, match="not in vpc-0123456789abcdef0"):
         run_stack(invokes=invokes, vpcId="vpc-0123456789abcdef0")
 
 
