@@ -67,16 +67,12 @@ def _admin_secret(s: Settings) -> bool:
     return not _data_api_as_db_user(s)
 
 
-def _ingress_into_existing(s: Settings) -> bool:
+def _ingress_rules(s: Settings) -> bool:
     return _new_cluster(s) or bool(s.existing_security_group_id)
 
 
 def _kms_key(s: Settings) -> bool:
     return _new_cluster(s) and bool(s.kms_key_id)
-
-
-def _kubernetes_job(s: Settings) -> bool:
-    return s.user_provisioner == "kubernetes-job"
 
 
 GRANTS: tuple[DeployerGrant, ...] = (
@@ -110,7 +106,7 @@ GRANTS: tuple[DeployerGrant, ...] = (
             "redshift:ModifyClusterSubnetGroup",
             "redshift:DeleteClusterSubnetGroup",
         ),
-        "subnetgroup:<clusterIdentifier>",
+        "`subnetgroup:<clusterIdentifier>`",
         "new cluster",
         _new_cluster,
     ),
@@ -127,7 +123,7 @@ GRANTS: tuple[DeployerGrant, ...] = (
             "redshift:DeleteClusterParameterGroup",
             "redshift:DescribeClusterParameters",
         ),
-        "parametergroup:<clusterIdentifier>-params",
+        "`parametergroup:<clusterIdentifier>-params`",
         "new cluster",
         _new_cluster,
     ),
@@ -146,7 +142,7 @@ GRANTS: tuple[DeployerGrant, ...] = (
             "logs:UntagResource",
             "logs:ListTagsForResource",
         ),
-        "log-group:/aws/redshift/cluster/<clusterIdentifier>/*",
+        "`log-group:/aws/redshift/cluster/<clusterIdentifier>/*`",
         "new cluster, auditLogging cloudwatch (default)",
         _cloudwatch_logs,
     ),
@@ -164,13 +160,13 @@ GRANTS: tuple[DeployerGrant, ...] = (
             "secretsmanager:TagResource",
             "secretsmanager:DeleteSecret",
         ),
-        "secret:redshift!<clusterIdentifier>-* (the managed master password)",
+        "`secret:redshift!<clusterIdentifier>-*` (the managed master password)",
         "new cluster",
         _new_cluster,
     ),
     DeployerGrant(
         ("kms:DescribeKey", "kms:CreateGrant"),
-        "the key kmsKeyId",
+        "the key `kmsKeyId`",
         "new cluster with kmsKeyId",
         _kms_key,
     ),
@@ -182,7 +178,7 @@ GRANTS: tuple[DeployerGrant, ...] = (
             "ec2:CreateTags",
             "ec2:DeleteTags",
         ),
-        "the security group <clusterIdentifier>-sg (egress: the provider removes the default rule)",
+        "the security group `<clusterIdentifier>-sg` (egress: the default rule is removed)",
         "new cluster",
         _new_cluster,
     ),
@@ -191,9 +187,9 @@ GRANTS: tuple[DeployerGrant, ...] = (
             "ec2:AuthorizeSecurityGroupIngress",
             "ec2:RevokeSecurityGroupIngress",
         ),
-        "the cluster's security group (or existingSecurityGroupId)",
+        "the cluster's security group (or `existingSecurityGroupId`)",
         "new cluster, or existingSecurityGroupId",
-        _ingress_into_existing,
+        _ingress_rules,
     ),
     DeployerGrant(
         (
@@ -203,7 +199,7 @@ GRANTS: tuple[DeployerGrant, ...] = (
         ),
         ANY_RESOURCE,
         "new cluster, or existingSecurityGroupId",
-        _ingress_into_existing,
+        _ingress_rules,
     ),
     DeployerGrant(
         (
@@ -262,22 +258,15 @@ GRANTS: tuple[DeployerGrant, ...] = (
     ),
     DeployerGrant(
         ("secretsmanager:GetSecretValue",),
-        "the admin secret: the managed master password, or existingAdminSecretArn",
+        "the admin secret: the managed master password, or `existingAdminSecretArn`",
         "unless an existing cluster's master user authenticates by DbUser",
         _admin_secret,
     ),
     DeployerGrant(
         tuple(iam_documents.DBUSER_CREDENTIALS_ACTIONS),
-        "dbuser:<cluster>/<masterUsername> and dbname:<cluster>/<databaseName>",
+        "`dbuser:<cluster>/<masterUsername>`, `dbname:<cluster>/<databaseName>`",
         "existing cluster, data-api, no existingAdminSecretArn",
         _data_api_as_db_user,
-    ),
-    DeployerGrant(
-        ("eks:DescribeCluster",),
-        "the EKS cluster, plus an EKS access entry that may create Secrets, ConfigMaps and Jobs "
-        "in each connector's namespace",
-        "userProvisioner kubernetes-job",
-        _kubernetes_job,
     ),
 )
 
