@@ -173,7 +173,10 @@ SECURITY_HUB: tuple[Control, ...] = (
     Control(
         "Redshift.15",
         "ingress on the cluster port only from restricted origins",
-        (Requirement(INGRESS_RULE, "cidrIpv4", "absent"),),
+        tuple(
+            Requirement(INGRESS_RULE, key, "absent")
+            for key in ("cidrIpv4", "cidrIpv6", "prefixListId")
+        ),
         "sourceSecurityGroupIds (security groups only, never a CIDR)",
     ),
     Control(
