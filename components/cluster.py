@@ -22,10 +22,10 @@ def final_snapshot_identifier(cluster_identifier: str) -> str:
 class AuditLogging:
     """Where Redshift's audit logs go: "cloudwatch" (log groups the stack owns), "s3" or "none"."""
 
-    destination: str = baseline.CLOUDWATCH
-    retention_days: int = 365  # CloudWatch Logs groups only
-    bucket: str | None = None  # S3 only: an existing bucket whose policy admits Redshift
-    s3_key_prefix: str | None = None
+    destination: str
+    retention_days: int  # CloudWatch Logs groups only
+    bucket: str | None  # S3 only: an existing bucket whose policy admits Redshift
+    s3_key_prefix: str | None
 
 
 @dataclass(frozen=True)
@@ -39,15 +39,16 @@ class RedshiftClusterArgs:
     port: int
     subnet_group_name: pulumi.Input[str]
     security_group_ids: Sequence[pulumi.Input[str]]
+    # The baseline, as the settings gate decided it (defaults live in the settings table).
+    require_ssl: bool
+    audit_logging: AuditLogging
+    enhanced_vpc_routing: bool
+    automated_snapshot_retention_days: int
+    multi_az: bool
+    allow_version_upgrade: bool
     kms_key_id: str | None = None
     skip_final_snapshot: bool = False
     protect: bool = True
-    require_ssl: bool = True
-    audit_logging: AuditLogging = field(default_factory=AuditLogging)
-    enhanced_vpc_routing: bool = True
-    automated_snapshot_retention_days: int = 7
-    multi_az: bool = False
-    allow_version_upgrade: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
 
 

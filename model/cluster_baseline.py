@@ -10,13 +10,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from model.config_keys import AUDIT_LOG_DESTINATIONS
+
 # The only cluster parameter group family Redshift has (DescribeClusterParameterGroups).
 PARAMETER_GROUP_FAMILY = "redshift-1.0"
 # The three audit logs Redshift writes (EnableLogging: LogExports); the user activity log is
 # written only with the parameter enable_user_activity_logging on.
 AUDIT_LOG_TYPES = ("connectionlog", "userlog", "useractivitylog")
-CLOUDWATCH = "cloudwatch"
-S3 = "s3"
+# Where audit logs go (setting auditLogging): the settings table owns the names.
+CLOUDWATCH, S3, NO_AUDIT_LOGGING = AUDIT_LOG_DESTINATIONS
 
 
 def parameter_group_name(cluster_identifier: str) -> str:

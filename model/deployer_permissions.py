@@ -52,7 +52,7 @@ def _cloudwatch_logs(s: Settings) -> bool:
 
 
 def _audit_logging(s: Settings) -> bool:
-    return _new_cluster(s) and s.audit_logging in (baseline.CLOUDWATCH, baseline.S3)
+    return _new_cluster(s) and s.audit_logging != baseline.NO_AUDIT_LOGGING
 
 
 def _data_api(s: Settings) -> bool:
