@@ -7,6 +7,7 @@ key, its default and its rule are written here and nowhere else.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -37,6 +38,11 @@ class ConfigKey:
     @property
     def full_name(self) -> str:
         return f"{PROJECT}:{self.name}"
+
+    @property
+    def field(self) -> str:
+        """The key's name in `Settings` and in Python code: organizationId -> organization_id."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.name).lower()
 
     @property
     def declared(self) -> bool:

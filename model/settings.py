@@ -580,49 +580,19 @@ def parse_settings(
     if problems:
         raise SettingsError(problems)
 
-    role_name = values["roleName"]
+    fields = {key.field: values[key.name] for key in CONFIG_KEYS}
+    for key in CONFIG_KEYS:  # unset lists are empty ("the computed default" in the table)
+        if key.type == "array" and fields[key.field] is None:
+            fields[key.field] = ()
     return Settings(
-        region=str(region),
-        organization_id=values["organizationId"],
-        eks_cluster_name=values["eksClusterName"],
-        private_subnet_ids=tuple(values["privateSubnetIds"] or ()),
-        cluster_identifier=values["existingClusterIdentifier"] or values["clusterIdentifier"],
-        database_name=values["databaseName"],
-        master_username=values["masterUsername"],
-        node_types=values["nodeTypes"],
-        number_of_nodes=values["numberOfNodes"],
-        port=values["port"],
-        role_name=role_name,
-        role_path=values["rolePath"],
-        platform_account_id=values["platformAccountId"],
-        namespace=values["namespace"],
-        service_account=values["serviceAccount"],
-        catalog_name_path=values["catalogNamePath"],
-        grant_schemas=values["grantSchemas"],
-        vpc_id=values["vpcId"],
-        source_security_group_ids=values["sourceSecurityGroupIds"] or (),
-        kms_key_id=values["kmsKeyId"],
-        require_ssl=values["requireSsl"],
-        audit_logging=values["auditLogging"],
-        audit_log_retention_days=values["auditLogRetentionDays"],
-        audit_log_bucket=values["auditLogBucket"],
-        audit_log_s3_key_prefix=values["auditLogS3KeyPrefix"],
-        enhanced_vpc_routing=values["enhancedVpcRouting"],
-        automated_snapshot_retention_days=values["automatedSnapshotRetentionDays"],
-        allow_version_upgrade=values["allowVersionUpgrade"],
-        multi_az=values["multiAz"],
-        skip_final_snapshot=values["skipFinalSnapshot"],
-        protect=values["protect"],
-        install_pod_identity_agent=values["installPodIdentityAgent"],
-        credentials_db_users=values["credentialsDbUsers"] or (),
-        tags=values["tags"],
-        user_provisioner=values["userProvisioner"],
-        default_privileges_for=values["defaultPrivilegesFor"] or values["masterUsername"],
-        provisioner_timeout_seconds=values["provisionerTimeoutSeconds"],
-        psql_image=values["psqlImage"],
-        existing_cluster_identifier=values["existingClusterIdentifier"],
-        existing_security_group_id=values["existingSecurityGroupId"],
-        existing_admin_secret_arn=values["existingAdminSecretArn"],
-        connectors=connectors,
-        secret_keys=frozenset(secrets),
+        **{
+            **fields,
+            "region": str(region),
+            # An existing cluster's identifier is the one every ARN and the connector use.
+            "cluster_identifier": values["existingClusterIdentifier"]
+            or values["clusterIdentifier"],
+            "default_privileges_for": values["defaultPrivilegesFor"] or values["masterUsername"],
+            "connectors": connectors,
+            "secret_keys": frozenset(secrets),
+        }
     )
