@@ -46,6 +46,7 @@ def ingress_from(
     source_security_group_id: pulumi.Input[str],
     port: pulumi.Input[int],
     tags: Mapping[str, str],
+    description: str,
     parent: pulumi.Resource,
 ) -> aws.vpc.SecurityGroupIngressRule:
     """One rule that opens the cluster: its port, TCP, from one security group, never a CIDR."""
@@ -56,7 +57,7 @@ def ingress_from(
         ip_protocol="tcp",
         from_port=port,
         to_port=port,
-        description="Redshift port from the xpander pods' security group",
+        description=description,
         tags=dict(tags),
         opts=pulumi.ResourceOptions(parent=parent),
     )
@@ -78,18 +79,28 @@ def ingress_rules(
     Each given group's rule is named after the group, so adding or removing one never touches
     the others' rules.
     """
-    named: list[tuple[str, pulumi.Input[str]]] = (
-        [(source, source) for source in sources]
+    named: list[tuple[str, pulumi.Input[str], str]] = (
+        [
+            (source, source, "Redshift port from a group of sourceSecurityGroupIds")
+            for source in sources
+        ]
         if sources
-        else [("eks", eks_cluster_security_group_id)]
+        else [
+            (
+                "eks",
+                eks_cluster_security_group_id,
+                "Redshift port from the EKS cluster security group",
+            )
+        ]
     )
-    for suffix, source in named:
+    for suffix, source, description in named:
         ingress_from(
             f"{name}-ingress-from-{suffix}",
             security_group_id=security_group_id,
             source_security_group_id=source,
             port=port,
             tags=resource_tags(tags, f"{tag_name}-from-{suffix}"),
+            description=description,
             parent=parent,
         )
 

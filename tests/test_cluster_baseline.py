@@ -256,3 +256,10 @@ def test_source_groups_apply_to_an_existing_cluster_too():
     rule = one(run, INGRESS)
     assert rule.inputs["securityGroupId"] == "sg-0aaaaaaaaaaaaaaaa"
     assert rule.inputs["referencedSecurityGroupId"] == GROUPS[1]
+
+
+def test_the_default_eks_rule_keeps_its_name_and_description_so_deployed_stacks_see_no_change(dev):
+    rule = one(dev, INGRESS)
+    assert rule.name == "xpander-network-ingress-from-eks"
+    assert rule.inputs["description"] == "Redshift port from the EKS cluster security group"
+    assert rule.inputs["referencedSecurityGroupId"] == "sg-<eks-cluster-security-group>"
