@@ -101,6 +101,12 @@ GRANTS: tuple[DeployerGrant, ...] = (
         _new_cluster,
     ),
     DeployerGrant(
+        ("redshift:DescribeClusters",),
+        "the cluster (looked up for its endpoint, port and groups)",
+        "existingClusterIdentifier",
+        lambda s: not _new_cluster(s),
+    ),
+    DeployerGrant(
         (
             "redshift:CreateClusterSubnetGroup",
             "redshift:ModifyClusterSubnetGroup",

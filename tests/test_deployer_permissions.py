@@ -75,6 +75,7 @@ def test_an_existing_cluster_needs_no_cluster_or_baseline_permission():
     existing = set(actions_for(with_(existing_cluster_identifier="analytics-prod")))
     assert not {a for a in existing if "Cluster" in a and a.startswith("redshift:Create")}
     assert not {a for a in existing if a.startswith(("logs:", "kms:"))}
+    assert "redshift:DescribeClusters" in existing  # aws.redshift.get_cluster
     assert "redshift:GetClusterCredentials" in existing  # the Data API as the master DbUser
     assert "redshift-data:ExecuteStatement" in existing
 
