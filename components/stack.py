@@ -45,6 +45,7 @@ class ClusterFacts:
     node_type: pulumi.Output[str]
     security_group_id: pulumi.Input[str] | None
     subnet_group_name: pulumi.Input[str] | None
+    vpc_id: pulumi.Input[str]
 
 
 def cluster_security_group(wanted: str, cluster: str, groups: list[str] | None) -> str:
@@ -57,6 +58,11 @@ def cluster_security_group(wanted: str, cluster: str, groups: list[str] | None) 
             "them, so the stack never opens a group the cluster does not use"
         )
     return wanted
+
+
+def secret_if(secret: bool, value: Any) -> Any:
+    """`value` as a Pulumi secret when the setting it comes from is one, else as it is."""
+    return pulumi.Output.secret(value) if secret and value is not None else value
 
 
 def host_of(endpoint: str | None) -> str | None:
@@ -109,12 +115,13 @@ class XpanderRedshift(pulumi.ComponentResource):
     def _new_cluster(self, name: str) -> ClusterFacts:
         s = self._settings
         child = pulumi.ResourceOptions(parent=self)
+        vpc_id = s.vpc_id or self._eks.vpc_config.vpc_id
         network = RedshiftNetwork(
             f"{name}-network",
             RedshiftNetworkArgs(
                 base_name=s.cluster_identifier,
                 subnet_ids=s.private_subnet_ids,
-                vpc_id=s.vpc_id or self._eks.vpc_config.vpc_id,
+                vpc_id=vpc_id,
                 port=s.port,
                 eks_cluster_security_group_id=self._eks.vpc_config.cluster_security_group_id,
                 source_security_group_ids=s.source_security_group_ids,
@@ -161,6 +168,7 @@ class XpanderRedshift(pulumi.ComponentResource):
             node_type=cluster.node_type,
             security_group_id=network.security_group_id,
             subnet_group_name=network.subnet_group_name,
+            vpc_id=vpc_id,
         )
 
     def _existing_cluster(self, name: str) -> ClusterFacts:
@@ -189,11 +197,14 @@ class XpanderRedshift(pulumi.ComponentResource):
             identifier=found.cluster_identifier,
             endpoint=found.endpoint.apply(host_of),
             port=found.port,
-            admin_secret_arn=s.existing_admin_secret_arn,
+            admin_secret_arn=secret_if(
+                s.is_secret("existingAdminSecretArn"), s.existing_admin_secret_arn
+            ),
             admin_db_user=None if s.existing_admin_secret_arn else s.master_username,
             node_type=found.node_type,
             security_group_id=s.existing_security_group_id,
             subnet_group_name=found.cluster_subnet_group_name,
+            vpc_id=found.vpc_id,
         )
 
     def _connector(
@@ -203,13 +214,18 @@ class XpanderRedshift(pulumi.ComponentResource):
         s = self._settings
         child = pulumi.ResourceOptions(parent=self)
         prefix = f"{name}-{c.name}" if s.connectors else name
+        organization_is_secret = s.is_secret("organizationId") or s.is_secret("connectors")
         documents = pulumi.Output.all(self._partition, self._account_id).apply(
             lambda pa: iam_documents.role_documents(s, c, partition=pa[0], account_id=pa[1])
         )
         role = XpanderAccessRole(
             f"{prefix}-role",
             XpanderAccessRoleArgs(
-                role_name=c.role_name, role_path=s.role_path, documents=documents, tags=s.tags
+                role_name=c.role_name,
+                role_path=s.role_path,
+                documents=documents,
+                tags=s.tags,
+                trust_is_secret=organization_is_secret,
             ),
             opts=child,
         )
@@ -244,7 +260,7 @@ class XpanderRedshift(pulumi.ComponentResource):
                 cluster_port=cluster.port,
                 master_username=s.master_username,
                 psql_image=s.psql_image,
-                vpc_id=s.vpc_id or self._eks.vpc_config.vpc_id,
+                vpc_id=cluster.vpc_id,
             ),
             opts=child,
         )
@@ -260,5 +276,5 @@ class XpanderRedshift(pulumi.ComponentResource):
             ),
             "roleArn": role.role_arn,
             "databaseUser": c.database_user,
-            "organizationId": c.organization_id,
+            "organizationId": secret_if(organization_is_secret, c.organization_id),
         }

@@ -187,3 +187,13 @@ def test_plan_time_grows_about_linearly_with_connectors():
     assert timings[50] < 10, timings
     # 50x the connectors may cost at most ~50x (plus slack for a noisy machine), not quadratic.
     assert timings[50] < 50 * timings[1] * 1.5 + 1.0, timings
+
+
+def test_the_job_network_policy_takes_an_existing_clusters_own_vpc():
+    run = run_stack(
+        existingClusterIdentifier=EXISTING,
+        existingAdminSecretArn=ADMIN_SECRET,
+        userProvisioner="kubernetes-job",
+    )
+    looked_up = [args for token, args in run.invokes if token == "aws:ec2/getVpc:getVpc"]
+    assert looked_up and all(a["id"] == "vpc-<existing-cluster-vpc>" for a in looked_up)

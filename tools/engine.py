@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 import json
 import runpy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,6 +139,7 @@ def _placeholder_invokes(account_id: str, config: Mapping[str, str]) -> dict[str
             "masterUsername": "<existing-master-user>",
             "nodeType": "<existing-node-type>",
             "clusterSubnetGroupName": "<existing-subnet-group>",
+            "vpcId": "vpc-<existing-cluster-vpc>",
             "vpcSecurityGroupIds": [named_group or "sg-<existing-cluster-security-group>"],
             "id": a.get("clusterIdentifier"),
         },
@@ -256,15 +257,19 @@ def run_program(
     account_id: str = PLACEHOLDER_ACCOUNT_ID,
     program: Path = ROOT_DIR / "__main__.py",
     extra_invokes: Mapping[str, Any] | None = None,
+    secret_keys: Sequence[str] = (),
 ) -> ProgramRun:
-    """Run the program once, in a context of its own so runs never share Pulumi's global state."""
+    """Run the program once, in a context of its own so runs never share Pulumi's global state.
+
+    `secret_keys`: keys whose (readable) values are secrets, as `pulumi up` marks them.
+    """
 
     def run() -> ProgramRun:
         ROOT.set(None)
         mocks = PlanMocks(account_id, config, extra_invokes)
         monitor = RecordingMonitor(mocks)
-        secret_keys = [key for key, value in config.items() if value is ENCRYPTED]
-        pulumi.runtime.set_all_config(dict(config), secret_keys=secret_keys)
+        encrypted = [key for key, value in config.items() if value is ENCRYPTED]
+        pulumi.runtime.set_all_config(dict(config), secret_keys=[*secret_keys, *encrypted])
         pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
         # Outputs awaited at the end of a run live in a process-wide list: a run that failed
         # must not hand its failed outputs to the next one (the SDK's own test wrapper does this).

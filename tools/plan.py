@@ -127,7 +127,8 @@ def iam_documents(plan: dict[str, Any]) -> list[tuple[str, Any]]:
                 label = f"{label} (trust policy)"
             elif isinstance(role := resource["inputs"].get("role"), str):
                 label = f"{role}: {label}"
-            found.append((label, json.loads(text)))
+            # A document built from a secret setting is a secret itself: shown as the placeholder.
+            found.append((label, text if text == engine.SECRET else json.loads(text)))
     return found
 
 
