@@ -61,7 +61,15 @@ def test_json_has_the_documented_shape(dev_plan):
     result = run_cli("--json")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert set(document) == {"project", "stack", "resources", "outputs", "policyViolations"}
+    assert set(document) == {
+        "project",
+        "stack",
+        "accountId",
+        "accountIsPlaceholder",
+        "resources",
+        "outputs",
+        "policyViolations",
+    }
     assert (document["project"], document["stack"]) == ("xpander-redshift", "dev")
     urns = {r["urn"] for r in document["resources"]}
     stack_urn = "urn:pulumi:dev::xpander-redshift::pulumi:pulumi:Stack::xpander-redshift-dev"

@@ -15,14 +15,9 @@ import pytest
 
 from model.outputs import UI_FIELDS
 from tools import plan as plan_tool
-from tools.plan_markdown import (
-    TYPICAL_CREATE_SECONDS,
-    critical_path,
-    mermaid_graph,
-    plan_diff,
-    render_markdown,
-    schedule,
-)
+from tools.plan_diff import plan_diff
+from tools.plan_graph import TYPICAL_CREATE_SECONDS, critical_path, mermaid_graph, schedule
+from tools.plan_markdown import render_markdown
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -175,6 +170,24 @@ def document(*statements: dict[str, Any]) -> str:
 
 
 # --- golden files -------------------------------------------------------------------------------
+
+
+def test_the_golden_head_plan_is_what_the_program_renders_today():
+    """plan-head.json is the input of the golden markdown: regenerated and compared here, so a
+    renderer test can never pass on a plan the program no longer produces."""
+    assert_golden("plan-head.json", json.dumps(plan_tool.build_plan(), indent=2) + "\n")
+
+
+def test_the_golden_base_plan_has_the_shape_of_todays_plans():
+    """plan-base.json stands for the plan of an earlier commit (an older program: other node
+    type, no SelfAssume statement, no database user), so it cannot be regenerated; its resources
+    must still carry every field today's plans have, so the diff reads what CI would compare."""
+    base, head = load("plan-base.json"), plan_tool.build_plan()
+    assert plan_tool.plan_shape_problem(base) is None
+    fields = {key for resource in head["resources"] for key in resource}
+    for resource in base["resources"]:
+        assert set(resource) == fields, resource["urn"]
+    assert {k for k in base if k not in ("accountId", "accountIsPlaceholder")} <= set(head)
 
 
 def test_markdown_of_the_dev_plan_matches_the_golden_file():
