@@ -89,3 +89,8 @@ def region_problem(region: str) -> str | None:
     close = closest_regions(region)
     hint = f"did you mean {', '.join(close)}?" if close else "see `aws ec2 describe-regions`"
     return f"is not a region any AWS partition lists ({hint})"
+
+
+def partition_names() -> tuple[str, ...]:
+    """Every partition's name (`aws`, `aws-cn`, `aws-us-gov`, ...), as ARNs spell them."""
+    return tuple(entry.partition.name for entry in _entries())
