@@ -3,7 +3,6 @@ values that stand in for what is not known (yet, or to the reader)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
 # Stack output names (`pulumi stack output`). Users, CI and the xpander UI read these: renaming one
@@ -42,7 +41,6 @@ PLACEHOLDER_ACCOUNT_ID: Final = "111122223333"
 # examples, not values to paste into the xpander UI).
 PLAN_ACCOUNT_IS_PLACEHOLDER: Final = "accountIsPlaceholder"
 PLAN_ACCOUNT_ID: Final = "accountId"
-ACCOUNT_ID_PATTERN: Final = re.compile(r"\d{12}")
 
 # The UI's field names, in the order the form shows them (guide step 8). Changing a name here
 # breaks every stack output that users paste into the UI, so the tests pin them.

@@ -97,6 +97,26 @@ def test_reads_an_offline_plan_too():
     assert result.returncode == 0, result.stderr
     expected = json.loads(plan.read_text(encoding="utf-8"))["outputs"]["connectorConfig"]
     assert json.loads(result.stdout) == expected
+    assert result.stderr.startswith(
+        f"connector: warning: {plan} is an offline plan: its account 111122223333 is a "
+        "placeholder, so its ARNs are examples. Do not paste them into the xpander UI"
+    )
+
+
+def test_an_offline_plan_with_a_real_account_is_not_called_a_placeholder(tmp_path):
+    plan = json.loads((GOLDEN / "plan-head.json").read_text(encoding="utf-8"))
+    plan |= {"accountId": "123456789012", "accountIsPlaceholder": False}
+    result = run_tool("--outputs-file", str(write_json(tmp_path, plan)))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+def test_a_plan_from_before_the_mark_is_recognised_by_its_account(tmp_path):
+    plan = json.loads((GOLDEN / "plan-head.json").read_text(encoding="utf-8"))
+    del plan["accountId"], plan["accountIsPlaceholder"]
+    result = run_tool("--outputs-file", str(write_json(tmp_path, plan)))
+    assert result.returncode == 0
+    assert "its account 111122223333 is a placeholder" in result.stderr
 
 
 def test_missing_fields_are_named_and_exit_1(tmp_path):

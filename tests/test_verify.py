@@ -914,7 +914,29 @@ def test_an_offline_plan_file_gives_the_connector_fields(tmp_path: Path) -> None
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(build_plan()))
     args = verify.build_parser().parse_args(["--outputs-file", str(path)])
-    outputs, _ = verify.load_outputs(args)
+    outputs, notes = verify.load_outputs(args)
+    assert any("its account 111122223333 is a placeholder" in note for note in notes)
     inputs = verify.inputs_from_outputs(outputs)
     assert (inputs.cluster, inputs.database) == ("xpander-redshift", "xpander_demo")
     assert inputs.role_arn == "arn:aws:iam::111122223333:role/xpander-redshift-access"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "no such file"), ("{not json", "not JSON (Expecting property name")],
+)
+def test_verify_and_connector_read_outputs_with_the_same_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+) -> None:
+    """One loader (tools/outputs.py): the same message from both tools, after their prefix."""
+    from tools import connector  # noqa: PLC0415 - the other tool, only here
+
+    path = tmp_path / "outputs.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    assert verify.main(["--outputs-file", str(path)], client_factory=Clients()) == 2
+    from_verify = capsys.readouterr().err.strip().removeprefix("verify: ")
+    assert connector.main(["--outputs-file", str(path)]) == 2
+    from_connector = capsys.readouterr().err.strip().removeprefix("connector: ")
+    assert from_verify == from_connector
+    assert from_verify.startswith(f"{path}: {message}")

@@ -19,12 +19,11 @@ from typing import Any
 import pulumi
 
 from model.outputs import (
-    ACCOUNT_ID_PATTERN,
     PLACEHOLDER_ACCOUNT_ID,
     PLAN_ACCOUNT_ID,
     PLAN_ACCOUNT_IS_PLACEHOLDER,
 )
-from model.settings import PROJECT, SettingsError, parse_settings, project_values
+from model.settings import ACCOUNT_ID, PROJECT, SettingsError, parse_settings, project_values
 from tools import engine
 from tools.plan_views import mandatory_violations, render_text
 from tools.policy_check import evaluate
@@ -81,7 +80,7 @@ def stack_name(text: str) -> str:
 
 
 def account_id(text: str) -> str:
-    if not ACCOUNT_ID_PATTERN.fullmatch(text):
+    if not ACCOUNT_ID.fullmatch(text):
         raise argparse.ArgumentTypeError(
             f"{printable(text)!r} is not an AWS account id: it is 12 digits"
         )
