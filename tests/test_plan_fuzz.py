@@ -43,7 +43,7 @@ HOSTILE_LINES = [
     f"  {PROJECT}:port: 0x1F",
     f"  {PROJECT}:connectors: [{{name: a}}, {{name: a}}]",
     f"  {PROJECT}:connectors: '[{{\"name\": 1}}]'",
-    f"  {PROJECT}:tags: '{{\"a\": {{\"b\": 1}}}}'",
+    f'  {PROJECT}:tags: \'{{"a": {{"b": 1}}}}\'',
     f"  {PROJECT}:organizationId:\n    secure: AAABAQ==",
     f"  {PROJECT}:privateSubnetIds: {{a: b}}",
     f"  {PROJECT}:privateSubnetIds: []",
@@ -60,8 +60,9 @@ json_values = st.recursive(
     | st.integers(min_value=-(2**70), max_value=2**70)
     | st.floats(allow_nan=False)
     | st.text(max_size=80),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
 setting_names = st.sampled_from([f"{PROJECT}:{key.name}" for key in CONFIG_KEYS] + ["aws:region"])
