@@ -29,7 +29,7 @@ __all__ = ["IamrDatabaseUser", "IamrDatabaseUserArgs", "IamrUserProvider"]
 
 @dataclass(frozen=True)
 class IamrDatabaseUserArgs:
-    """What the stack passes: names as plain strings (validated by the settings gate), cluster facts as Outputs."""
+    """What the stack passes: names from the settings gate, cluster facts as Outputs."""
 
     provisioner: str  # "data-api" | "kubernetes-job" (setting userProvisioner)
     region: str

@@ -35,7 +35,7 @@ def _character_problem(name: str) -> str | None:
     """The rules every name and literal obeys, whatever it names."""
     if not name:
         return "A name must not be empty."
-    size = len(name.encode("utf-8"))
+    size = len(name.encode("utf-8", errors="surrogatepass"))  # lone surrogates: refused below
     if size > MAX_IDENTIFIER_BYTES:
         return f"A name must be at most {MAX_IDENTIFIER_BYTES} bytes (UTF-8); this one is {size}."
     for character in name:

@@ -28,6 +28,7 @@ from pulumi.runtime.sync_await import _sync_await
 from model.outputs import COMPUTED, PLACEHOLDER_ACCOUNT_ID, SECRET
 from model.partitions import partition_of
 from model.settings import PROJECT
+from model.settings import SECRET as ENCRYPTED
 from tools.stack_file import config_strings
 
 __all__ = ["COMPUTED", "PLACEHOLDER_ACCOUNT_ID", "SECRET", "PlanMocks", "run_program"]
@@ -222,7 +223,7 @@ async def _resolve(value: Any) -> Any:
     return await output.future()
 
 
-def stack_config_strings(document: Mapping[str, Any]) -> dict[str, str]:
+def stack_config_strings(document: Mapping[str, Any]) -> dict[str, Any]:
     """A stack file's `config:` block as the engine passes it on: strings, JSON for lists."""
     return config_strings(document.get("config") or {})
 
@@ -260,7 +261,8 @@ def run_program(
         ROOT.set(None)
         mocks = PlanMocks(account_id, config, extra_invokes)
         monitor = RecordingMonitor(mocks)
-        pulumi.runtime.set_all_config(dict(config))
+        secret_keys = [key for key, value in config.items() if value is ENCRYPTED]
+        pulumi.runtime.set_all_config(dict(config), secret_keys=secret_keys)
         pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
         # Outputs awaited at the end of a run live in a process-wide list: a run that failed
         # must not hand its failed outputs to the next one (the SDK's own test wrapper does this).

@@ -23,7 +23,8 @@ from model.outputs import (
     PLAN_ACCOUNT_ID,
     PLAN_ACCOUNT_IS_PLACEHOLDER,
 )
-from model.settings import ACCOUNT_ID, PROJECT, SettingsError, parse_settings, project_values
+from model.settings import PROJECT, SECRET, SettingsError, settings_from_config
+from model.validators import ACCOUNT_ID
 from tools import engine
 from tools.plan_views import mandatory_violations, render_text
 from tools.policy_check import evaluate
@@ -37,9 +38,10 @@ MAX_PROBLEMS = 50  # lines of problems printed; the rest are counted
 MAX_LINE = 1000  # characters of one problem line
 
 
-def check_settings(config: dict[str, str]) -> None:
+def check_settings(config: dict[str, Any]) -> None:
     """Raise SettingsError before anything runs, exactly as the program would."""
-    parse_settings(project_values(config), region=config.get("aws:region"))
+    secret_keys = [key for key, value in config.items() if value is SECRET]
+    settings_from_config(config, secret_keys=secret_keys)
 
 
 def build_plan(

@@ -24,12 +24,15 @@ HEADER = """\
 def project_document() -> dict[str, Any]:
     config: dict[str, Any] = {}
     for key in CONFIG_KEYS:
+        if not key.declared:  # structured values: documented in the README, not typed here
+            continue
         entry: dict[str, Any] = {"type": key.type, "description": key.description}
         if key.type == "array":
             entry["items"] = {"type": "string"}
         if not key.required:
             empty: Any = [] if key.type == "array" else ""
-            entry["default"] = key.default if key.default is not None else empty
+            default = list(key.default) if isinstance(key.default, tuple) else key.default
+            entry["default"] = default if default is not None else empty
         config[key.name] = entry
     return {
         "name": PROJECT,

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from model.outputs import SECRET
 from model.settings import KEYS_BY_NAME, PROJECT, SettingsError
+from model.settings import SECRET as ENCRYPTED
 
 # Bounds: a stack file is a few dozen lines. Far larger files, or aliases that expand a few
 # hundred bytes into millions of values ("billion laughs"), are refused before they are built.
@@ -194,7 +194,7 @@ def declared_type_problems(config: Mapping[str, Any]) -> list[str]:
     problems = []
     for full_name, value in config.items():
         key = KEYS_BY_NAME.get(full_name.removeprefix(f"{PROJECT}:"))
-        if key is None or not full_name.startswith(f"{PROJECT}:"):
+        if key is None or not key.declared or not full_name.startswith(f"{PROJECT}:"):
             continue
         structured = isinstance(value, list) or (isinstance(value, dict) and "secure" not in value)
         if key.type != "array" and structured:
@@ -208,13 +208,14 @@ def declared_type_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def config_strings(config: Mapping[str, Any]) -> dict[str, str]:
+def config_strings(config: Mapping[str, Any]) -> dict[str, Any]:
     """Config values as the engine passes them on: strings, JSON for lists and mappings,
-    `true`/`false` for booleans, and the SECRET marker for a `secure:` value."""
-    result: dict[str, str] = {}
+    `true`/`false` for booleans; a `secure:` value is model.settings.SECRET, which the gate shows
+    as a secret and never reads."""
+    result: dict[str, Any] = {}
     for key, value in config.items():
         if isinstance(value, dict) and "secure" in value:
-            result[key] = SECRET
+            result[key] = ENCRYPTED
         elif isinstance(value, bool):
             result[key] = "true" if value else "false"
         elif isinstance(value, str):
@@ -224,7 +225,7 @@ def config_strings(config: Mapping[str, Any]) -> dict[str, str]:
     return result
 
 
-def load_config(config_file: Path) -> dict[str, str]:
+def load_config(config_file: Path) -> dict[str, Any]:
     """The stack file's config as the engine would pass it to the program."""
     config = read_config(config_file)
     problems = declared_type_problems(config)
