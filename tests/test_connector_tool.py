@@ -233,3 +233,25 @@ def test_with_several_connectors_none_chosen_is_an_error_listing_them(tmp_path, 
     assert (
         "no connector 'hr' in the stack outputs (connectors: ops, sales)" in capsys.readouterr().err
     )
+
+
+def test_verify_asks_the_same_cli_but_for_secrets_too(tmp_path, monkeypatch):
+    """verify needs organizationId (the ExternalId), which a team may keep secret; connector
+    prints no secret, so it never asks the CLI to decrypt one."""
+    from tools import verify  # noqa: PLC0415 - the other reader of the same loader
+
+    path = fake_pulumi(tmp_path, f"echo '{json.dumps(STACK_OUTPUTS)}'")
+    monkeypatch.setenv("PATH", f"{path}:{os.environ['PATH']}")
+    args = verify.build_parser().parse_args(["--stack", "acme/prod"])
+    outputs, _ = verify.load_outputs(args)
+    assert outputs == STACK_OUTPUTS
+    argv = (tmp_path / "argv").read_text(encoding="utf-8").split()
+    assert argv == [
+        "stack",
+        "output",
+        "--json",
+        "--non-interactive",
+        "--show-secrets",
+        "--stack",
+        "acme/prod",
+    ]

@@ -390,3 +390,32 @@ def test_repeated_plans_leave_the_picklers_as_they_were():
     plan_tool.build_plan()
     plan_tool.build_plan()
     assert (pickle._Pickler._batch_setitems, pickle._Pickler.save_dict) == before
+
+
+def test_the_outputs_follow_the_contract_in_model_outputs(tmp_path, dev_plan):
+    """One connector: its outputs and the cluster's side by side; several: the cluster's at the
+    top and each connector's under `connectors.<name>` (model/outputs.py)."""
+    from model import outputs  # noqa: PLC0415 - the contract under test
+
+    shared, own = set(outputs.SHARED_OUTPUTS), set(outputs.PER_CONNECTOR_OUTPUTS)
+    assert set(dev_plan["outputs"]) == shared | own
+    assert own == {"connectorConfig", "roleArn", "databaseUser", "organizationId"}
+    extra = (
+        "  xpander-redshift:connectors:\n"
+        "    - {name: sales, roleName: xpander-sales}\n"
+        "    - {name: ops, roleName: xpander-ops, namespace: ops}\n"
+    )
+    plan = plan_tool.build_plan(stack_file(tmp_path, "multi", extra), stack="multi")
+    assert set(plan["outputs"]) == shared | {"connectors"}
+    assert {name: set(value) for name, value in plan["outputs"]["connectors"].items()} == {
+        "sales": own,
+        "ops": own,
+    }
+
+
+def test_a_stack_file_whose_name_is_no_stack_name_is_refused(tmp_path, capsys):
+    path = tmp_path / "Pulumi.d€v.yaml"
+    path.write_text((ROOT / "Pulumi.dev.yaml").read_text())
+    code, out, err = run_main(capsys, "--config-file", str(path))
+    assert (code, out) == (2, "")
+    assert "the stack's name comes from the file's (Pulumi.<stack>.yaml)" in err

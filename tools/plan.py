@@ -175,6 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--base needs --markdown")
 
     stack = args.stack if args.config_file is None else args.config_file.stem.split(".")[-1]
+    if not STACK_NAME.fullmatch(stack):
+        parser.error(
+            f"--config-file {printable(str(args.config_file))}: the stack's name comes from the "
+            "file's (Pulumi.<stack>.yaml): letters, digits, '-', '_' and '.'"
+        )
     try:
         base = load_base(args.base) if args.base else None
         plan = build_plan(args.config_file, stack=stack, account_id=args.account_id)
