@@ -19,6 +19,7 @@ from typing import Any
 
 import pulumi
 from google.protobuf import json_format
+from pulumi.dynamic import dynamic as pulumi_dynamic
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
@@ -230,21 +231,34 @@ def stack_config_strings(document: Mapping[str, Any]) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _pickler_restored() -> Iterator[None]:
-    """Undo what `pulumi.dynamic.serialize_provider` leaves behind.
+    """Undo what `pulumi.dynamic.serialize_provider` leaves behind, after each provider.
 
     To pickle a dynamic provider deterministically, the SDK (pulumi/dynamic/dynamic.py) replaces
     `pickle._Pickler._batch_setitems` and `save_dict` with sorting wrappers of the current ones
     and never puts them back: every provider serialised in a process wraps the last wrapper once
-    more, until a later plan in the same process dies of RecursionError. One program run
-    serialises a handful of providers; restoring the originals after it keeps the depth bounded.
+    more, so each pickle gets slower and a later plan in the same process dies of RecursionError.
+    Here each serialisation starts from the original methods and puts them back when done.
     """
     pickler = pickle._Pickler  # type: ignore[attr-defined]
     saved = {name: pickler.__dict__[name] for name in ("_batch_setitems", "save_dict")}
+    serialize = pulumi_dynamic.serialize_provider
+
+    def restore() -> None:
+        for name, original in saved.items():
+            setattr(pickler, name, original)
+
+    def serialize_restored(provider: Any) -> str:
+        try:
+            return str(serialize(provider))
+        finally:
+            restore()
+
+    pulumi_dynamic.serialize_provider = serialize_restored
     try:
         yield
     finally:
-        for name, original in saved.items():
-            setattr(pickler, name, original)
+        pulumi_dynamic.serialize_provider = serialize
+        restore()
 
 
 def run_program(
