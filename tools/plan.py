@@ -26,6 +26,7 @@ from model.outputs import (
 from model.settings import PROJECT, SECRET, SettingsError, settings_from_config
 from model.validators import ACCOUNT_ID
 from tools import engine
+from tools.plan_markdown import render_markdown
 from tools.plan_views import mandatory_violations, render_text
 from tools.policy_check import evaluate
 from tools.stack_file import load_config, printable
@@ -199,8 +200,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         sys.stdout.write(json.dumps(plan, indent=2) + "\n")
     elif args.markdown:
-        from tools.plan_markdown import render_markdown  # noqa: PLC0415 - only this view needs it
-
         sys.stdout.write(render_markdown(plan, base=base))
     else:
         sys.stdout.write(render_text(plan))
