@@ -230,6 +230,7 @@ class XpanderRedshift(pulumi.ComponentResource):
                 cluster_port=cluster.port,
                 master_username=s.master_username,
                 psql_image=s.psql_image,
+                vpc_id=s.vpc_id or self._eks.vpc_config.vpc_id,
             ),
             opts=child,
         )

@@ -303,7 +303,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "psqlImage",
         "string",
-        "Container image of the kubernetes-job provisioner (needs psql); pin it by digest.",
+        "Image of the kubernetes-job provisioner (psql 10+ and /bin/sh); pin it by digest.",
         "postgres:15-alpine",
         rule=v.image_problem,
     ),

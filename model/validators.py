@@ -221,8 +221,11 @@ _KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-
 # GetClusterCredentials "DbUser": 1-64 characters, letters, digits, _ + . @ -, a letter first,
 # no ':' or '/', not PUBLIC, not a reserved word. "*" is this stack's explicit wildcard opt-in.
 _CREDENTIALS_DB_USER = re.compile(r"[A-Za-z][A-Za-z0-9_+.@-]{0,63}", re.ASCII)
+# [registry[:port]/]repository[:tag][@sha256:digest], as the OCI distribution spec names images.
 _IMAGE = re.compile(
-    r"[a-z0-9][a-z0-9._/-]*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?", re.ASCII
+    r"(?:[a-z0-9][a-z0-9.-]*(?::[0-9]{1,5})?/)?[a-z0-9][a-z0-9._/-]*"
+    r"(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?",
+    re.ASCII,
 )
 # Secrets Manager secret ARNs end in the name and a 6-character suffix; Redshift-managed admin
 # secrets are named `redshift!<cluster>-<user>`, so '!' belongs to the name's character set.

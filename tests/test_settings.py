@@ -226,6 +226,19 @@ def test_rg_node_types_share_the_ra3_port_ranges():
     assert settings_with(nodeTypes='["rg.xlarge"]', port="8191").port == 8191
 
 
+@pytest.mark.parametrize(
+    "image",
+    [
+        "postgres:15-alpine",
+        "registry.example.com:5000/psql:15",
+        "123456789012.dkr.ecr.us-west-2.amazonaws.com/psql:15@sha256:" + "0" * 64,
+        "postgres@sha256:" + "f" * 64,
+    ],
+)
+def test_image_references_with_registry_ports_and_digests_are_accepted(image):
+    assert settings_with(psqlImage=image).psql_image == image
+
+
 def test_s3_audit_logging_needs_a_bucket():
     with pytest.raises(SettingsError, match="auditLogBucket: is required with auditLogging = s3"):
         settings_with(auditLogging="s3")

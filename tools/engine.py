@@ -56,6 +56,7 @@ class PlannedResource:
     dependencies: list[str]
     protect: bool = False
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    custom_timeouts: dict[str, str] = field(default_factory=dict)  # set ones only; not in as_json
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -146,6 +147,11 @@ def _placeholder_invokes(account_id: str, config: Mapping[str, str]) -> dict[str
             "vpcSecurityGroupIds": [named_group or "sg-<existing-cluster-security-group>"],
             "id": a.get("clusterIdentifier"),
         },
+        "aws:ec2/getVpc:getVpc": lambda a: {
+            "id": a.get("id"),
+            "cidrBlock": "<vpc-cidr>",
+            "cidrBlockAssociations": [{"cidrBlock": "<vpc-cidr>"}],
+        },
         "aws:secretsmanager/getSecretVersion:getSecretVersion": lambda a: {
             "arn": a.get("secretId"),
             "secretString": json.dumps({"username": "<master-user>", "password": "<placeholder>"}),
@@ -204,6 +210,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                         key: sorted(set(deps.urns))
                         for key, deps in sorted(request.propertyDependencies.items())
                         if deps.urns
+                    },
+                    custom_timeouts={
+                        kind: getattr(request.customTimeouts, kind)
+                        for kind in ("create", "update", "delete")
+                        if getattr(request.customTimeouts, kind)
                     },
                 )
             )
