@@ -115,8 +115,14 @@ def connector_outputs(outputs: dict[str, Any], name: str | None) -> dict[str, An
         raise ConnectorNotFoundError(
             f"no connector {name!r} in the stack outputs (connectors: {known})"
         )
+    chosen = connectors[name]
+    if not isinstance(chosen, dict):
+        raise ConnectorNotFoundError(
+            f"the stack output {CONNECTORS}.{name} is not an object of outputs: "
+            "read the outputs of a stack this project deployed"
+        )
     shared = {k: v for k, v in outputs.items() if k != CONNECTORS}
-    return {**shared, **connectors[name]}
+    return {**shared, **chosen}
 
 
 def connector_configs(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from model.outputs import UI_FIELDS
 from tools import connector
@@ -255,3 +258,74 @@ def test_verify_asks_the_same_cli_but_for_secrets_too(tmp_path, monkeypatch):
         "--stack",
         "acme/prod",
     ]
+
+
+# --- no outputs file crashes connector or verify -------------------------------------------------
+
+_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
+    | st.sampled_from(["[secret]", "<computed>", "xpander-redshift", "IAM", "us-west-2"])
+)
+_values = st.recursive(
+    _leaves,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from([*UI_FIELDS, "x"]), children, max_size=6)
+    ),
+    max_leaves=12,
+)
+_contract = ["connectorConfig", "clusterEndpoint", "clusterPort", "roleArn", "organizationId"]
+_outputs = st.dictionaries(
+    st.sampled_from([*_contract, "resources", "outputs", "accountIsPlaceholder"]),
+    _values,
+    max_size=5,
+) | st.builds(
+    lambda shared, per: {**shared, "connectors": per},
+    st.dictionaries(st.sampled_from(_contract), _values, max_size=3),
+    st.fixed_dictionaries(
+        {"sales": _values | st.dictionaries(st.sampled_from(_contract), _values, max_size=3)},
+        optional={"ops": _values},
+    ),
+)
+
+
+class _NoAws:
+    """Every AWS call fails at once: the fuzz is about reading the outputs, not AWS."""
+
+    def __getattr__(self, name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("no AWS here")
+
+        return call
+
+
+@pytest.mark.timeout(120)
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(document=_outputs, name=st.sampled_from([None, "sales"]))
+def test_no_outputs_file_crashes_connector_or_verify(tmp_path_factory, capsys, document, name):
+    """Whatever JSON the outputs file holds: exit 0, 1 or 2 with a bounded message."""
+    from tools import verify  # noqa: PLC0415 - the other reader of the same outputs
+
+    path = tmp_path_factory.mktemp("outputs") / "outputs.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    args = ["--outputs-file", str(path), *(["--connector", name] if name else [])]
+    assert connector.main(args) in (0, 1, 2)
+    code = verify.main(
+        [*args, "--region", "us-west-2", "--timeout", "5"],
+        client_factory=lambda service, credentials: _NoAws(),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    assert code in (1, 2)
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert len(captured.err) < 5000
