@@ -41,7 +41,8 @@ def test_default_view_shows_tree_documents_connector_and_verdicts():
         "Resources to create",
         "IAM documents:",
         "SQL the database-user provisioner runs:",
-        "Connector config (paste into the xpander UI):",
+        "Connector config (its account is a placeholder: after deploy, paste what "
+        "`make connector` prints):",
         "Policy verdicts:",
     ):
         assert heading in out
@@ -262,6 +263,7 @@ def test_a_given_account_is_not_called_a_placeholder(capsys):
     assert code == 0
     header = out.splitlines()[0]
     assert "account 123456789012; looked-up ids are placeholders" in header
+    assert "Connector config (paste into the xpander UI):" in out
     assert "arn:aws:iam::123456789012:role/xpander-redshift-access" in out
     plan = json.loads(run_main(capsys, "--json", "--account-id", "123456789012")[1])
     assert (plan["accountId"], plan["accountIsPlaceholder"]) == ("123456789012", False)

@@ -123,9 +123,15 @@ def render_text(plan: Plan) -> str:
     sql = provisioning_sql(plan)
     out += ["", "SQL the database-user provisioner runs:"]
     out += [f"  {s}" for s in sql] or ["  (none)"]
+    # A placeholder account's ARNs are examples: say so where the fields are shown.
+    paste = (
+        "its account is a placeholder: after deploy, paste what `make connector` prints"
+        if placeholder
+        else "paste into the xpander UI"
+    )
     for name, connector in plan_connector_configs(plan).items():
         which = f" of connector {name}" if name else ""
-        out += ["", f"Connector config{which} (paste into the xpander UI):"]
+        out += ["", f"Connector config{which} ({paste}):"]
         width = max((len(k) for k in connector), default=0)
         out += [f"  {k.ljust(width)}  {v}" for k, v in connector.items()]
     out += ["", "Stack outputs:"]
