@@ -18,6 +18,7 @@ from tools import plan as plan_tool
 from tools.plan_diff import plan_diff
 from tools.plan_graph import TYPICAL_CREATE_SECONDS, critical_path, mermaid_graph, schedule
 from tools.plan_markdown import render_markdown
+from tools.plan_views import render_text
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -188,6 +189,11 @@ def test_the_golden_base_plan_has_the_shape_of_todays_plans():
     for resource in base["resources"]:
         assert set(resource) == fields, resource["urn"]
     assert {k for k in base if k not in ("accountId", "accountIsPlaceholder")} <= set(head)
+
+
+def test_text_view_of_the_dev_plan_matches_the_golden_file():
+    """`make plan`'s own view, pinned like the markdown: a change shows up as a diff to review."""
+    assert_golden("plan.txt", render_text(load("plan-head.json")))
 
 
 def test_markdown_of_the_dev_plan_matches_the_golden_file():
