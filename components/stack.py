@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.access_role import XpanderAccessRole, XpanderAccessRoleArgs
-from components.cluster import RedshiftCluster, RedshiftClusterArgs
+from components.cluster import AuditLogging, RedshiftCluster, RedshiftClusterArgs
 from components.database_user import IamrDatabaseUser, IamrDatabaseUserArgs
 from components.network import (
     ExistingClusterAccess,
@@ -50,7 +50,8 @@ class ClusterFacts:
 def cluster_security_group(wanted: str, cluster: str, groups: list[str] | None) -> str:
     """The group named by existingSecurityGroupId, refused unless it belongs to the cluster."""
     if wanted not in (groups or []):
-        raise ValueError(
+        # RunError: the engine prints the message alone, without a Python traceback.
+        raise pulumi.RunError(
             f"xpander-redshift:existingSecurityGroupId = {wanted!r}: is not a security group of "
             f"cluster {cluster!r} (its groups: {', '.join(groups or []) or 'none'}); name one of "
             "them, so the stack never opens a group the cluster does not use"
@@ -115,7 +116,8 @@ class XpanderRedshift(pulumi.ComponentResource):
                 subnet_ids=s.private_subnet_ids,
                 vpc_id=s.vpc_id or self._eks.vpc_config.vpc_id,
                 port=s.port,
-                source_security_group_id=self._eks.vpc_config.cluster_security_group_id,
+                eks_cluster_security_group_id=self._eks.vpc_config.cluster_security_group_id,
+                source_security_group_ids=s.source_security_group_ids,
                 tags=s.tags,
             ),
             opts=child,
@@ -135,6 +137,17 @@ class XpanderRedshift(pulumi.ComponentResource):
                 kms_key_id=s.kms_key_id,
                 skip_final_snapshot=s.skip_final_snapshot,
                 protect=s.protect,
+                require_ssl=s.require_ssl,
+                audit_logging=AuditLogging(
+                    destination=s.audit_logging,
+                    retention_days=s.audit_log_retention_days,
+                    bucket=s.audit_log_bucket,
+                    s3_key_prefix=s.audit_log_s3_key_prefix,
+                ),
+                enhanced_vpc_routing=s.enhanced_vpc_routing,
+                automated_snapshot_retention_days=s.automated_snapshot_retention_days,
+                multi_az=s.multi_az,
+                allow_version_upgrade=s.allow_version_upgrade,
                 tags=s.tags,
             ),
             opts=child,
@@ -166,7 +179,8 @@ class XpanderRedshift(pulumi.ComponentResource):
                         lambda groups: cluster_security_group(wanted, identifier, groups)
                     ),
                     port=found.port,
-                    source_security_group_id=self._eks.vpc_config.cluster_security_group_id,
+                    eks_cluster_security_group_id=self._eks.vpc_config.cluster_security_group_id,
+                    source_security_group_ids=s.source_security_group_ids,
                     tags=s.tags,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),

@@ -470,3 +470,14 @@ def test_identical_plans_have_no_changes():
     markdown = render_markdown(plan, base=copy.deepcopy(plan))
     assert "- **Against the base plan:** no resource or output changes" in markdown
     assert "| + |" not in markdown
+
+
+def test_the_engines_own_resources_are_resources_not_components():
+    """`pulumi:index:Stash` (and a provider) is a custom resource: a box, not a group."""
+    group = resource("grp", "x:y:Group")
+    stash = resource("kept", "pulumi:index:Stash", parent=group["urn"])
+    provider = resource("prov", "pulumi:providers:aws", parent=group["urn"])
+    markdown = render_markdown(plan_of(group, stash, provider))
+    assert "- **2 resources** in 1 components" in markdown
+    assert 'r_kept["pulumi:index:Stash<br/>kept"]' in markdown
+    assert 'r_prov["pulumi:providers:aws<br/>prov"]' in markdown

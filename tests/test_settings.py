@@ -316,7 +316,7 @@ def test_readme_settings_table_is_the_settings_table():
     readme = (ROOT / "README.md").read_text()
     start, end = "<!-- settings-table:start -->\n", "<!-- settings-table:end -->"
     table = readme[readme.index(start) + len(start) : readme.index(end)]
-    assert table == settings_table(), "regenerate: python -m tools.project_file --readme-table"
+    assert table == settings_table(), "regenerate: python -m tools.readme_tables"
 
 
 def connectors(*entries: dict) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import pulumi
 import pytest
 
 from tests.stack_helpers import DEV_CONFIG, of_type, one, run_stack
@@ -81,7 +82,7 @@ def test_an_existing_security_group_the_cluster_does_not_use_is_refused():
             "id": args["clusterIdentifier"],
         }
 
-    with pytest.raises(Exception, match="is not a security group of cluster 'analytics-prod'"):
+    with pytest.raises(pulumi.RunError, match="is not a security group of cluster 'analytics-prod"):
         run_stack(
             invokes={"aws:redshift/getCluster:getCluster": lookup},
             existingClusterIdentifier=EXISTING,

@@ -103,6 +103,8 @@ def _placeholder_invokes(account_id: str, config: Mapping[str, str]) -> dict[str
     # endpoints are those of its partition, as `aws.get_partition()` answers there.
     partition = partition_of(region)
     arn = f"arn:{partition.name}"
+    # Offline, each subnet is taken to be in the VPC the stack expects and in a zone of its own.
+    subnet_vpc = config.get(f"{PROJECT}:vpcId") or "vpc-<eks-cluster-vpc>"
     return {
         "aws:index/getPartition:getPartition": lambda a: {
             "partition": partition.name,
@@ -127,6 +129,11 @@ def _placeholder_invokes(account_id: str, config: Mapping[str, str]) -> dict[str
                 "subnetIds": [],
                 "securityGroupIds": [],
             },
+        },
+        "aws:ec2/getSubnet:getSubnet": lambda a: {
+            "id": a.get("id"),
+            "vpcId": subnet_vpc,
+            "availabilityZone": f"<availability-zone-of-{a.get('id')}>",
         },
         "aws:redshift/getOrderableCluster:getOrderableCluster": lambda a: {
             "clusterType": a.get("clusterType"),
@@ -176,7 +183,10 @@ class PlanMocks(pulumi_mocks.Mocks):
         self, args: pulumi_mocks.MockResourceArgs
     ) -> tuple[str | None, dict[str, Any]]:
         # An empty id during preview is "unknown", exactly like a resource not created yet.
-        return "", dict(args.inputs)
+        outputs = dict(args.inputs)
+        if args.typ == "pulumi:index:Stash":  # the engine's stash keeps its input on create
+            outputs["output"] = outputs.get("input")
+        return "", outputs
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append((args.token, dict(args.args)))

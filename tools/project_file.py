@@ -6,7 +6,6 @@ python -m tools.project_file > Pulumi.yaml
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import yaml
@@ -66,4 +65,4 @@ def settings_table() -> str:
 
 
 if __name__ == "__main__":
-    print(settings_table() if "--readme-table" in sys.argv else render(), end="")
+    print(render(), end="")
