@@ -27,7 +27,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 plan: $(STAMP)
-	$(PY) -m tools.plan $(ARGS)
+	@$(PY) -m tools.plan $(ARGS)
 
 lint: lint-workflows
 	$(PY) -m ruff check .
@@ -46,10 +46,10 @@ test: lint typecheck postgres
 	$(PY) -m pytest
 
 verify: $(STAMP)
-	$(PY) -m tools.verify $(ARGS)
+	@$(PY) -m tools.verify $(ARGS)
 
 connector: $(STAMP)
-	$(PY) -m tools.connector $(ARGS)
+	@$(PY) -m tools.connector $(ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
