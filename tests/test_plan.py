@@ -421,3 +421,24 @@ def test_a_stack_file_whose_name_is_no_stack_name_is_refused(tmp_path, capsys):
     code, out, err = run_main(capsys, "--config-file", str(path))
     assert (code, out) == (2, "")
     assert "the stack's name comes from the file's (Pulumi.<stack>.yaml)" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "aws:region: us-west-2\nxpander-redshift:organizationId: org-1x\n",
+            "stand at the top level; Pulumi reads settings only under `config:`",
+        ),
+        ("config:\n  port: 5439\n", "did you mean `xpander-redshift:port`?"),
+        ("config:\n  xpander_redshift:port: 5439\n", "did you mean `xpander-redshift:port`?"),
+    ],
+)
+def test_settings_pulumi_would_not_read_are_named_not_ignored(tmp_path, content, message):
+    """A key with the wrong prefix, or outside `config:`, is a typo the plan names (exit 2)."""
+    stack = tmp_path / "Pulumi.typo.yaml"
+    stack.write_text(content)
+    result = run_cli("--config-file", str(stack))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr

@@ -185,6 +185,23 @@ def _config_node(config_file: Path, root: yaml.Node | None) -> yaml.MappingNode 
             if not isinstance(value_node, yaml.MappingNode):
                 raise shape
             return value_node
+    # Settings written at the top level, without the `config:` block Pulumi reads them from.
+    stray = [
+        key_node.value
+        for key_node, _ in root.value
+        if isinstance(key_node, yaml.ScalarNode) and ":" in str(key_node.value)
+    ]
+    if stray:
+        raise SettingsError(
+            [
+                f"{config_file}: {printable(stray[0])!s} and {len(stray) - 1} more keys stand at "
+                "the top level; Pulumi reads settings only under `config:` (indent them below a "
+                "`config:` line)"
+                if len(stray) > 1
+                else f"{config_file}: {printable(stray[0])!s} stands at the top level; Pulumi "
+                "reads settings only under `config:` (indent it below a `config:` line)"
+            ]
+        )
     return None
 
 
