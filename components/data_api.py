@@ -11,12 +11,14 @@ waiting.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 SERVICE = "redshift-data"
 MAX_BATCH_STATEMENTS = 40  # BatchExecuteStatement's `Sqls` limit (botocore model: max 40)
@@ -45,6 +47,19 @@ THROTTLING_CODES = frozenset(
     }
 )
 
+# How the Data API says that the cluster is not there (deleted, or never in this region): a
+# ValidationException "Redshift endpoint doesn't exist in this region." (seen in
+# https://github.com/aws/aws-cdk/issues/30536), or "Cluster <id> not found" (the Redshift API's
+# ClusterNotFound wording), or a ResourceNotFoundException naming the cluster.
+CLUSTER_GONE_CODES = frozenset(
+    {"ValidationException", "ResourceNotFoundException", "ClusterNotFound", "ClusterNotFoundFault"}
+)
+CLUSTER_GONE_MESSAGE = re.compile(
+    r"endpoint doesn't exist|cluster\b.*\bnot found|cluster\b.*\bdoes not exist", re.IGNORECASE
+)
+# Operations that change something: a lost answer to one of these does not tell whether it ran.
+SUBMITTING_OPERATIONS = frozenset({"execute_statement", "batch_execute_statement"})
+
 Value = bool | int | float | str | bytes | None
 """One field of a result row, as the Data API types it (`isNull` becomes None)."""
 
@@ -61,6 +76,33 @@ class RedshiftDataClient(Protocol):
 
 class DataApiError(RuntimeError):
     """A Data API call or statement did not succeed."""
+
+
+class ClusterGoneError(DataApiError):
+    """The Data API says the cluster does not exist (deleted, or not in this region)."""
+
+
+class ResponseLostError(DataApiError):
+    """No answer came back (connection dropped, read timeout) after botocore's own retries.
+
+    For ExecuteStatement/BatchExecuteStatement that means the statement may or may not run; each
+    retry carried the same ClientToken, so the Data API ran it at most once.
+    """
+
+    def __init__(self, operation: str, region: str, submitting: bool, cause: str) -> None:
+        self.operation = operation
+        self.submitting = submitting
+        if not submitting:
+            known = "It changes nothing, so it is safe to run again."
+        else:
+            known = (
+                "The statement may or may not have started; every retry carried the same "
+                "ClientToken, so it ran at most once, and a batch is one transaction: either all "
+                "of it or none of it takes effect."
+            )
+        super().__init__(
+            f"Redshift Data API {operation} in {region}: no answer after retries ({cause}). {known}"
+        )
 
 
 class StatementFailedError(DataApiError):
@@ -317,8 +359,20 @@ class DataApi:
         for attempt in range(self.limits.throttle_retries + 1):
             try:
                 return method(**params)
+            except (HTTPClientError, BotoConnectionError) as err:
+                # botocore's standard mode already retried the very same request: for a submit,
+                # with the idempotency ClientToken it filled in (the model marks it so), which
+                # the Data API uses to run the statement at most once. Say what is known.
+                submitting = operation in SUBMITTING_OPERATIONS
+                raise ResponseLostError(operation, self.region, submitting, str(err)) from None
             except ClientError as err:
                 code = err.response.get("Error", {}).get("Code", "")
+                if cluster_gone(err):
+                    cluster = self.target.cluster_identifier
+                    raise ClusterGoneError(
+                        f"Redshift cluster {cluster!r} not found in {self.region}: "
+                        f"{err.response.get('Error', {}).get('Message', code)}"
+                    ) from None
                 if code not in THROTTLING_CODES:
                     raise
                 if attempt == self.limits.throttle_retries:
@@ -328,6 +382,13 @@ class DataApi:
                     ) from err
                 self._sleep(next(delays))
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def cluster_gone(err: ClientError) -> bool:
+    """Whether a Data API error says the cluster is not there (see CLUSTER_GONE_CODES)."""
+    error = err.response.get("Error", {})
+    code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+    return code in CLUSTER_GONE_CODES and bool(CLUSTER_GONE_MESSAGE.search(message))
 
 
 def failure_from_description(

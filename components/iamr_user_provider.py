@@ -31,6 +31,28 @@ STATEMENT_NAME = "xpander-redshift/iamr-user"  # how our statements show in List
 REPLACE_KEYS = ("region", "clusterIdentifier", "database", "user")
 INPUT_KEYS = (*REPLACE_KEYS, "schemas", "owner", "secretArn", "dbUser", "timeoutSeconds")
 
+# What the provider records besides its inputs.
+OWNERSHIP = "ownership"  # CREATED or ADOPTED; absent in state written before it existed
+CREATED, ADOPTED = "created", "adopted"
+GRANTS = "grants"  # {schema: [kind, ...]}: the grants that exist, as last read or written
+KEPT_GRANTS = "grantsBeforeAdoption"  # what an adopted user already had: never revoked
+STATE_KEYS = (OWNERSHIP, GRANTS, KEPT_GRANTS)
+
+Grant = tuple[redshift_sql.GrantKind, str]  # (kind, schema); "default" is for the current owner
+GrantSet = frozenset[Grant]
+
+# What a user that is not plain would hand the IAM role (and so every agent that assumes it).
+_RISKS = {
+    "superuser": "superuser (CREATEUSER in Redshift): every privilege on the whole cluster",
+    "createdb": "CREATEDB: it can create databases",
+    "password": "a password: whoever knows it logs in as this user without IAM",
+    "syslog": "SYSLOG ACCESS UNRESTRICTED: it reads every user's queries in the system views",
+}
+
+
+class UnsafeUserError(RuntimeError):
+    """Something makes the operation unsafe; the message says what, and the ways forward."""
+
 
 def ensure_on_sys_path(project_root: str) -> None:
     """Make `components` importable in the provider process, whatever its working directory."""
@@ -69,11 +91,15 @@ def _provider_loader() -> Callable[[str], Any]:
 class IamrUserProvider(pulumi.dynamic.ResourceProvider):
     """create / read / diff / update / delete of the IAMR user over the Redshift Data API.
 
+    Rules (README, "The database user"): an existing user is adopted only when plain; delete drops
+    only a user this stack created; read reports the grants that exist, so drift shows and update
+    restores exactly what is missing; every write is one BatchExecuteStatement (one transaction);
+    a cluster, schema or owner gone out of band never leaves the resource stuck.
+
     Pickled as `_provider_loader()(project_root)` (see `__reduce__`), so loading it in the provider
-    process already puts the project on sys.path. Every method still makes sure of that and imports
-    `components.data_api` / `model.sql` inside itself, which also keeps boto3 out of
-    the Pulumi program's own process. `client_factory`, `sleep` and `clock` are test seams; they
-    are not pickled.
+    process already puts the project on sys.path. `components.data_api` is imported inside the
+    methods, which keeps boto3 out of the Pulumi program's own process. `client_factory`, `sleep`
+    and `clock` are test seams; they are not pickled.
     """
 
     def __init__(
@@ -96,43 +122,82 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
     # --- lifecycle -------------------------------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        ensure_on_sys_path(self.project_root)
-        from model import sql  # noqa: PLC0415 - see the class docstring
+        """Only what the settings gate cannot have seen: names kept in state by an older version.
 
+        The program's own inputs passed the settings gate, which calls these same validators.
+        """
         failures = []
         for key in ("user", "owner"):
             value = news.get(key)
-            if isinstance(value, str) and (problem := sql.identifier_problem(value, kind="user")):
+            if isinstance(value, str) and (
+                problem := redshift_sql.identifier_problem(value, kind="user")
+            ):
                 failures.append(pulumi.dynamic.CheckFailure(key, f"{value!r}: {problem}"))
         for schema in news.get("schemas") or []:
-            if isinstance(schema, str) and (problem := sql.identifier_problem(schema)):
+            if isinstance(schema, str) and (problem := redshift_sql.identifier_problem(schema)):
                 failures.append(pulumi.dynamic.CheckFailure("schemas", f"{schema!r}: {problem}"))
         return pulumi.dynamic.CheckResult(news, failures)
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         ensure_on_sys_path(self.project_root)
-        from model import sql  # noqa: PLC0415
-
-        api = self._api(props)
-        user, schemas, owner = props["user"], list(props["schemas"]), props["owner"]
-        exists = self._user_exists(api, user)
-        self._run(api, sql.provisioning_statements(user, schemas, owner, user_exists=exists))
-        return pulumi.dynamic.CreateResult(id_=resource_id(props), outs=outputs(props))
+        catalog = Catalog(self._api(props))
+        user, owner, schemas = props["user"], props["owner"], list(props["schemas"])
+        _require_schemas(catalog, schemas, what="grant on")
+        if owner not in catalog.existing_users([owner]):
+            raise UnsafeUserError(
+                f"The owner {owner!r} (defaultPrivilegesFor) does not exist in database "
+                f"{props['database']!r}: nothing was changed. Create it, or set "
+                "xpander-redshift:defaultPrivilegesFor to the user that creates the tables."
+            )
+        attributes = catalog.user_attributes(user)
+        if attributes is None:
+            ownership, before = CREATED, GrantSet()
+            statements = [redshift_sql.create_user_sql(user)]
+        else:
+            risks = [_RISKS[key] for key, held in attributes.items() if held]
+            memberships = catalog.memberships(user)
+            if risks or memberships:
+                raise UnsafeUserError(_unsafe_user_message(user, risks, memberships))
+            ownership, before = ADOPTED, catalog.grants(user, schemas, owner)
+            statements = []
+        wanted = all_grants(schemas)
+        statements += redshift_sql.grants_sql(user, owner, grant_plan(wanted - before, schemas))
+        if statements:
+            self._write(catalog, statements, done=lambda: catalog.grants(user, schemas, owner))
+        outs = outputs(props, ownership=ownership, grants=wanted)
+        if ownership == ADOPTED:
+            outs[KEPT_GRANTS] = grants_state(before)
+        return pulumi.dynamic.CreateResult(id_=resource_id(props), outs=outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+        """The user and the grants that really exist; an empty id if the user or cluster is gone."""
         ensure_on_sys_path(self.project_root)
-        api = self._api(props)
-        if not self._user_exists(api, props["user"]):
-            # An empty id tells the engine the resource is gone: refresh drops it, up recreates it.
+        from components.data_api import ClusterGoneError  # noqa: PLC0415 - see the class docstring
+
+        catalog = Catalog(self._api(props))
+        user, owner, schemas = props["user"], props["owner"], list(props["schemas"])
+        try:
+            if not catalog.existing_users([user]):
+                # An empty id tells the engine the resource is gone: refresh drops it, up recreates.
+                return pulumi.dynamic.ReadResult(id_="", outs={})
+        except ClusterGoneError as gone:
+            pulumi.log.warn(f"{gone} The database user {user!r} went with it.")
             return pulumi.dynamic.ReadResult(id_="", outs={})
-        return pulumi.dynamic.ReadResult(id_=id_, outs=outputs(props))
+        present = catalog.existing_schemas(schemas)
+        owner_exists = owner in catalog.existing_users([owner])
+        granted = catalog.grants(user, [s for s in schemas if s in present], owner, owner_exists)
+        outs = {key: props[key] for key in (*INPUT_KEYS, *STATE_KEYS) if key in props}
+        outs[GRANTS] = grants_state(granted)
+        return pulumi.dynamic.ReadResult(id_=id_, outs=outs)
 
     def diff(
         self, id_: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.DiffResult:
-        ensure_on_sys_path(self.project_root)
+        """Changed inputs, or grants (as last read) that differ from what the inputs ask for."""
         changed = [k for k in INPUT_KEYS if _comparable(olds.get(k)) != _comparable(news.get(k))]
         replaces = [k for k in changed if k in REPLACE_KEYS]
+        if GRANTS in olds and parse_grants(olds[GRANTS]) != all_grants(list(news["schemas"])):
+            changed.append(GRANTS)  # drift found by refresh: update restores what is missing
         return pulumi.dynamic.DiffResult(
             changes=bool(changed),
             replaces=replaces,
@@ -143,35 +208,107 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
     def update(
         self, id_: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.UpdateResult:
+        """Revoke what the stack granted and no longer wants, grant what is missing: one batch."""
         ensure_on_sys_path(self.project_root)
-        from model import sql  # noqa: PLC0415
-
+        catalog = Catalog(self._api(news))
         user = news["user"]
-        statements = grant_changes(
-            user,
-            old_schemas=list(olds["schemas"]),
-            new_schemas=list(news["schemas"]),
-            old_owner=olds["owner"],
-            new_owner=news["owner"],
-        )
-        if statements:
-            api = self._api(news)
-            if not self._user_exists(api, user):  # dropped behind our back: provision it afresh
-                statements = sql.provisioning_statements(
-                    user, list(news["schemas"]), news["owner"], user_exists=False
+        if not catalog.existing_users([user]):
+            pulumi.log.warn(
+                f"Database user {user!r} was dropped outside Pulumi; creating it again."
+            )
+            created = self.create(news)
+            return pulumi.dynamic.UpdateResult(outs=created.outs)
+
+        old_owner, owner = olds["owner"], news["owner"]
+        old_schemas, schemas = list(olds["schemas"]), list(news["schemas"])
+        added = [s for s in schemas if s not in old_schemas]
+        _require_schemas(catalog, added, what="grant on")
+        present = catalog.existing_schemas(_unique([*old_schemas, *schemas]))
+        _warn_missing(user, [s for s in _unique([*old_schemas, *schemas]) if s not in present])
+        owners = catalog.existing_users(_unique([old_owner, owner]))
+        if owner not in owners:
+            if owner != old_owner:
+                raise UnsafeUserError(
+                    f"The new owner {owner!r} (defaultPrivilegesFor) does not exist: nothing was "
+                    "changed. Create it, or set defaultPrivilegesFor to an existing user."
                 )
-            self._run(api, statements)
-        return pulumi.dynamic.UpdateResult(outs=outputs(news))
+            pulumi.log.warn(
+                f"The owner {owner!r} no longer exists: its default privileges for {user!r} "
+                "are skipped."
+            )
+        kept = parse_grants(olds.get(KEPT_GRANTS))
+        old_live = [s for s in old_schemas if s in present]
+        new_live = [s for s in schemas if s in present]
+        had = catalog.grants(user, old_live, old_owner, old_owner in owners)
+        has = catalog.grants(user, new_live, owner, owner in owners)
+        wanted = all_grants(new_live, defaults=owner in owners)
+        # Revoke only what this stack granted: grants in schemas no longer configured, and the old
+        # owner's default privileges when the owner changes; never what an adopted user had.
+        revoke = frozenset(
+            (kind, schema)
+            for kind, schema in had - kept
+            if schema not in schemas or (kind == "default" and owner != old_owner)
+        )
+        statements = [
+            *redshift_sql.revokes_sql(user, old_owner, grant_plan(revoke, old_schemas)),
+            *redshift_sql.grants_sql(user, owner, grant_plan(wanted - has, schemas)),
+        ]
+        if statements:
+            self._write(
+                catalog, statements, done=lambda: catalog.grants(user, new_live, owner) == wanted
+            )
+        if owner != old_owner:
+            kept = frozenset(g for g in kept if g[0] != "default")
+        outs = outputs(news, ownership=olds.get(OWNERSHIP), grants=wanted)
+        kept = frozenset(g for g in kept if g[1] in schemas)
+        if kept or olds.get(KEPT_GRANTS) is not None:
+            outs[KEPT_GRANTS] = grants_state(kept)
+        return pulumi.dynamic.UpdateResult(outs=outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Revoke what this stack granted; drop the user only if this stack created it."""
         ensure_on_sys_path(self.project_root)
-        from model import sql  # noqa: PLC0415
+        from components.data_api import ClusterGoneError  # noqa: PLC0415
 
-        api = self._api(props)
-        user = props["user"]
-        if not self._user_exists(api, user):
-            return  # already gone: nothing to undo
-        self._run(api, sql.deprovisioning_statements(user, list(props["schemas"]), props["owner"]))
+        catalog = Catalog(self._api(props))
+        user, owner, schemas = props["user"], props["owner"], list(props["schemas"])
+        try:
+            if not catalog.existing_users([user]):
+                return  # already gone: nothing to undo
+        except ClusterGoneError as gone:
+            pulumi.log.warn(f"{gone} Nothing to delete: the user {user!r} went with it.")
+            return
+        present = catalog.existing_schemas(schemas)
+        _warn_missing(user, [s for s in schemas if s not in present])
+        owner_exists = owner in catalog.existing_users([owner])
+        if not owner_exists:
+            pulumi.log.warn(
+                f"The owner {owner!r} no longer exists: no default privileges to revoke."
+            )
+        live = [s for s in schemas if s in present]
+        ours = catalog.grants(user, live, owner, owner_exists) - parse_grants(
+            props.get(KEPT_GRANTS)
+        )
+        statements = redshift_sql.revokes_sql(user, owner, grant_plan(ours, schemas))
+        ownership = props.get(OWNERSHIP)
+        if ownership == CREATED:
+            owned = catalog.owned_objects(user)
+            others = catalog.other_privileges(user, owner, ours)
+            if owned or others:
+                raise UnsafeUserError(_still_in_use_message(user, owned, others))
+            statements.append(redshift_sql.drop_user_sql(user))
+        else:
+            why = (
+                "it existed before this stack adopted it"
+                if ownership == ADOPTED
+                else "state written by an older version does not say whether this stack made it"
+            )
+            pulumi.log.warn(
+                f"Database user {user!r} is kept ({why}); only the grants this stack made are "
+                f"revoked. Drop it by hand if nothing needs it: {redshift_sql.drop_user_sql(user)}"
+            )
+        if statements:
+            self._write(catalog, statements, done=lambda: not catalog.existing_users([user]))
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -197,53 +334,282 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         )
 
     @staticmethod
-    def _user_exists(api: DataApi, user: str) -> bool:
-        from components.data_api import DataApiError  # noqa: PLC0415
-        from model import sql  # noqa: PLC0415
+    def _write(catalog: Catalog, statements: Sequence[str], *, done: Callable[[], object]) -> None:
+        """Run `statements` as one BatchExecuteStatement, i.e. one transaction.
 
-        count = api.scalar(sql.user_exists_sql(user))
-        if not isinstance(count, int | float) or isinstance(count, bool):
-            raise DataApiError(f"expected a count from the user check, got {count!r}")
-        return count > 0
+        If the answer is lost after botocore's retries (each with the same ClientToken, so the
+        batch ran at most once), the database says whether it took effect: `done()` is asked, and
+        only if it is false does the error reach the user, saying what is known.
+        """
+        from components.data_api import (  # noqa: PLC0415
+            MAX_BATCH_STATEMENTS,
+            DataApiError,
+            ResponseLostError,
+        )
 
-    @staticmethod
-    def _run(api: DataApi, statements: Sequence[str]) -> None:
-        """One transaction per BatchExecuteStatement; over 40 statements take several batches
-        (each statement is idempotent, so a re-run after a partial failure converges)."""
-        from components.data_api import MAX_BATCH_STATEMENTS  # noqa: PLC0415
+        if len(statements) > MAX_BATCH_STATEMENTS:  # at most 3 revokes + 3 grants + the user
+            raise AssertionError(f"{len(statements)} statements do not fit one batch")
+        try:
+            catalog.api.run_batch(statements)
+        except ResponseLostError as lost:
+            if not lost.submitting and done():
+                return
+            if lost.submitting and _settled(catalog, done):
+                pulumi.log.warn(f"{lost} The database shows that the batch took effect.")
+                return
+            raise DataApiError(
+                f"{lost} The database does not show its effect, so nothing is half-done: "
+                "run `pulumi refresh` and `pulumi up` again."
+            ) from None
 
-        for start in range(0, len(statements), MAX_BATCH_STATEMENTS):
-            api.run_batch(statements[start : start + MAX_BATCH_STATEMENTS])
+
+def _settled(catalog: Catalog, done: Callable[[], object]) -> bool:
+    from components.data_api import DataApiError  # noqa: PLC0415
+
+    try:
+        return bool(done())
+    except DataApiError:
+        return False
 
 
-def grant_changes(
-    user: str,
-    *,
-    old_schemas: Sequence[str],
-    new_schemas: Sequence[str],
-    old_owner: str,
-    new_owner: str,
-) -> list[str]:
-    """The SQL that turns the old grants into the new ones, and nothing else."""
-    if old_owner != new_owner:  # default privileges are per owner: move every schema over
+class Catalog:
+    """The read-only questions the provider asks, over one DataApi; each is one statement."""
+
+    def __init__(self, api: DataApi) -> None:
+        self.api = api
+        self._redshift: bool | None = None
+
+    @property
+    def redshift(self) -> bool:
+        if self._redshift is None:
+            self._redshift = redshift_sql.is_redshift(
+                str(self.api.scalar(redshift_sql.VERSION_SQL))
+            )
+        return self._redshift
+
+    def _column(self, sql: str) -> list[str]:
+        return [str(row[0]) for row in self.api.rows(sql)]
+
+    def _text_rows(self, sql: str) -> list[list[str]]:
+        """Rows of text columns; NULL becomes ''."""
         return [
-            *redshift_sql.revoke_statements(user, old_schemas, old_owner),
-            *redshift_sql.grant_statements(user, new_schemas, new_owner),
+            ["" if value is None else str(value) for value in row] for row in self.api.rows(sql)
         ]
-    removed = [s for s in old_schemas if s not in new_schemas]
-    added = [s for s in new_schemas if s not in old_schemas]
-    return [
-        *redshift_sql.revoke_statements(user, removed, old_owner),
-        *redshift_sql.grant_statements(user, added, new_owner),
+
+    def existing_users(self, users: Sequence[str]) -> set[str]:
+        return set(self._column(redshift_sql.existing_users_sql(users)))
+
+    def existing_schemas(self, schemas: Sequence[str]) -> set[str]:
+        return set(self._column(redshift_sql.existing_schemas_sql(schemas))) if schemas else set()
+
+    def external_schemas(self, schemas: Sequence[str]) -> set[str]:
+        if not schemas or not self.redshift:  # PostgreSQL has no Spectrum schemas
+            return set()
+        return set(self._column(redshift_sql.external_schemas_sql(schemas)))
+
+    def user_attributes(self, user: str) -> dict[str, bool] | None:
+        """{superuser, createdb, password, syslog}: True where the user holds it; None if absent."""
+        rows = self.api.rows(redshift_sql.user_attributes_sql(user, redshift=self.redshift))
+        if not rows:
+            return None
+        return dict(
+            zip(("superuser", "createdb", "password", "syslog"), map(bool, rows[0]), strict=True)
+        )
+
+    def memberships(self, user: str) -> list[str]:
+        groups = [f"group {g}" for g in self._column(redshift_sql.user_groups_sql(user))]
+        if self.redshift:
+            groups += [f"role {r}" for r in self._column(redshift_sql.user_roles_sql(user))]
+        return groups
+
+    def grants(
+        self, user: str, schemas: Sequence[str], owner: str, owner_exists: bool = True
+    ) -> GrantSet:
+        """The grants of the kinds the stack manages that exist now in `schemas` (all existing)."""
+        if not schemas:
+            return frozenset()
+        found: set[Grant] = set()
+        for schema, usage, unreadable in self.api.rows(redshift_sql.granted_sql(user, schemas)):
+            if usage:
+                found.add(("usage", str(schema)))
+            if not unreadable:
+                found.add(("select", str(schema)))
+        if owner_exists:
+            for schema, acl in self._text_rows(redshift_sql.default_acls_sql(schemas)):
+                if any(
+                    item.grantee == user and item.grantor == owner and "r" in item.privileges
+                    for item in redshift_sql.parse_acl(acl)
+                ):
+                    found.add(("default", schema))
+        return frozenset(found)
+
+    def owned_objects(self, user: str) -> list[str]:
+        rows = self._text_rows(redshift_sql.owned_objects_sql(user))
+        return [f"{kind} {name}" for kind, name in rows]
+
+    def other_privileges(self, user: str, owner: str, ours: GrantSet) -> list[str]:
+        """Privileges the user holds (or granted) beyond `ours`, which the same batch revokes."""
+        found: list[str] = []
+        for kind, schema, name, acl in self._text_rows(redshift_sql.acl_mentions_sql(user)):
+            for item in redshift_sql.parse_acl(acl):
+                if user not in (item.grantee, item.grantor):
+                    continue
+                privileges = item.privileges.replace("*", "")  # grant options
+                if item.grantee == user:
+                    privileges = privileges.replace(
+                        _revoked_letter(kind, schema, owner, item, ours), ""
+                    )
+                if privileges:
+                    holder = (
+                        "held" if item.grantee == user else f"granted to {item.grantee or 'PUBLIC'}"
+                    )
+                    label = ".".join(str(part) for part in (schema, name) if part)
+                    found.append(f"{kind} {label}: {privileges} ({holder})")
+        return found
+
+
+def _revoked_letter(
+    kind: str, schema: str, owner: str, item: redshift_sql.AclItem, ours: GrantSet
+) -> str:
+    """The ACL letter that revoking `ours` removes from this item ('' when it removes none)."""
+    if kind == "schema" and ("usage", schema) in ours:
+        return "U"
+    if kind == "table" and ("select", schema) in ours:
+        return "r"
+    if kind == "default privileges" and ("default", schema) in ours and item.grantor == owner:
+        return "r"
+    return ""
+
+
+def _require_schemas(catalog: Catalog, schemas: Sequence[str], *, what: str) -> None:
+    """Fail before any change if a schema to grant on is missing or external."""
+    if not schemas:
+        return
+    missing = [s for s in schemas if s not in catalog.existing_schemas(schemas)]
+    if missing:
+        raise UnsafeUserError(
+            f"Schema(s) {', '.join(map(repr, missing))} do not exist in the database, so there is "
+            f"nothing to {what}: nothing was changed. Create them, or remove them from "
+            "xpander-redshift:grantSchemas."
+        )
+    external = catalog.external_schemas(schemas)
+    if external:
+        names = ", ".join(sorted(map(repr, external)))
+        raise UnsafeUserError(
+            f"Schema(s) {names} are external (Spectrum) schemas. Redshift does not run GRANT on "
+            "an external schema inside a transaction, and this provisioner grants in one "
+            "transaction: nothing was changed. Remove them from xpander-redshift:grantSchemas and "
+            "grant by hand, outside a transaction: GRANT USAGE ON SCHEMA <schema> TO <user>."
+        )
+
+
+def _warn_missing(user: str, schemas: Sequence[str]) -> None:
+    if schemas:
+        pulumi.log.warn(
+            f"Schema(s) {', '.join(map(repr, schemas))} no longer exist: the grants of {user!r} "
+            "on them are skipped."
+        )
+
+
+def _unsafe_user_message(user: str, risks: Sequence[str], memberships: Sequence[str]) -> str:
+    quoted = redshift_sql.quote_identifier(user, kind="user")
+    lines = [
+        f"Database user {user!r} already exists and is not plain, so this stack will not adopt it: "
+        "the IAM role, and every agent that assumes it, would inherit",
+        *(f"  - {risk}" for risk in risks),
+        *(f"  - membership of {m}: every privilege granted to it" for m in memberships),
+        "Nothing was changed. Ways forward:",
+        f"  1. make the user plain, then run `pulumi up` again: ALTER USER {quoted} NOCREATEUSER "
+        "NOCREATEDB PASSWORD DISABLE SYSLOG ACCESS RESTRICTED;"
+        + "".join(
+            f" ALTER GROUP {m.split(' ', 1)[1]} DROP USER {quoted};"
+            for m in memberships
+            if m.startswith("group ")
+        )
+        + "".join(
+            f" REVOKE ROLE {m.split(' ', 1)[1]} FROM {quoted};"
+            for m in memberships
+            if m.startswith("role ")
+        ),
+        f"  2. if nothing else uses it, drop it (DROP USER {quoted}) and let the stack create it;",
+        "  3. or choose another xpander-redshift:roleName, so that the stack creates a new user.",
     ]
+    return "\n".join(lines)
+
+
+def _still_in_use_message(user: str, owned: Sequence[str], others: Sequence[str]) -> str:
+    quoted = redshift_sql.quote_identifier(user, kind="user")
+    lines = [
+        f"Database user {user!r} was created by this stack but is not dropped: nothing was changed."
+    ]
+    if owned:
+        lines += [
+            "It owns: " + ", ".join(owned) + ".",
+            "Hand each over (Redshift has no REASSIGN OWNED): ALTER TABLE <schema>.<table> OWNER "
+            "TO <user>; ALTER SCHEMA <schema> OWNER TO <user>; or drop what is no longer needed.",
+        ]
+    if others:
+        lines += [
+            "It holds privileges this stack did not grant: " + "; ".join(others) + ".",
+            f"Revoke them (e.g. REVOKE ALL ON <table> FROM {quoted}) if they are not needed.",
+        ]
+    lines.append(
+        "Then run `pulumi destroy` again; or, to keep the user, remove it from the stack without "
+        "touching the database: `pulumi state delete <urn of the IamrUser>`."
+    )
+    return "\n".join(lines)
+
+
+def all_grants(schemas: Sequence[str], *, defaults: bool = True) -> GrantSet:
+    kinds = redshift_sql.GRANT_KINDS if defaults else ("usage", "select")
+    return frozenset((kind, schema) for schema in schemas for kind in kinds)
+
+
+def grant_plan(grants: GrantSet, order: Sequence[str]) -> dict[redshift_sql.GrantKind, list[str]]:
+    """The schemas of each kind, in configuration order (then any others, sorted)."""
+    rank = {schema: position for position, schema in enumerate(order)}
+    plan: dict[redshift_sql.GrantKind, list[str]] = {}
+    for kind in redshift_sql.GRANT_KINDS:
+        schemas = [schema for k, schema in grants if k == kind]
+        plan[kind] = sorted(schemas, key=lambda s: (rank.get(s, len(rank)), s))
+    return plan
+
+
+def grants_state(grants: GrantSet) -> dict[str, list[str]]:
+    """As state keeps it: {schema: [kind, ...]}, so a preview shows which grant of which schema."""
+    state: dict[str, list[str]] = {}
+    for kind in redshift_sql.GRANT_KINDS:
+        for k, schema in sorted(grants):
+            if k == kind:
+                state.setdefault(schema, []).append(kind)
+    return dict(sorted(state.items()))
+
+
+def parse_grants(value: Any) -> GrantSet:
+    if not isinstance(value, Mapping):
+        return frozenset()
+    return frozenset(
+        (kind, str(schema))
+        for schema, kinds in value.items()
+        for kind in redshift_sql.GRANT_KINDS
+        if kind in (kinds or [])
+    )
+
+
+def _unique(items: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(items))
 
 
 def resource_id(props: Mapping[str, Any]) -> str:
     return f"{props['clusterIdentifier']}/{props['database']}/{props['user']}"
 
 
-def outputs(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: props[key] for key in INPUT_KEYS if key in props}
+def outputs(props: Mapping[str, Any], *, ownership: str | None, grants: GrantSet) -> dict[str, Any]:
+    outs = {key: props[key] for key in INPUT_KEYS if key in props}
+    if ownership is not None:
+        outs[OWNERSHIP] = ownership
+    outs[GRANTS] = grants_state(grants)
+    return outs
 
 
 def _comparable(value: Any) -> Any:

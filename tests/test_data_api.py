@@ -17,6 +17,7 @@ from botocore.stub import Stubber
 from components.data_api import (
     MAX_BATCH_STATEMENTS,
     Backoff,
+    ClusterGoneError,
     DataApi,
     DataApiError,
     Limits,
@@ -299,9 +300,28 @@ def test_throttling_retries_are_bounded(client: Any, stub: Stubber, clock: FakeC
 
 
 def test_other_errors_are_not_retried(client: Any, stub: Stubber, clock: FakeClock) -> None:
-    stub.add_client_error("execute_statement", "ValidationException", "Cluster not found", 400)
+    stub.add_client_error("execute_statement", "ValidationException", "Sql must not be empty", 400)
 
-    with pytest.raises(ClientError, match="Cluster not found"):
+    with pytest.raises(ClientError, match="Sql must not be empty"):
+        api(client, clock).run("SELECT 1")
+    assert clock.sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        # The Data API's answer for a cluster that is not there (aws/aws-cdk#30536).
+        ("ValidationException", "Redshift endpoint doesn't exist in this region."),
+        ("ValidationException", "Cluster xpander-redshift not found."),
+        ("ResourceNotFoundException", "Cluster xpander-redshift does not exist"),
+    ],
+)
+def test_a_missing_cluster_is_its_own_error_and_not_retried(
+    client: Any, stub: Stubber, clock: FakeClock, code: str, message: str
+) -> None:
+    stub.add_client_error("execute_statement", code, message, 400)
+
+    with pytest.raises(ClusterGoneError, match="'xpander-redshift' not found in us-west-2"):
         api(client, clock).run("SELECT 1")
     assert clock.sleeps == []
 
