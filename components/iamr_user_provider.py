@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -113,6 +114,8 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         super().__init__()
         self.project_root = project_root
         self._client_factory = client_factory
+        self._clients: dict[str, RedshiftDataClient] = {}  # one per region, for the process
+        self._clients_lock = threading.Lock()
         self._sleep = sleep
         self._clock = clock
 
@@ -324,7 +327,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
                 db_user=props.get("dbUser") or None,
             ),
             region=region,
-            client=self._client_factory(region) if self._client_factory else None,
+            client=self._client(region),
             limits=Limits(
                 timeout_seconds=float(props.get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS)
             ),
@@ -332,6 +335,16 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
             sleep=self._sleep,
             clock=self._clock,
         )
+
+    def _client(self, region: str) -> RedshiftDataClient:
+        """The host keeps this provider for the whole deployment: build each client once."""
+        from components.data_api import make_client  # noqa: PLC0415
+
+        factory = self._client_factory or make_client
+        with self._clients_lock:  # boto3 builds clients thread-unsafely; using one is safe
+            if region not in self._clients:
+                self._clients[region] = factory(region)
+            return self._clients[region]
 
     @staticmethod
     def _write(catalog: Catalog, statements: Sequence[str], *, done: Callable[[], object]) -> None:

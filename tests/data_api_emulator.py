@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import json
 import re
+import socket
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -119,6 +120,7 @@ class DataApiEmulator:
         self.executions: list[list[str]] = []  # statements that actually ran (batches: one entry)
         self._statements: dict[str, Statement] = {}
         self._tokens: dict[str, dict[str, Any]] = {}
+        self._connections: dict[str, psycopg.Connection[tuple[Any, ...]]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -207,23 +209,30 @@ class DataApiEmulator:
         """Run the statement(s) in one transaction; a failure rolls all of them back."""
         position = 0
         try:
-            with self.server.connect(dbname=statement.database, autocommit=False) as conn:
-                with conn.transaction():
-                    for position, sql in enumerate(statement.sqls, 1):
-                        if fault is not None and position == fault.at:
-                            raise psycopg.Error(fault.error)
-                        cursor = conn.execute(_PASSWORD_DISABLE.sub("PASSWORD NULL", sql))
-                        if not statement.batch and cursor.description is not None:
-                            statement.columns = [c.name for c in cursor.description]
-                            statement.records = [
-                                [_field(value) for value in row] for row in cursor.fetchall()
-                            ]
-                self.executions.append(list(statement.sqls))
+            conn = self._connection(statement.database)  # autocommit: a transaction per run
+            with conn.transaction():
+                for position, sql in enumerate(statement.sqls, 1):
+                    if fault is not None and position == fault.at:
+                        raise psycopg.Error(fault.error)
+                    cursor = conn.execute(_PASSWORD_DISABLE.sub("PASSWORD NULL", sql))
+                    if not statement.batch and cursor.description is not None:
+                        statement.columns = [c.name for c in cursor.description]
+                        statement.records = [
+                            [_field(value) for value in row] for row in cursor.fetchall()
+                        ]
+            self.executions.append(list(statement.sqls))
             statement.status = "FINISHED"
         except psycopg.Error as err:
             statement.status = "FAILED"
             statement.error = f"ERROR: {str(err).splitlines()[0]}" if str(err) else "ERROR"
             statement.failed_at = position if statement.batch else None
+
+    def _connection(self, database: str) -> psycopg.Connection[tuple[Any, ...]]:
+        """One connection per database, as the cluster's superuser (the managed master secret)."""
+        conn = self._connections.get(database)
+        if conn is None or conn.closed or conn.broken:
+            conn = self._connections[database] = self.server.connect(dbname=database)
+        return conn
 
     def _statement(self, statement_id: str) -> Statement:
         base = statement_id.split(":", 1)[0]
@@ -248,6 +257,12 @@ class DataApiEmulator:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out in two writes: without this, Nagle's algorithm and the
+                # client's delayed ACK add 40 ms to every call.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -279,6 +294,8 @@ class DataApiEmulator:
     def shutdown(self) -> None:
         self._http.shutdown()
         self._http.server_close()
+        for conn in self._connections.values():
+            conn.close()
 
 
 def _field(value: Any) -> dict[str, Any]:
