@@ -51,8 +51,8 @@ _RISKS = {
 }
 
 
-class UnsafeUserError(RuntimeError):
-    """Something makes the operation unsafe; the message says what, and the ways forward."""
+class RefusedChangeError(RuntimeError):
+    """Refused before any change; the message says what is unsafe or missing, and what to do."""
 
 
 def ensure_on_sys_path(project_root: str) -> None:
@@ -147,7 +147,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         user, owner, schemas = props["user"], props["owner"], list(props["schemas"])
         _require_schemas(catalog, schemas, what="grant on")
         if owner not in catalog.existing_users([owner]):
-            raise UnsafeUserError(
+            raise RefusedChangeError(
                 f"The owner {owner!r} (defaultPrivilegesFor) does not exist in database "
                 f"{props['database']!r}: nothing was changed. Create it, or set "
                 "xpander-redshift:defaultPrivilegesFor to the user that creates the tables."
@@ -160,13 +160,20 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
             risks = [_RISKS[key] for key, held in attributes.items() if held]
             memberships = catalog.memberships(user)
             if risks or memberships:
-                raise UnsafeUserError(_unsafe_user_message(user, risks, memberships))
+                raise RefusedChangeError(_unsafe_user_message(user, risks, memberships))
             ownership, before = ADOPTED, catalog.grants(user, schemas, owner)
             statements = []
         wanted = all_grants(schemas)
         statements += redshift_sql.grants_sql(user, owner, grant_plan(wanted - before, schemas))
         if statements:
-            self._write(catalog, statements, done=lambda: catalog.grants(user, schemas, owner))
+            self._write(
+                catalog,
+                statements,
+                done=lambda: (
+                    bool(catalog.existing_users([user]))
+                    and catalog.grants(user, schemas, owner) == wanted
+                ),
+            )
         outs = outputs(props, ownership=ownership, grants=wanted)
         if ownership == ADOPTED:
             outs[KEPT_GRANTS] = grants_state(before)
@@ -199,7 +206,12 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         """Changed inputs, or grants (as last read) that differ from what the inputs ask for."""
         changed = [k for k in INPUT_KEYS if _comparable(olds.get(k)) != _comparable(news.get(k))]
         replaces = [k for k in changed if k in REPLACE_KEYS]
-        if GRANTS in olds and parse_grants(olds[GRANTS]) != all_grants(list(news["schemas"])):
+        schemas = news.get("schemas")
+        if (
+            GRANTS in olds
+            and isinstance(schemas, list | tuple)
+            and parse_grants(olds[GRANTS]) != all_grants(list(schemas))
+        ):
             changed.append(GRANTS)  # drift found by refresh: update restores what is missing
         return pulumi.dynamic.DiffResult(
             changes=bool(changed),
@@ -231,7 +243,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         owners = catalog.existing_users(_unique([old_owner, owner]))
         if owner not in owners:
             if owner != old_owner:
-                raise UnsafeUserError(
+                raise RefusedChangeError(
                     f"The new owner {owner!r} (defaultPrivilegesFor) does not exist: nothing was "
                     "changed. Create it, or set defaultPrivilegesFor to an existing user."
                 )
@@ -298,7 +310,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
             owned = catalog.owned_objects(user)
             others = catalog.other_privileges(user, owner, ours)
             if owned or others:
-                raise UnsafeUserError(_still_in_use_message(user, owned, others))
+                raise RefusedChangeError(_still_in_use_message(user, owned, others))
             statements.append(redshift_sql.drop_user_sql(user))
         else:
             why = (
@@ -310,8 +322,15 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
                 f"Database user {user!r} is kept ({why}); only the grants this stack made are "
                 f"revoked. Drop it by hand if nothing needs it: {redshift_sql.drop_user_sql(user)}"
             )
-        if statements:
-            self._write(catalog, statements, done=lambda: not catalog.existing_users([user]))
+        if not statements:
+            return
+
+        def done() -> bool:
+            if ownership == CREATED:
+                return not catalog.existing_users([user])
+            return not catalog.grants(user, live, owner, owner_exists) & ours
+
+        self._write(catalog, statements, done=done)
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -500,7 +519,7 @@ def _require_schemas(catalog: Catalog, schemas: Sequence[str], *, what: str) -> 
         return
     missing = [s for s in schemas if s not in catalog.existing_schemas(schemas)]
     if missing:
-        raise UnsafeUserError(
+        raise RefusedChangeError(
             f"Schema(s) {', '.join(map(repr, missing))} do not exist in the database, so there is "
             f"nothing to {what}: nothing was changed. Create them, or remove them from "
             "xpander-redshift:grantSchemas."
@@ -508,7 +527,7 @@ def _require_schemas(catalog: Catalog, schemas: Sequence[str], *, what: str) -> 
     external = catalog.external_schemas(schemas)
     if external:
         names = ", ".join(sorted(map(repr, external)))
-        raise UnsafeUserError(
+        raise RefusedChangeError(
             f"Schema(s) {names} are external (Spectrum) schemas. Redshift does not run GRANT on "
             "an external schema inside a transaction, and this provisioner grants in one "
             "transaction: nothing was changed. Remove them from xpander-redshift:grantSchemas and "

@@ -131,13 +131,8 @@ def _schemas(schemas: Sequence[str]) -> list[str]:
     return [quote_identifier(schema, kind="schema") for schema in schemas]
 
 
-def user_exists_sql(user: str) -> str:
-    """A SELECT returning one row with one column: 1 if the user exists, else 0."""
-    return f"SELECT COUNT(*) FROM pg_user WHERE usename = {quote_literal(_require(user, 'user'))}"
-
-
 def create_user_sql(user: str) -> str:
-    """Redshift has no CREATE USER IF NOT EXISTS: callers check user_exists_sql first."""
+    """Redshift has no CREATE USER IF NOT EXISTS: callers check existing_users_sql first."""
     return f"CREATE USER {_user(user)} {PASSWORD_CLAUSE}"
 
 
@@ -294,6 +289,7 @@ def user_roles_sql(user: str) -> str:
 
 
 def existing_users_sql(users: Sequence[str]) -> str:
+    """The names of `users` that exist, one row each."""
     names = _literal_list([_require(user, "user") for user in users])
     return f"SELECT usename FROM pg_user WHERE usename IN ({names})"
 
@@ -457,13 +453,15 @@ def psql_script(user: str, schemas: Sequence[str], owner: str) -> str:
 
 
 def data_api_sql(user: str, schemas: Sequence[str], owner: str) -> str:
-    """What the data-api provisioner runs on create, as the plan shows it."""
-    header = (
-        "-- Read-only checks first: the user's attributes, groups and roles, the schemas and the\n"
-        "-- owner. An existing user is adopted only if plain (not superuser, no CREATEDB, no\n"
-        "-- password, no unrestricted syslog access, in no group or role), else nothing runs.\n"
-        f"--   {user_exists_sql(user)}\n"
-        "-- Then one BatchExecuteStatement (one transaction); CREATE USER only if it is absent:\n"
-    )
+    """What the data-api provisioner runs on create against Redshift, as the plan shows it."""
+    header = [
+        "-- Read-only checks first; if one fails, nothing changes: the schemas and the owner",
+        "-- exist, no schema is external (Spectrum), and the user is absent or plain:",
+        f"--   {user_attributes_sql(user, redshift=True)}",
+        f"--   {user_groups_sql(user)}",
+        f"--   {user_roles_sql(user)}",
+        "-- A plain existing user is adopted (and never dropped); any other is refused.",
+        "-- Then one BatchExecuteStatement (one transaction); CREATE USER only if it is absent:",
+    ]
     statements = provisioning_statements(user, schemas, owner, user_exists=False)
-    return header + "".join(f"{statement};\n" for statement in statements)
+    return "".join(f"{line}\n" for line in header) + "".join(f"{s};\n" for s in statements)

@@ -622,3 +622,87 @@ def test_an_owner_dropped_by_hand_is_skipped_by_delete(
 
     assert f"The owner {db.owner!r} no longer exists" in host.warnings()
     assert db.user_row() is None
+
+
+# --- Redshift's own catalog views, stood in for on PostgreSQL ---------------------------------
+
+# Redshift's VERSION() (https://docs.aws.amazon.com/redshift/latest/dg/r_VERSION.html).
+REDSHIFT_VERSION = (
+    "PostgreSQL 8.0.2 on i686-pc-linux-gnu, compiled by GCC gcc (GCC) 3.4.2 20041017 "
+    "(Red Hat 3.4.2-6.fc3), Redshift 1.0.12103"
+)
+
+
+def redshift_catalog(db: Database) -> None:
+    """Stand-ins, with the documented columns, for the Redshift-only views the provider reads.
+
+    They live in a schema searched before pg_catalog (a database setting, so no statement is
+    rewritten): version() says Redshift; pg_user_info (passwd) and svl_user_info (syslogaccess,
+    RESTRICTED unless listed in syslog_access); svv_user_grants (user_name, role_name);
+    svv_external_schemas (schemaname). Sources: the PG_USER_INFO, SVL_USER_INFO,
+    SVV_USER_GRANTS and SVV_EXTERNAL_SCHEMAS pages of the Redshift Database Developer Guide.
+    """
+    db.run(
+        "CREATE SCHEMA redshift_catalog",
+        "CREATE FUNCTION redshift_catalog.version() RETURNS text LANGUAGE sql"
+        f" AS $$ SELECT '{REDSHIFT_VERSION}'::text $$",
+        "CREATE VIEW redshift_catalog.pg_user_info AS SELECT usename, usesysid, usecreatedb,"
+        " usesuper, passwd FROM pg_shadow",
+        "CREATE TABLE redshift_catalog.syslog_access (usename name, syslogaccess text)",
+        "CREATE VIEW redshift_catalog.svl_user_info AS SELECT u.usename, u.usesysid,"
+        " COALESCE(s.syslogaccess, 'RESTRICTED') AS syslogaccess FROM pg_user u"
+        " LEFT JOIN redshift_catalog.syslog_access s ON s.usename = u.usename",
+        "CREATE TABLE redshift_catalog.svv_user_grants (user_name text, role_name text)",
+        "CREATE TABLE redshift_catalog.svv_external_schemas (schemaname text)",
+        sql.SQL("ALTER DATABASE {} SET search_path = redshift_catalog, pg_catalog, public").format(
+            sql.Identifier(db.name)
+        ),
+    )
+
+
+def test_on_redshift_a_plain_existing_user_is_adopted(
+    host: Host, inputs: dict[str, Any], db: Database
+) -> None:
+    db.schemas("sales")
+    redshift_catalog(db)
+    db.run(sql.SQL("CREATE USER {}").format(sql.Identifier(db.user)))
+    user = resource(host, inputs, db, "sales")
+
+    user.up()
+
+    assert user.outs["ownership"] == "adopted"
+    assert db.grants("sales") == {"sales": ALL}
+
+
+@pytest.mark.parametrize(
+    ("setup", "named"),
+    [
+        (
+            "INSERT INTO redshift_catalog.syslog_access VALUES (%(user)s, 'UNRESTRICTED')",
+            "SYSLOG ACCESS UNRESTRICTED",
+        ),
+        (
+            "INSERT INTO redshift_catalog.svv_user_grants VALUES (%(user)s, 'analysts')",
+            "membership of role analysts",
+        ),
+        (
+            "INSERT INTO redshift_catalog.svv_external_schemas VALUES ('sales')",
+            "external (Spectrum) schemas",
+        ),
+    ],
+)
+def test_on_redshift_syslog_access_roles_and_external_schemas_are_refused_before_any_change(
+    host: Host, inputs: dict[str, Any], db: Database, setup: str, named: str
+) -> None:
+    db.schemas("sales")
+    redshift_catalog(db)
+    db.run(sql.SQL("CREATE USER {}").format(sql.Identifier(db.user)))
+    with db.connect() as conn:
+        conn.execute(setup, {"user": db.user})
+    before = db.snapshot()
+    user = resource(host, inputs, db, "sales")
+
+    error = grpc_error(user.up)
+
+    assert named in error and "othing was changed" in error
+    assert db.snapshot() == before

@@ -31,6 +31,7 @@ from model.sql import (
     SqlNameError,
     create_user_sql,
     deprovisioning_statements,
+    existing_users_sql,
     grant_statements,
     grants_sql,
     identifier_problem,
@@ -43,7 +44,6 @@ from model.sql import (
     revoke_statements,
     revokes_sql,
     user_attributes_sql,
-    user_exists_sql,
 )
 from tests.pg_server import PostgresServer
 
@@ -74,9 +74,9 @@ def test_provisioning_an_existing_user_only_grants() -> None:
     assert not any(statement.startswith("CREATE") for statement in statements)
 
 
-def test_user_exists_sql_counts_the_user_in_pg_user() -> None:
-    assert user_exists_sql(USER) == (
-        "SELECT COUNT(*) FROM pg_user WHERE usename = 'IAMR:xpander-redshift-access'"
+def test_existing_users_sql_lists_the_users_found_in_pg_user() -> None:
+    assert existing_users_sql([USER, MASTER_USER]) == (
+        "SELECT usename FROM pg_user WHERE usename IN ('IAMR:xpander-redshift-access', 'awsuser')"
     )
 
 
@@ -266,7 +266,7 @@ def test_every_accepted_name_stays_one_quoted_name_in_every_statement(
     assume(schema != "x")  # the second schema below
     schemas = [schema, "x"]
     statements = [
-        user_exists_sql(user),
+        existing_users_sql([user]),
         *provisioning_statements(user, schemas, owner, user_exists=False),
         *deprovisioning_statements(user, schemas, owner),
     ]
@@ -274,7 +274,7 @@ def test_every_accepted_name_stays_one_quoted_name_in_every_statement(
     shapes = [shape(statement) for statement in statements]
 
     assert shapes == [
-        ("SELECT COUNT ( * ) FROM pg_user WHERE usename = <text>", [user]),
+        ("SELECT usename FROM pg_user WHERE usename IN ( <text> )", [user]),
         ("CREATE USER <name> PASSWORD DISABLE", [user]),
         ("GRANT USAGE ON SCHEMA <name> , <name> TO <name>", [*schemas, user]),
         ("GRANT SELECT ON ALL TABLES IN SCHEMA <name> , <name> TO <name>", [*schemas, user]),
@@ -425,8 +425,8 @@ def execute_one(conn: Connection, statement: str) -> None:
 def provision(conn: Connection, user: str, schemas: Sequence[str], owner: str) -> None:
     """What the Data API provisioner does: ask whether the user exists, then one transaction."""
     with conn.transaction():
-        (count,) = conn.execute(user_exists_sql(user)).fetchone() or (None,)
-        statements = provisioning_statements(user, schemas, owner, user_exists=count == 1)
+        found = conn.execute(existing_users_sql([user])).fetchall()
+        statements = provisioning_statements(user, schemas, owner, user_exists=bool(found))
         for statement in statements:
             execute_one(conn, statement)
 
