@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 from botocore.stub import Stubber
 
 from components.data_api import (
@@ -21,6 +21,7 @@ from components.data_api import (
     DataApi,
     DataApiError,
     Limits,
+    ResponseLostError,
     StatementFailedError,
     StatementTimeoutError,
     Target,
@@ -363,3 +364,48 @@ def test_the_client_uses_the_given_region_and_timeouts() -> None:
     assert client.meta.service_model.service_name == "redshift-data"  # type: ignore[attr-defined]
     config = client.meta.config  # type: ignore[attr-defined]
     assert (config.connect_timeout, config.read_timeout) == (3, 7)
+
+
+class LosingClient:
+    """A client whose every answer is lost, as botocore reports it after its own retries."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.calls: list[str] = []
+
+    def __getattr__(self, operation: str) -> Any:
+        def call(**params: Any) -> dict[str, Any]:
+            self.calls.append(operation)
+            raise self.error
+
+        return call
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ReadTimeoutError(endpoint_url="https://redshift-data.us-west-2.amazonaws.com/"),
+        ConnectionClosedError(endpoint_url="https://redshift-data.us-west-2.amazonaws.com/"),
+    ],
+)
+def test_a_lost_answer_to_a_batch_says_what_is_known_not_botocores_exception(
+    clock: FakeClock, error: Exception
+) -> None:
+    client = LosingClient(error)
+
+    with pytest.raises(ResponseLostError) as lost:
+        api(client, clock).run_batch(["SELECT 1"])
+
+    message = str(lost.value)
+    assert "no answer after retries" in message and "us-west-2" in message
+    assert "ran at most once" in message and "either all of it or none of it" in message
+    assert lost.value.submitting is True
+    assert lost.value.__suppress_context__  # the botocore traceback is not shown
+    assert client.calls == ["batch_execute_statement"]  # botocore already retried it
+
+
+def test_a_lost_answer_to_a_read_says_it_is_safe_to_run_again(clock: FakeClock) -> None:
+    client = LosingClient(ReadTimeoutError(endpoint_url="https://x"))
+
+    with pytest.raises(ResponseLostError, match="changes nothing, so it is safe to run again"):
+        api(client, clock).wait("stmt-1", ["SELECT 1"])

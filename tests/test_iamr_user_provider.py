@@ -311,8 +311,11 @@ def db(
             admin.execute(
                 sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database.name))
             )
-            for role in (database.user, database.owner):
-                admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+            roles = admin.execute(
+                "SELECT rolname FROM pg_roles WHERE strpos(rolname, %s) > 0", [suffix]
+            ).fetchall()
+            for (role,) in roles:  # every role of the test carries its suffix
+                admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 
 def resource(
@@ -416,7 +419,6 @@ def test_an_existing_user_that_is_not_plain_is_refused_and_nothing_changes(
         assert risk in error
     assert "Nothing was changed" in error and "ALTER USER" in error and "roleName" in error
     assert db.snapshot() == before
-    db.run(sql.SQL("DROP ROLE {}").format(sql.Identifier(db.user)), f'DROP ROLE "{group}"')
 
 
 def test_a_user_that_owns_objects_is_never_dropped_and_the_error_says_how_to_hand_over(
@@ -492,6 +494,34 @@ def test_an_update_moves_grants_between_schemas_in_one_batch(
 
     assert len(emulator.batches()) == 1
     assert db.grants("sales", "raw", "marts") == {"sales": ALL, "raw": set(), "marts": ALL}
+
+
+def test_a_new_owner_takes_over_the_default_privileges_in_one_batch(
+    host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
+) -> None:
+    db.schemas("sales")
+    user = resource(host, inputs, db, "sales")
+    user.up()
+    old_owner, db.owner = db.owner, f"{db.owner}_etl"
+    db.run(sql.SQL("CREATE USER {}").format(sql.Identifier(db.owner)))
+    emulator.reset()
+
+    user.up({**user.inputs, "owner": db.owner})
+
+    revoke, grant = (  # the expected text, not queries
+        f'ALTER DEFAULT PRIVILEGES FOR USER "{old_owner}" IN SCHEMA "sales" '  # noqa: S608
+        f'REVOKE SELECT ON TABLES FROM "{db.user}"',
+        f'ALTER DEFAULT PRIVILEGES FOR USER "{db.owner}" IN SCHEMA "sales" '
+        f'GRANT SELECT ON TABLES TO "{db.user}"',
+    )
+    assert emulator.batches() == [[revoke, grant]]
+    with db.connect() as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_default_acl WHERE defaclrole = quote_ident(%s)::regrole",
+            [old_owner],
+        ).fetchone()
+    assert left == (0,)  # nothing left for the old owner
+    assert db.grants("sales") == {"sales": ALL}  # default: now the new owner's
 
 
 # --- atomic and convergent --------------------------------------------------------------------
