@@ -719,9 +719,14 @@ def test_on_redshift_a_plain_existing_user_is_adopted(
             "INSERT INTO redshift_catalog.svv_external_schemas VALUES ('sales')",
             "external (Spectrum) schemas",
         ),
+        (  # what a provisioner that is not a superuser sees of the superuser-only views
+            "CREATE OR REPLACE VIEW redshift_catalog.pg_user_info AS SELECT usename, usesysid,"
+            " usecreatedb, usesuper, passwd FROM pg_shadow WHERE false",
+            "its attributes cannot be read",
+        ),
     ],
 )
-def test_on_redshift_syslog_access_roles_and_external_schemas_are_refused_before_any_change(
+def test_on_redshift_syslog_access_roles_external_schemas_and_unread_users_are_refused(
     host: Host, inputs: dict[str, Any], db: Database, setup: str, named: str
 ) -> None:
     db.schemas("sales")
