@@ -1,7 +1,7 @@
 """IamrDatabaseUser: the data-api provider's lifecycle, the psql Job's manifests, and the component.
 
-- The provider's create/read/diff/update/delete are called directly with a Stubber'd client
-  (botocore's real `redshift-data` model), asserting the exact calls and SQL.
+- The provider's own decisions (diff, check); its lifecycle against real SQL, in Pulumi's
+  provider host, is in test_iamr_user_provider.
 - The provider survives dill and loads in a fresh interpreter that cannot import `components`.
 - The Secret, ConfigMap and Job validate strictly against current Kubernetes schemas and carry the
   password only in the Secret.

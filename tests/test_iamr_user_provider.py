@@ -33,6 +33,7 @@ from psycopg import sql
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from components.iamr_catalog import all_grants, grant_plan, grants_state, parse_grants
 from model.resource_types import IAMR_USER_MODULE, IAMR_USER_NAME
 from tests.data_api_emulator import DataApiEmulator, Fault, running_emulator
 from tests.pg_server import PostgresServer
@@ -741,3 +742,21 @@ def test_on_redshift_syslog_access_roles_external_schemas_and_unread_users_are_r
 
     assert named in error and "othing was changed" in error
     assert db.snapshot() == before
+
+
+# --- the grant sets, without a database ----------------------------------------------------------
+
+
+def test_grant_sets_round_trip_through_state_and_plan_in_configuration_order() -> None:
+    grants = all_grants(["sales", "raw"]) - {("usage", "raw")}
+
+    state = grants_state(grants)
+
+    assert state == {"raw": ["select", "default"], "sales": ["usage", "select", "default"]}
+    assert parse_grants(state) == grants
+    assert grant_plan(grants, ["sales", "raw"]) == {
+        "usage": ["sales"],
+        "select": ["sales", "raw"],
+        "default": ["sales", "raw"],
+    }
+    assert parse_grants(None) == frozenset()  # state from before grants were recorded
