@@ -246,7 +246,7 @@ class Database:
                     " bool_and(has_table_privilege(%(u)s, c.oid, 'SELECT')),"
                     " (SELECT count(*) FROM pg_default_acl d, aclexplode(d.defaclacl) a"
                     "   WHERE d.defaclnamespace = quote_ident(%(s)s)::regnamespace"
-                    "   AND d.defaclrole = quote_ident(%(o)s)::regrole"
+                    "   AND d.defaclrole = to_regrole(quote_ident(%(o)s))"
                     "   AND a.grantee = quote_ident(%(u)s)::regrole"
                     "   AND a.privilege_type = 'SELECT')"
                     " FROM pg_class c WHERE c.relnamespace = quote_ident(%(s)s)::regnamespace"
@@ -640,18 +640,25 @@ def test_a_schema_dropped_by_hand_is_skipped_by_update_and_delete(
     assert db.user_row() is None
 
 
-def test_an_owner_dropped_by_hand_is_skipped_by_delete(
+def test_an_owner_dropped_by_hand_is_skipped_by_update_and_delete(
     host: Host, inputs: dict[str, Any], db: Database
 ) -> None:
     db.schemas("sales")
     user = resource(host, inputs, db, "sales")
     user.up()
     owner = sql.Identifier(db.owner)
-    db.run(sql.SQL("DROP OWNED BY {}").format(owner), sql.SQL("DROP ROLE {}").format(owner))
+    db.run(
+        sql.SQL("DROP OWNED BY {}").format(owner),
+        sql.SQL("DROP ROLE {}").format(owner),
+        "CREATE SCHEMA raw",
+        "CREATE TABLE raw.t (id int)",
+    )
 
+    user.up({**user.inputs, "schemas": ["sales", "raw"]})
+    assert f"The owner {db.owner!r} no longer exists" in host.warnings()
+    assert db.grants("raw") == {"raw": {"usage", "select"}}
     user.destroy()
 
-    assert f"The owner {db.owner!r} no longer exists" in host.warnings()
     assert db.user_row() is None
 
 
