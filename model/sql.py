@@ -255,7 +255,8 @@ def user_attributes_sql(user: str, *, redshift: bool) -> str:
     svl_user_info.syslogaccess ('RESTRICTED' | 'UNRESTRICTED';
     https://docs.aws.amazon.com/redshift/latest/dg/pg_user_info.html,
     https://docs.aws.amazon.com/redshift/latest/dg/r_SVL_USER_INFO.html); PostgreSQL keeps the
-    password in pg_shadow.passwd and has no syslog access.
+    password in pg_shadow.passwd and has no syslog access. How pg_user_info shows a disabled
+    password is not documented; NULL is taken as none, as in PostgreSQL (README says so).
     """
     name = quote_literal(_require(user, "user"))
     if redshift:
