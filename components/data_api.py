@@ -57,8 +57,10 @@ CLUSTER_GONE_CODES = frozenset(
 CLUSTER_GONE_MESSAGE = re.compile(
     r"endpoint doesn't exist|cluster\b.*\bnot found|cluster\b.*\bdoes not exist", re.IGNORECASE
 )
-# Operations that change something: a lost answer to one of these does not tell whether it ran.
-SUBMITTING_OPERATIONS = frozenset({"execute_statement", "batch_execute_statement"})
+# No answer came back after botocore's own retries: the connection failed, closed or timed out.
+# DataApi passes these on unchanged (the verifier reports them as an unreachable endpoint); the
+# provisioner explains them with ResponseLostError.
+LOST_ANSWER_ERRORS = (HTTPClientError, BotoConnectionError)
 
 Value = bool | int | float | str | bytes | None
 """One field of a result row, as the Data API types it (`isNull` becomes None)."""
@@ -83,26 +85,24 @@ class ClusterGoneError(DataApiError):
 
 
 class ResponseLostError(DataApiError):
-    """No answer came back (connection dropped, read timeout) after botocore's own retries.
+    """No answer after botocore's retries, said as what is known rather than as its exception.
 
-    For ExecuteStatement/BatchExecuteStatement that means the statement may or may not run; each
-    retry carried the same ClientToken, so the Data API ran it at most once.
+    botocore's standard mode retries the very same request, and for ExecuteStatement and
+    BatchExecuteStatement that request carries the idempotency ClientToken botocore filled in
+    (the service model marks it `idempotencyToken`), so the Data API runs it at most once.
     """
 
-    def __init__(self, operation: str, region: str, submitting: bool, cause: str) -> None:
-        self.operation = operation
+    def __init__(self, cause: str, *, submitting: bool) -> None:
         self.submitting = submitting
-        if not submitting:
-            known = "It changes nothing, so it is safe to run again."
-        else:
+        if submitting:
             known = (
-                "The statement may or may not have started; every retry carried the same "
-                "ClientToken, so it ran at most once, and a batch is one transaction: either all "
-                "of it or none of it takes effect."
+                "The statements may or may not have run; every retry carried the same "
+                "ClientToken, so they ran at most once, and a batch is one transaction: either "
+                "all of it or none of it takes effect."
             )
-        super().__init__(
-            f"Redshift Data API {operation} in {region}: no answer after retries ({cause}). {known}"
-        )
+        else:
+            known = "Only reads were under way: nothing changed, and running again is safe."
+        super().__init__(f"Redshift Data API: no answer after retries ({cause}). {known}")
 
 
 class StatementFailedError(DataApiError):
@@ -359,12 +359,6 @@ class DataApi:
         for attempt in range(self.limits.throttle_retries + 1):
             try:
                 return method(**params)
-            except (HTTPClientError, BotoConnectionError) as err:
-                # botocore's standard mode already retried the very same request: for a submit,
-                # with the idempotency ClientToken it filled in (the model marks it so), which
-                # the Data API uses to run the statement at most once. Say what is known.
-                submitting = operation in SUBMITTING_OPERATIONS
-                raise ResponseLostError(operation, self.region, submitting, str(err)) from None
             except ClientError as err:
                 code = err.response.get("Error", {}).get("Code", "")
                 if cluster_gone(err):
@@ -372,7 +366,7 @@ class DataApi:
                     raise ClusterGoneError(
                         f"Redshift cluster {cluster!r} not found in {self.region}: "
                         f"{err.response.get('Error', {}).get('Message', code)}"
-                    ) from None
+                    ) from err  # the verifier reads AWS's own error from __cause__
                 if code not in THROTTLING_CODES:
                     raise
                 if attempt == self.limits.throttle_retries:

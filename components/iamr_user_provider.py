@@ -7,13 +7,14 @@ state names.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import pulumi
 import pulumi.dynamic
@@ -31,6 +32,9 @@ from model.resource_types import IAMR_USER_MODULE, IAMR_USER_NAME
 
 if TYPE_CHECKING:
     from components.data_api import DataApi, RedshiftDataClient
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DEFAULT_TIMEOUT_SECONDS = 300
 PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
@@ -94,6 +98,21 @@ def _provider_loader() -> Callable[[str], Any]:
     return load_iamr_user_provider
 
 
+def _reads_explained(method: Callable[P, R]) -> Callable[P, R]:
+    """A lost answer to a read becomes a ResponseLostError saying so, not botocore's exception."""
+
+    @functools.wraps(method)
+    def explained(*args: P.args, **kwargs: P.kwargs) -> R:
+        from components.data_api import LOST_ANSWER_ERRORS, ResponseLostError  # noqa: PLC0415
+
+        try:
+            return method(*args, **kwargs)
+        except LOST_ANSWER_ERRORS as err:
+            raise ResponseLostError(str(err), submitting=False) from None
+
+    return explained
+
+
 class IamrUserProvider(pulumi.dynamic.ResourceProvider):
     """create / read / diff / update / delete of the IAMR user over the Redshift Data API.
 
@@ -146,6 +165,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
                 failures.append(pulumi.dynamic.CheckFailure("schemas", f"{schema!r}: {problem}"))
         return pulumi.dynamic.CheckResult(news, failures)
 
+    @_reads_explained
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         ensure_on_sys_path(self.project_root)
         catalog = Catalog(self._api(props))
@@ -191,6 +211,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
             outs[KEPT_GRANTS] = grants_state(before)
         return pulumi.dynamic.CreateResult(id_=resource_id(props), outs=outs)
 
+    @_reads_explained
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         """The user and the grants that really exist; an empty id if the user or cluster is gone."""
         ensure_on_sys_path(self.project_root)
@@ -232,6 +253,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
             delete_before_replace=bool(replaces),
         )
 
+    @_reads_explained
     def update(
         self, id_: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.UpdateResult:
@@ -294,6 +316,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
             outs[KEPT_GRANTS] = grants_state(kept)
         return pulumi.dynamic.UpdateResult(outs=outs)
 
+    @_reads_explained
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Revoke what this stack granted; drop the user only if this stack created it."""
         ensure_on_sys_path(self.project_root)
@@ -388,8 +411,8 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         only if it is false does the error reach the user, saying what is known.
         """
         from components.data_api import (  # noqa: PLC0415
+            LOST_ANSWER_ERRORS,
             MAX_BATCH_STATEMENTS,
-            DataApiError,
             ResponseLostError,
         )
 
@@ -397,23 +420,25 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
             raise AssertionError(f"{len(statements)} statements do not fit one batch")
         try:
             catalog.api.run_batch(statements)
-        except ResponseLostError as lost:
+        except LOST_ANSWER_ERRORS as err:
+            lost = ResponseLostError(str(err), submitting=True)
             if _settled(done):
                 pulumi.log.warn(f"{lost} The database shows that the batch took effect.")
                 return
-            raise DataApiError(
-                f"{lost} The database does not show its effect, so nothing is half-done: "
-                "run `pulumi refresh` and `pulumi up` again."
+            raise ResponseLostError(
+                f"{err}; the database does not show the batch's effect, so nothing is "
+                "half-done: run `pulumi refresh` and `pulumi up` again",
+                submitting=True,
             ) from None
 
 
 def _settled(done: Callable[[], object]) -> bool:
     """Whether the database shows the effect; no answer to the question counts as no."""
-    from components.data_api import DataApiError  # noqa: PLC0415
+    from components.data_api import LOST_ANSWER_ERRORS, DataApiError  # noqa: PLC0415
 
     try:
         return bool(done())
-    except DataApiError:
+    except (DataApiError, *LOST_ANSWER_ERRORS):
         return False
 
 

@@ -587,12 +587,27 @@ def test_a_batch_lost_before_it_ran_fails_saying_what_is_known(
     error = grpc_error(user.up)
 
     assert "no answer after retries" in error
-    assert "either all of it or none of it" in error and "does not show its effect" in error
+    assert "either all of it or none of it" in error and "does not show the batch's effect" in error
     assert "botocore.exceptions" not in error  # no raw botocore traceback
     assert db.snapshot() == before
     emulator.reset()  # the network is back
     user.up()
     assert db.grants("sales") == {"sales": ALL}
+
+
+def test_a_lost_answer_to_a_read_says_nothing_changed(
+    host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
+) -> None:
+    db.schemas("sales")
+    user = resource(host, inputs, db, "sales")
+    user.up()
+    # Config(retries={"max_attempts": 3}) is three retries: botocore sends it four times.
+    emulator.inject(Fault("ExecuteStatement", "drop", times=4))
+
+    error = grpc_error(user.refresh)
+
+    assert "no answer after retries" in error and "nothing changed" in error
+    assert "botocore.exceptions" not in error
 
 
 def test_a_statement_that_never_finishes_is_cancelled_within_the_limit(
