@@ -149,9 +149,11 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
     # --- lifecycle -------------------------------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        """Only what the settings gate cannot have seen: names kept in state by an older version.
+        """The names every statement is built from, by the model's own validators (no copies).
 
-        The program's own inputs passed the settings gate, which calls these same validators.
+        The program's inputs already passed the settings gate, which calls the same validators;
+        this catches inputs that did not (state written by an older version with looser rules),
+        with the rule, before any SQL is built from them.
         """
         failures = []
         for key in ("user", "owner"):
