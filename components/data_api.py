@@ -11,12 +11,14 @@ waiting.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 SERVICE = "redshift-data"
 MAX_BATCH_STATEMENTS = 40  # BatchExecuteStatement's `Sqls` limit (botocore model: max 40)
@@ -45,6 +47,21 @@ THROTTLING_CODES = frozenset(
     }
 )
 
+# How the Data API says that the cluster is not there (deleted, or never in this region): a
+# ValidationException "Redshift endpoint doesn't exist in this region." (seen in
+# https://github.com/aws/aws-cdk/issues/30536), or "Cluster <id> not found" (the Redshift API's
+# ClusterNotFound wording), or a ResourceNotFoundException naming the cluster.
+CLUSTER_GONE_CODES = frozenset(
+    {"ValidationException", "ResourceNotFoundException", "ClusterNotFound", "ClusterNotFoundFault"}
+)
+CLUSTER_GONE_MESSAGE = re.compile(
+    r"endpoint doesn't exist|cluster\b.*\bnot found|cluster\b.*\bdoes not exist", re.IGNORECASE
+)
+# No answer came back after botocore's own retries: the connection failed, closed or timed out.
+# DataApi passes these on unchanged (the verifier reports them as an unreachable endpoint); the
+# provisioner explains them with ResponseLostError.
+LOST_ANSWER_ERRORS = (HTTPClientError, BotoConnectionError)
+
 Value = bool | int | float | str | bytes | None
 """One field of a result row, as the Data API types it (`isNull` becomes None)."""
 
@@ -61,6 +78,31 @@ class RedshiftDataClient(Protocol):
 
 class DataApiError(RuntimeError):
     """A Data API call or statement did not succeed."""
+
+
+class ClusterGoneError(DataApiError):
+    """The Data API says the cluster does not exist (deleted, or not in this region)."""
+
+
+class ResponseLostError(DataApiError):
+    """No answer after botocore's retries, said as what is known rather than as its exception.
+
+    botocore's standard mode retries the very same request, and for ExecuteStatement and
+    BatchExecuteStatement that request carries the idempotency ClientToken botocore filled in
+    (the service model marks it `idempotencyToken`), so the Data API runs it at most once.
+    """
+
+    def __init__(self, cause: str, *, submitting: bool) -> None:
+        self.submitting = submitting
+        if submitting:
+            known = (
+                "The statements may or may not have run; every retry carried the same "
+                "ClientToken, so they ran at most once, and a batch is one transaction: either "
+                "all of it or none of it takes effect."
+            )
+        else:
+            known = "Only reads were under way: nothing changed, and running again is safe."
+        super().__init__(f"Redshift Data API: no answer after retries ({cause}). {known}")
 
 
 class StatementFailedError(DataApiError):
@@ -319,6 +361,12 @@ class DataApi:
                 return method(**params)
             except ClientError as err:
                 code = err.response.get("Error", {}).get("Code", "")
+                if cluster_gone(err):
+                    cluster = self.target.cluster_identifier
+                    raise ClusterGoneError(
+                        f"Redshift cluster {cluster!r} not found in {self.region}: "
+                        f"{err.response.get('Error', {}).get('Message', code)}"
+                    ) from err  # the verifier reads AWS's own error from __cause__
                 if code not in THROTTLING_CODES:
                     raise
                 if attempt == self.limits.throttle_retries:
@@ -328,6 +376,13 @@ class DataApi:
                     ) from err
                 self._sleep(next(delays))
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def cluster_gone(err: ClientError) -> bool:
+    """Whether a Data API error says the cluster is not there (see CLUSTER_GONE_CODES)."""
+    error = err.response.get("Error", {})
+    code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+    return code in CLUSTER_GONE_CODES and bool(CLUSTER_GONE_MESSAGE.search(message))
 
 
 def failure_from_description(

@@ -9,7 +9,8 @@ their SQL here, so every name is validated and quoted in exactly one place.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 # Redshift-only: PostgreSQL spells it PASSWORD NULL. Read at call time so that the tests, and only
@@ -130,42 +131,87 @@ def _schemas(schemas: Sequence[str]) -> list[str]:
     return [quote_identifier(schema, kind="schema") for schema in schemas]
 
 
-def user_exists_sql(user: str) -> str:
-    """A SELECT returning one row with one column: 1 if the user exists, else 0."""
-    return f"SELECT COUNT(*) FROM pg_user WHERE usename = {quote_literal(_require(user, 'user'))}"
-
-
 def create_user_sql(user: str) -> str:
-    """Redshift has no CREATE USER IF NOT EXISTS: callers check user_exists_sql first."""
+    """Redshift has no CREATE USER IF NOT EXISTS: callers check existing_users_sql first."""
     return f"CREATE USER {_user(user)} {PASSWORD_CLAUSE}"
 
 
-def grant_statements(user: str, schemas: Sequence[str], owner: str) -> list[str]:
-    """Read access to each schema: its current tables, and the tables `owner` creates later."""
-    grantee, grantor = _user(user), _user(owner)
+def drop_user_sql(user: str) -> str:
+    return f"DROP USER {_user(user)}"
+
+
+# --- grants: one statement per kind, naming every schema -----------------------------------------
+
+GrantKind = Literal["usage", "select", "default"]
+GRANT_KINDS: tuple[GrantKind, ...] = ("usage", "select", "default")
+"""What the user gets in each schema: USAGE on it, SELECT on its tables, and SELECT on the tables
+its owner creates later (default privileges)."""
+
+GrantPlan = Mapping[GrantKind, Sequence[str]]
+"""The schemas each kind of grant applies to (a kind may name none)."""
+
+
+def every_kind(schemas: Sequence[str]) -> dict[GrantKind, Sequence[str]]:
+    return dict.fromkeys(GRANT_KINDS, schemas)
+
+
+def grants_sql(user: str, owner: str, plan: GrantPlan) -> list[str]:
+    """At most three statements whatever the number of schemas, so that any number fits one batch.
+
+    Redshift's GRANT takes `USAGE ON SCHEMA schema_name [, ...]` and `ON ALL TABLES IN SCHEMA
+    schema_name [, ...]`, and ALTER DEFAULT PRIVILEGES takes `IN SCHEMA schema_name [, ...]`
+    (https://docs.aws.amazon.com/redshift/latest/dg/r_GRANT.html,
+    https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_DEFAULT_PRIVILEGES.html); PostgreSQL
+    accepts the same lists. A kind with no schema gives no statement.
+    """
+    grantee = _user(user)
     statements: list[str] = []
-    for schema in _schemas(schemas):
-        statements += [
-            f"GRANT USAGE ON SCHEMA {schema} TO {grantee}",
-            f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {grantee}",
-            f"ALTER DEFAULT PRIVILEGES FOR USER {grantor} IN SCHEMA {schema} "
-            f"GRANT SELECT ON TABLES TO {grantee}",
-        ]
+    if plan.get("usage"):
+        statements.append(f"GRANT USAGE ON SCHEMA {_schema_list(plan['usage'])} TO {grantee}")
+    if plan.get("select"):
+        statements.append(
+            f"GRANT SELECT ON ALL TABLES IN SCHEMA {_schema_list(plan['select'])} TO {grantee}"
+        )
+    if plan.get("default"):
+        statements.append(
+            f"ALTER DEFAULT PRIVILEGES FOR USER {_user(owner)} IN SCHEMA "
+            f"{_schema_list(plan['default'])} GRANT SELECT ON TABLES TO {grantee}"
+        )
     return statements
+
+
+def revokes_sql(user: str, owner: str, plan: GrantPlan) -> list[str]:
+    """The exact inverse of grants_sql, default privileges first."""
+    grantee = _user(user)
+    statements: list[str] = []
+    if plan.get("default"):
+        statements.append(
+            f"ALTER DEFAULT PRIVILEGES FOR USER {_user(owner)} IN SCHEMA "
+            f"{_schema_list(plan['default'])} REVOKE SELECT ON TABLES FROM {grantee}"
+        )
+    if plan.get("select"):
+        statements.append(
+            f"REVOKE SELECT ON ALL TABLES IN SCHEMA {_schema_list(plan['select'])} FROM {grantee}"
+        )
+    if plan.get("usage"):
+        statements.append(f"REVOKE USAGE ON SCHEMA {_schema_list(plan['usage'])} FROM {grantee}")
+    return statements
+
+
+def _schema_list(schemas: Sequence[str]) -> str:
+    return ", ".join(_schemas(schemas))
+
+
+def grant_statements(user: str, schemas: Sequence[str], owner: str) -> list[str]:
+    """Read access to every schema: its current tables, and the tables `owner` creates later."""
+    _user(owner)
+    return grants_sql(user, owner, every_kind(schemas))
 
 
 def revoke_statements(user: str, schemas: Sequence[str], owner: str) -> list[str]:
     """The exact inverse of grant_statements, default privileges first."""
-    grantee, grantor = _user(user), _user(owner)
-    statements: list[str] = []
-    for schema in _schemas(schemas):
-        statements += [
-            f"ALTER DEFAULT PRIVILEGES FOR USER {grantor} IN SCHEMA {schema} "
-            f"REVOKE SELECT ON TABLES FROM {grantee}",
-            f"REVOKE SELECT ON ALL TABLES IN SCHEMA {schema} FROM {grantee}",
-            f"REVOKE USAGE ON SCHEMA {schema} FROM {grantee}",
-        ]
-    return statements
+    _user(owner)
+    return revokes_sql(user, owner, every_kind(schemas))
 
 
 def provisioning_statements(
@@ -178,14 +224,224 @@ def provisioning_statements(
 
 def deprovisioning_statements(user: str, schemas: Sequence[str], owner: str) -> list[str]:
     """Everything provisioning granted, then the user; DROP USER fails while any grant remains."""
-    return [*revoke_statements(user, schemas, owner), f"DROP USER {_user(user)}"]
+    return [*revoke_statements(user, schemas, owner), drop_user_sql(user)]
+
+
+# --- reading the catalog: what exists, what is granted, who owns what ----------------------------
+# Only catalog tables and functions that Redshift and PostgreSQL share (pg_user, pg_group,
+# pg_namespace, pg_class, pg_default_acl, has_schema_privilege, has_table_privilege,
+# array_to_string), except where a fact exists on Redshift only: those queries are marked.
+
+VERSION_SQL = "SELECT version()"
+_REDSHIFT_VERSION_MARK = (
+    "Redshift"  # Redshift's version(): "PostgreSQL 8.0.2 on ..., Redshift 1.0.N"
+)
+TABLE_KINDS = "('r', 'v', 'm', 'p', 'f')"  # what GRANT ... ON ALL TABLES reaches: tables and views
+
+
+def is_redshift(version: str) -> bool:
+    return _REDSHIFT_VERSION_MARK in version
+
+
+def _literal_list(names: Sequence[str]) -> str:
+    return ", ".join(quote_literal(name) for name in names)
+
+
+def user_attributes_sql(user: str, *, redshift: bool) -> str:
+    """One row (superuser, createdb, has a password, unrestricted syslog access), none if absent.
+
+    CREATEUSER is Redshift's word for superuser, so usesuper covers both. The password and the
+    syslog access live in superuser-only views: on Redshift pg_user_info.passwd and
+    svl_user_info.syslogaccess ('RESTRICTED' | 'UNRESTRICTED';
+    https://docs.aws.amazon.com/redshift/latest/dg/pg_user_info.html,
+    https://docs.aws.amazon.com/redshift/latest/dg/r_SVL_USER_INFO.html); PostgreSQL keeps the
+    password in pg_shadow.passwd and has no syslog access. How pg_user_info shows a disabled
+    password is not documented; NULL is taken as none, as in PostgreSQL (README says so).
+    """
+    name = quote_literal(_require(user, "user"))
+    if redshift:
+        return (
+            "SELECT u.usesuper, u.usecreatedb, i.passwd IS NOT NULL, "
+            "s.syslogaccess = 'UNRESTRICTED' FROM pg_user u "
+            "JOIN pg_user_info i ON i.usesysid = u.usesysid "
+            "JOIN svl_user_info s ON s.usesysid = u.usesysid "
+            f"WHERE u.usename = {name}"
+        )
+    return (
+        "SELECT u.usesuper, u.usecreatedb, s.passwd IS NOT NULL, false FROM pg_user u "
+        f"JOIN pg_shadow s ON s.usesysid = u.usesysid WHERE u.usename = {name}"
+    )
+
+
+def user_groups_sql(user: str) -> str:
+    """The groups the user is in, one row each (pg_group.grolist holds member user ids)."""
+    return (
+        "SELECT g.groname FROM pg_group g, pg_user u "
+        f"WHERE u.usename = {quote_literal(_require(user, 'user'))} "
+        "AND u.usesysid = ANY (g.grolist) ORDER BY 1"
+    )
+
+
+def user_roles_sql(user: str) -> str:
+    """Redshift only: the roles granted to the user (role-based access control;
+    https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_USER_GRANTS.html)."""
+    name = quote_literal(_require(user, "user"))
+    return f"SELECT role_name FROM svv_user_grants WHERE user_name = {name} ORDER BY 1"
+
+
+def existing_users_sql(users: Sequence[str]) -> str:
+    """The names of `users` that exist, one row each."""
+    names = _literal_list([_require(user, "user") for user in users])
+    return f"SELECT usename FROM pg_user WHERE usename IN ({names})"
+
+
+def existing_schemas_sql(schemas: Sequence[str]) -> str:
+    _schemas(schemas)
+    return f"SELECT nspname FROM pg_namespace WHERE nspname IN ({_literal_list(schemas)})"
+
+
+def external_schemas_sql(schemas: Sequence[str]) -> str:
+    """Redshift only: which of `schemas` are external (Spectrum) schemas."""
+    _schemas(schemas)
+    return (
+        "SELECT schemaname FROM svv_external_schemas "
+        f"WHERE schemaname IN ({_literal_list(schemas)})"
+    )
+
+
+def granted_sql(user: str, schemas: Sequence[str]) -> str:
+    """Per existing schema: (name, the user has USAGE, how many of its tables it cannot SELECT).
+
+    Missing schemas give no row: has_schema_privilege fails on a name that does not exist.
+    """
+    _schemas(schemas)
+    name = quote_literal(_require(user, "user"))
+    return (
+        f"SELECT n.nspname, has_schema_privilege({name}, n.nspname, 'USAGE'), "
+        "(SELECT COUNT(*) FROM pg_class c WHERE c.relnamespace = n.oid "
+        f"AND c.relkind IN {TABLE_KINDS} AND NOT has_table_privilege({name}, "
+        "quote_ident(n.nspname) || '.' || quote_ident(c.relname), 'SELECT')) "
+        f"FROM pg_namespace n WHERE n.nspname IN ({_literal_list(schemas)})"
+    )
+
+
+def default_acls_sql(schemas: Sequence[str]) -> str:
+    """(schema, its default ACL on tables as text) for `schemas`; the owner is each item's grantor.
+
+    The owner's column is pg_default_acl.defacluser on Redshift and defaclrole on PostgreSQL, so
+    the query names neither: an ACL item reads `grantee=privileges/grantor`, and the grantor of a
+    default privilege is the user it is defined for.
+    """
+    _schemas(schemas)
+    return (
+        "SELECT n.nspname, array_to_string(d.defaclacl, ',') FROM pg_default_acl d "
+        "JOIN pg_namespace n ON n.oid = d.defaclnamespace "
+        f"WHERE d.defaclobjtype = 'r' AND n.nspname IN ({_literal_list(schemas)})"
+    )
+
+
+def owned_objects_sql(user: str) -> str:
+    """(kind, name) of every schema, table, view and function the user owns, and its databases."""
+    owner = (
+        f"(SELECT usesysid FROM pg_user WHERE usename = {quote_literal(_require(user, 'user'))})"
+    )
+    return (
+        f"SELECT 'schema', nspname FROM pg_namespace WHERE nspowner = {owner} "
+        "UNION ALL SELECT CASE WHEN c.relkind = 'v' THEN 'view' ELSE 'table' END, "
+        "n.nspname || '.' || c.relname FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        f"WHERE c.relowner = {owner} AND c.relkind IN {TABLE_KINDS} "
+        "UNION ALL SELECT 'function', n.nspname || '.' || p.proname FROM pg_proc p "
+        f"JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proowner = {owner} "
+        f"UNION ALL SELECT 'database', datname FROM pg_database WHERE datdba = {owner} "
+        "ORDER BY 1, 2"
+    )
+
+
+def acl_mentions_sql(user: str) -> str:
+    """(kind, schema, name, ACL text) of every schema, table, default ACL and database whose ACL
+    mentions the user's name; `parse_acl` then keeps the items that really name it."""
+    pattern = quote_literal("%" + _require(user, "user") + "%")
+    return (
+        "SELECT 'schema', nspname, '', array_to_string(nspacl, ',') FROM pg_namespace "
+        f"WHERE array_to_string(nspacl, ',') LIKE {pattern} "
+        "UNION ALL SELECT 'table', n.nspname, c.relname, array_to_string(c.relacl, ',') "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        f"WHERE array_to_string(c.relacl, ',') LIKE {pattern} "
+        "UNION ALL SELECT 'default privileges', n.nspname, '', "
+        "array_to_string(d.defaclacl, ',') "
+        "FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace "
+        f"WHERE array_to_string(d.defaclacl, ',') LIKE {pattern} "
+        "UNION ALL SELECT 'database', '', datname, array_to_string(datacl, ',') FROM pg_database "
+        f"WHERE array_to_string(datacl, ',') LIKE {pattern} ORDER BY 1, 2, 3"
+    )
+
+
+@dataclass(frozen=True)
+class AclItem:
+    """One `grantee=privileges/grantor` item; an empty grantee is PUBLIC."""
+
+    grantee: str
+    privileges: str
+    grantor: str
+
+
+def parse_acl(text: str | None) -> list[AclItem]:
+    """The items of an ACL as array_to_string(acl, ',') prints it, on Redshift and PostgreSQL.
+
+    A name is printed in double quotes (inner quotes doubled) unless it is all letters, digits
+    and underscores, so names with ',', '=' or '/' stay intact. Redshift prints a group grantee
+    as `group name`; such an item never names our user, and is kept as printed.
+    """
+    items: list[AclItem] = []
+    source, position = text or "", 0
+    while position < len(source):
+        grantee, position = _acl_name(source, position, stop="=")
+        if source[position : position + 1] in (",", ""):  # Redshift quotes a whole group item
+            items += parse_acl(grantee)
+            position += 1
+            continue
+        privileges_end = source.find("/", position)
+        if source[position] != "=" or privileges_end < 0:
+            raise ValueError(f"unreadable ACL item at {position} in {source!r}")
+        privileges = source[position + 1 : privileges_end]
+        grantor, position = _acl_name(source, privileges_end + 1, stop=",")
+        items.append(AclItem(grantee, privileges, grantor))
+        position += 1  # the separator
+    return items
+
+
+def _acl_name(text: str, position: int, *, stop: str) -> tuple[str, int]:
+    """A possibly quoted name starting at `position`, and where it ends."""
+    if text[position : position + 1] != '"':
+        end = text.find(stop, position)
+        end = len(text) if end < 0 else end
+        return text[position:end], end
+    name: list[str] = []
+    position += 1
+    while position < len(text):
+        character = text[position]
+        if character == '"':
+            if text[position + 1 : position + 2] == '"':
+                name.append('"')
+                position += 2
+                continue
+            return "".join(name), position + 1
+        name.append(character)
+        position += 1
+    raise ValueError(f"unterminated quoted name in ACL {text!r}")
 
 
 def data_api_sql(user: str, schemas: Sequence[str], owner: str) -> str:
-    """What the data-api provisioner runs on create, as the plan shows it."""
+    """What the data-api provisioner runs on create against Redshift, as the plan shows it."""
+    header = [
+        "-- Read-only checks first; if one fails, nothing changes: the schemas and the owner",
+        "-- exist, no schema is external (Spectrum), and the user is absent or plain:",
+        f"--   {user_attributes_sql(user, redshift=True)}",
+        f"--   {user_groups_sql(user)}",
+        f"--   {user_roles_sql(user)}",
+        "-- A plain existing user is adopted (and never dropped); any other is refused.",
+        "-- Then one BatchExecuteStatement (one transaction); CREATE USER only if it is absent:",
+    ]
     statements = provisioning_statements(user, schemas, owner, user_exists=False)
-    header = (
-        "-- One BatchExecuteStatement (one transaction). CREATE USER only if this returns 0:\n"
-        f"--   {user_exists_sql(user)}\n"
-    )
-    return header + "".join(f"{statement};\n" for statement in statements)
+    return "".join(f"{line}\n" for line in header) + "".join(f"{s};\n" for s in statements)

@@ -11,15 +11,18 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 from botocore.stub import Stubber
 
 from components.data_api import (
+    LOST_ANSWER_ERRORS,
     MAX_BATCH_STATEMENTS,
     Backoff,
+    ClusterGoneError,
     DataApi,
     DataApiError,
     Limits,
+    ResponseLostError,
     StatementFailedError,
     StatementTimeoutError,
     Target,
@@ -299,9 +302,28 @@ def test_throttling_retries_are_bounded(client: Any, stub: Stubber, clock: FakeC
 
 
 def test_other_errors_are_not_retried(client: Any, stub: Stubber, clock: FakeClock) -> None:
-    stub.add_client_error("execute_statement", "ValidationException", "Cluster not found", 400)
+    stub.add_client_error("execute_statement", "ValidationException", "Sql must not be empty", 400)
 
-    with pytest.raises(ClientError, match="Cluster not found"):
+    with pytest.raises(ClientError, match="Sql must not be empty"):
+        api(client, clock).run("SELECT 1")
+    assert clock.sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        # The Data API's answer for a cluster that is not there (aws/aws-cdk#30536).
+        ("ValidationException", "Redshift endpoint doesn't exist in this region."),
+        ("ValidationException", "Cluster xpander-redshift not found."),
+        ("ResourceNotFoundException", "Cluster xpander-redshift does not exist"),
+    ],
+)
+def test_a_missing_cluster_is_its_own_error_and_not_retried(
+    client: Any, stub: Stubber, clock: FakeClock, code: str, message: str
+) -> None:
+    stub.add_client_error("execute_statement", code, message, 400)
+
+    with pytest.raises(ClusterGoneError, match="'xpander-redshift' not found in us-west-2"):
         api(client, clock).run("SELECT 1")
     assert clock.sleeps == []
 
@@ -343,3 +365,47 @@ def test_the_client_uses_the_given_region_and_timeouts() -> None:
     assert client.meta.service_model.service_name == "redshift-data"  # type: ignore[attr-defined]
     config = client.meta.config  # type: ignore[attr-defined]
     assert (config.connect_timeout, config.read_timeout) == (3, 7)
+
+
+class LosingClient:
+    """A client whose every answer is lost, as botocore reports it after its own retries."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.calls: list[str] = []
+
+    def __getattr__(self, operation: str) -> Any:
+        def call(**params: Any) -> dict[str, Any]:
+            self.calls.append(operation)
+            raise self.error
+
+        return call
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ReadTimeoutError(endpoint_url="https://redshift-data.us-west-2.amazonaws.com/"),
+        ConnectionClosedError(endpoint_url="https://redshift-data.us-west-2.amazonaws.com/"),
+    ],
+)
+def test_a_lost_answer_is_passed_on_once_as_botocore_reports_it(
+    clock: FakeClock, error: Exception
+) -> None:
+    # botocore already retried it (standard mode); the verifier reports it as unreachable, and
+    # the provisioner explains it (ResponseLostError; tests/test_iamr_user_provider.py).
+    client = LosingClient(error)
+
+    with pytest.raises(LOST_ANSWER_ERRORS):
+        api(client, clock).run_batch(["SELECT 1"])
+    assert client.calls == ["batch_execute_statement"]
+    assert clock.sleeps == []
+
+
+def test_a_lost_answer_says_what_is_known_for_writes_and_for_reads() -> None:
+    write = ResponseLostError("Read timeout on endpoint URL", submitting=True)
+    read = ResponseLostError("Read timeout on endpoint URL", submitting=False)
+
+    assert "no answer after retries (Read timeout on endpoint URL)" in str(write)
+    assert "ran at most once" in str(write) and "either all of it or none of it" in str(write)
+    assert "nothing changed, and running again is safe" in str(read)

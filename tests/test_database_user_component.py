@@ -156,7 +156,7 @@ def test_the_kubernetes_provider_uses_the_eks_cluster() -> None:
 def test_kubernetes_job_offers_the_sql_that_destroy_leaves_to_run() -> None:
     cleanup = component_run("kubernetes-job").outputs["cleanupSql"]
 
-    assert f'REVOKE USAGE ON SCHEMA "sales" FROM "{USER}";' in cleanup
+    assert f'REVOKE USAGE ON SCHEMA "public", "sales" FROM "{USER}";' in cleanup
     assert f'\n-- DROP USER "{USER}";\n' in cleanup  # commented out: only for a created user
 
 

@@ -28,16 +28,22 @@ from model import sql as redshift_sql
 from model.psql_script import cleanup_sql, psql_script
 from model.sql import (
     MAX_IDENTIFIER_BYTES,
+    AclItem,
     SqlNameError,
     create_user_sql,
     deprovisioning_statements,
+    existing_users_sql,
     grant_statements,
+    grants_sql,
     identifier_problem,
+    is_redshift,
+    parse_acl,
     provisioning_statements,
     quote_identifier,
     quote_literal,
     revoke_statements,
-    user_exists_sql,
+    revokes_sql,
+    user_attributes_sql,
 )
 from tests.pg_server import PostgresServer
 
@@ -68,23 +74,89 @@ def test_provisioning_an_existing_user_only_grants() -> None:
     assert not any(statement.startswith("CREATE") for statement in statements)
 
 
-def test_user_exists_sql_counts_the_user_in_pg_user() -> None:
-    assert user_exists_sql(USER) == (
-        "SELECT COUNT(*) FROM pg_user WHERE usename = 'IAMR:xpander-redshift-access'"
+def test_existing_users_sql_lists_the_users_found_in_pg_user() -> None:
+    assert existing_users_sql([USER, MASTER_USER]) == (
+        "SELECT usename FROM pg_user WHERE usename IN ('IAMR:xpander-redshift-access', 'awsuser')"
     )
 
 
-def test_grants_follow_the_schema_order_three_per_schema() -> None:
+def test_grants_name_every_schema_in_one_statement_per_kind_in_the_given_order() -> None:
     assert grant_statements("reader", ["sales", "raw data"], "etl") == [
-        'GRANT USAGE ON SCHEMA "sales" TO "reader"',
-        'GRANT SELECT ON ALL TABLES IN SCHEMA "sales" TO "reader"',
-        'ALTER DEFAULT PRIVILEGES FOR USER "etl" IN SCHEMA "sales" '
-        'GRANT SELECT ON TABLES TO "reader"',
-        'GRANT USAGE ON SCHEMA "raw data" TO "reader"',
-        'GRANT SELECT ON ALL TABLES IN SCHEMA "raw data" TO "reader"',
-        'ALTER DEFAULT PRIVILEGES FOR USER "etl" IN SCHEMA "raw data" '
+        'GRANT USAGE ON SCHEMA "sales", "raw data" TO "reader"',
+        'GRANT SELECT ON ALL TABLES IN SCHEMA "sales", "raw data" TO "reader"',
+        'ALTER DEFAULT PRIVILEGES FOR USER "etl" IN SCHEMA "sales", "raw data" '
         'GRANT SELECT ON TABLES TO "reader"',
     ]
+
+
+def test_any_number_of_schemas_fits_one_batch() -> None:
+    schemas = [f"s{i}" for i in range(200)]
+
+    statements = provisioning_statements(USER, schemas, MASTER_USER, user_exists=False)
+
+    assert len(statements) == 4  # CREATE USER + one statement per kind of grant
+    assert len(deprovisioning_statements(USER, schemas, MASTER_USER)) == 4
+
+
+def test_grants_and_revokes_of_some_kinds_name_only_their_schemas() -> None:
+    plan = {"usage": ["raw"], "select": [], "default": ["raw", "sales"]}
+
+    assert grants_sql("reader", "etl", plan) == [
+        'GRANT USAGE ON SCHEMA "raw" TO "reader"',
+        'ALTER DEFAULT PRIVILEGES FOR USER "etl" IN SCHEMA "raw", "sales" '
+        'GRANT SELECT ON TABLES TO "reader"',
+    ]
+    assert revokes_sql("reader", "etl", plan) == [
+        'ALTER DEFAULT PRIVILEGES FOR USER "etl" IN SCHEMA "raw", "sales" '
+        'REVOKE SELECT ON TABLES FROM "reader"',
+        'REVOKE USAGE ON SCHEMA "raw" FROM "reader"',
+    ]
+    assert grants_sql("reader", "etl", {}) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        (None, []),
+        ("", []),
+        ('"IAMR:x"=r/xpander_admin', [AclItem("IAMR:x", "r", "xpander_admin")]),
+        (
+            "=U/postgres,bob=arwdDxt/postgres",
+            [AclItem("", "U", "postgres"), AclItem("bob", "arwdDxt", "postgres")],
+        ),
+        ('"a,b=c/d"=r*/"x""y"', [AclItem("a,b=c/d", "r*", 'x"y')]),
+        # Redshift's documented example (PG_DEFAULT_ACL): a group item printed in quotes.
+        (
+            'user1=r/admin,"group group1=a/admin",user2=w/admin',
+            [
+                AclItem("user1", "r", "admin"),
+                AclItem("group group1", "a", "admin"),
+                AclItem("user2", "w", "admin"),
+            ],
+        ),
+    ],
+)
+def test_acl_text_is_read_back_into_grantee_privileges_and_grantor(
+    text: str | None, items: list[AclItem]
+) -> None:
+    assert parse_acl(text) == items
+
+
+def test_redshift_is_told_apart_by_its_version_string() -> None:
+    # Redshift's VERSION(): https://docs.aws.amazon.com/redshift/latest/dg/r_VERSION.html
+    assert is_redshift(
+        "PostgreSQL 8.0.2 on i686-pc-linux-gnu, compiled by GCC gcc (GCC) 3.4.2 20041017 "
+        "(Red Hat 3.4.2-6.fc3), Redshift 1.0.12103"
+    )
+    assert not is_redshift("PostgreSQL 15.8 (Debian 15.8-1.pgdg120+1) on x86_64-pc-linux-gnu")
+
+
+def test_redshift_only_catalogs_are_read_only_on_redshift() -> None:
+    redshift = user_attributes_sql(USER, redshift=True)
+    postgres = user_attributes_sql(USER, redshift=False)
+
+    assert "pg_user_info" in redshift and "svl_user_info" in redshift
+    assert "pg_shadow" in postgres and "_user_info" not in postgres
 
 
 def test_deprovisioning_revokes_default_privileges_first_and_drops_the_user_last() -> None:
@@ -242,7 +314,7 @@ def test_every_accepted_name_stays_one_quoted_name_in_every_statement(
     assume(schema != "x")  # the second schema below
     schemas = [schema, "x"]
     statements = [
-        user_exists_sql(user),
+        existing_users_sql([user]),
         *provisioning_statements(user, schemas, owner, user_exists=False),
         *deprovisioning_statements(user, schemas, owner),
     ]
@@ -250,34 +322,22 @@ def test_every_accepted_name_stays_one_quoted_name_in_every_statement(
     shapes = [shape(statement) for statement in statements]
 
     assert shapes == [
-        ("SELECT COUNT ( * ) FROM pg_user WHERE usename = <text>", [user]),
+        ("SELECT usename FROM pg_user WHERE usename IN ( <text> )", [user]),
         ("CREATE USER <name> PASSWORD DISABLE", [user]),
-        *[
-            grant
-            for s in schemas
-            for grant in [
-                ("GRANT USAGE ON SCHEMA <name> TO <name>", [s, user]),
-                ("GRANT SELECT ON ALL TABLES IN SCHEMA <name> TO <name>", [s, user]),
-                (
-                    "ALTER DEFAULT PRIVILEGES FOR USER <name> IN SCHEMA <name> "
-                    "GRANT SELECT ON TABLES TO <name>",
-                    [owner, s, user],
-                ),
-            ]
-        ],
-        *[
-            revoke
-            for s in schemas
-            for revoke in [
-                (
-                    "ALTER DEFAULT PRIVILEGES FOR USER <name> IN SCHEMA <name> "
-                    "REVOKE SELECT ON TABLES FROM <name>",
-                    [owner, s, user],
-                ),
-                ("REVOKE SELECT ON ALL TABLES IN SCHEMA <name> FROM <name>", [s, user]),
-                ("REVOKE USAGE ON SCHEMA <name> FROM <name>", [s, user]),
-            ]
-        ],
+        ("GRANT USAGE ON SCHEMA <name> , <name> TO <name>", [*schemas, user]),
+        ("GRANT SELECT ON ALL TABLES IN SCHEMA <name> , <name> TO <name>", [*schemas, user]),
+        (
+            "ALTER DEFAULT PRIVILEGES FOR USER <name> IN SCHEMA <name> , <name> "
+            "GRANT SELECT ON TABLES TO <name>",
+            [owner, *schemas, user],
+        ),
+        (
+            "ALTER DEFAULT PRIVILEGES FOR USER <name> IN SCHEMA <name> , <name> "
+            "REVOKE SELECT ON TABLES FROM <name>",
+            [owner, *schemas, user],
+        ),
+        ("REVOKE SELECT ON ALL TABLES IN SCHEMA <name> , <name> FROM <name>", [*schemas, user]),
+        ("REVOKE USAGE ON SCHEMA <name> , <name> FROM <name>", [*schemas, user]),
         ("DROP USER <name>", [user]),
     ]
 
@@ -413,8 +473,8 @@ def execute_one(conn: Connection, statement: str) -> None:
 def provision(conn: Connection, user: str, schemas: Sequence[str], owner: str) -> None:
     """What the Data API provisioner does: ask whether the user exists, then one transaction."""
     with conn.transaction():
-        (count,) = conn.execute(user_exists_sql(user)).fetchone() or (None,)
-        statements = provisioning_statements(user, schemas, owner, user_exists=count == 1)
+        found = conn.execute(existing_users_sql([user])).fetchall()
+        statements = provisioning_statements(user, schemas, owner, user_exists=bool(found))
         for statement in statements:
             execute_one(conn, statement)
 
