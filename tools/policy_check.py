@@ -3,7 +3,7 @@
 The offline plan (`tools.plan`) has no Pulumi CLI to host the policy server, so this module plays
 the engine's part: it turns each planned resource into the `ResourceValidationArgs` and the whole
 plan into the `StackValidationArgs` that pulumi-policy's analyzer builds (the same unknown-checking
-proxy over the properties, the same resource options), runs every rule of `policies.rules.POLICIES`
+proxy over the properties, the same resource options), runs every rule of `policies.pack.POLICIES`
 at its enforcement level, and collects what the rules report.
 """
 
@@ -31,7 +31,8 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from policies.rules import COMPUTED, PACK_NAME, POLICIES
+from policies.pack import PACK_NAME, POLICIES
+from policies.values import COMPUTED
 
 Violation = dict[str, str]
 
