@@ -254,18 +254,20 @@ def redshift_resource(pattern: str, resource_type: str) -> RedshiftResource | No
     cluster; one before it (or in the resource type) reaches every cluster of the account.
     None when the pattern cannot match that resource type at all.
     """
-    sample = f"{resource_type}:any/any"
     parts = arn_parts(pattern)
     if parts is None or not glob(parts[2]).fullmatch("redshift"):
         # Not a Redshift ARN: only a wildcard spanning whole ARNs (`*`, `arn:*`) reaches one.
-        arn = f"arn:aws:redshift:us-east-1:000000000000:{sample}"
+        arn = f"arn:aws:redshift:us-east-1:000000000000:{resource_type}:any/any"
         wide = parts is None and glob(pattern).fullmatch(arn) is not None
         return RedshiftResource(pattern, True, None, "*") if wide else None
-    kind, _, cluster_and_rest = parts[5].partition(":")
-    if has_wildcard(kind):
-        reaches = glob(parts[5]).fullmatch(sample) or glob(parts[5]).fullmatch(sample[:-4])
+    kind, colon, cluster_and_rest = parts[5].partition(":")
+    if not colon:
+        # No literal colon: a `*` spans type and cluster (`*`, `d*r/x`), reaching every cluster
+        # whose ARN agrees with the pattern's literal start.
+        start = re.split(r"[*?]", kind, maxsplit=1)[0]
+        reaches = "*" in kind and f"{resource_type}:".startswith(start)
         return RedshiftResource(pattern, True, None, "*") if reaches else None
-    if kind != resource_type:
+    if not glob(kind).fullmatch(resource_type):
         return None
     head, _, rest = cluster_and_rest.partition("/")
     wide = has_wildcard(head)

@@ -525,6 +525,9 @@ def _judge_master_user(
         if known_str(identifier) != reach.cluster:
             continue
         master = cluster.props.get("masterUsername")
+        restored = cluster.props.get("snapshotIdentifier") is not None
+        if master is None and not restored:
+            continue  # CreateCluster refuses a new cluster without one
         if known_str(master) is None:
             found.could_not_judge(
                 f"{where}: statement {statement.label} allows redshift:GetClusterCredentials on "
