@@ -42,6 +42,7 @@ from tests.test_policies import (
     xpander_stack,
 )
 from tools import policy_check
+from tools.plan import build_plan
 
 EXTERNAL_ID = {"StringEquals": {"sts:ExternalId": "org-4f1c9a2e7b"}}
 STRANGER = "999988887777"
@@ -68,7 +69,7 @@ def role_verdicts(trust: Mapping[str, Any]) -> dict[str, list[str]]:
     }
 
 
-# --- anyone as principal ----------------------------------------------------------------------------
+# --- anyone as principal --------------------------------------------------------------------------
 
 ASSUME = ["sts:AssumeRole", "sts:TagSession"]
 
@@ -136,7 +137,7 @@ def test_anyone_pinned_to_an_account_without_external_id_needs_one() -> None:
     assert f"lets every identity of account {PLATFORM_ACCOUNT} assume the role" in message
 
 
-# --- the self-assume: exactly the role's own ARN ------------------------------------------------------
+# --- the self-assume: exactly the role's own ARN --------------------------------------------------
 
 WILDCARD_SELF_ASSUME = [
     {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/*"}},
@@ -202,7 +203,7 @@ def test_a_root_principal_and_a_pin_in_another_account_admit_nobody() -> None:
     assert not who.whole_accounts and not who.arns
 
 
-# --- a weak ExternalId ----------------------------------------------------------------------------------
+# --- a weak ExternalId ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -237,7 +238,7 @@ def test_an_external_id_the_caller_must_send_counts(condition: dict[str, Any]) -
     assert role_verdicts(trust)["cross-account-trust-requires-external-id"] == []
 
 
-# --- credentials -------------------------------------------------------------------------------------
+# --- credentials ----------------------------------------------------------------------------------
 
 CLUSTER_ARN = f"arn:aws:redshift:us-west-2:{ACCOUNT}"
 
@@ -255,9 +256,10 @@ def master_stack(document: Mapping[str, Any]) -> Any:
     base = xpander_stack()
     resources: list[PolicyResource] = []
     for r in base.resources:
-        if r.name == "cluster":
-            r = policy_resource(types.CLUSTER, "cluster", cluster_props(masterUsername=MASTER))
-        resources.append(r)
+        mastered = cluster_props(masterUsername=MASTER)
+        resources.append(
+            policy_resource(types.CLUSTER, "cluster", mastered) if r.name == "cluster" else r
+        )
     resources.append(
         policy_resource(
             types.ROLE_POLICY,
@@ -352,7 +354,7 @@ def test_the_stacks_own_data_api_policy_is_scoped() -> None:
         assert violations("data-api-only-on-the-stacks-clusters", args) == []
 
 
-# --- attachments whose role is known only at apply ---------------------------------------------------
+# --- attachments whose role is known only at apply ------------------------------------------------
 
 
 def test_a_managed_policy_attached_by_a_computed_role_is_found_by_its_edge() -> None:
@@ -382,7 +384,7 @@ def test_a_role_policy_attachment_without_any_edge_is_not_passed_silently() -> N
     )
 
 
-# --- networks -----------------------------------------------------------------------------------------
+# --- networks -------------------------------------------------------------------------------------
 
 
 def rule(
@@ -454,7 +456,7 @@ def test_whole_spaces_reads_any_spelling() -> None:
     assert whole_spaces(["10.0.0.0/8", "fd00::/8", "not-a-cidr"]) == []
 
 
-# --- the cluster's port, TLS, logging, routing and snapshots -----------------------------------------
+# --- the cluster's port, TLS, logging, routing and snapshots --------------------------------------
 
 
 def cluster_args(**changes: Any) -> Any:
@@ -688,7 +690,7 @@ def test_a_job_image_pinned_by_digest_passes_and_an_unknown_one_is_not_judged() 
     assert message.startswith("[psql-job-image-pinned-by-digest] Kubernetes Job 'xpander-user'")
 
 
-# --- opting out: the policy pack config lowers a rule --------------------------------------------------
+# --- opting out: the policy pack config lowers a rule ---------------------------------------------
 
 
 def test_a_policy_pack_config_lowers_an_opted_out_rule(planned: list[dict[str, Any]]) -> None:
@@ -725,7 +727,5 @@ def test_a_policy_pack_config_the_cli_would_refuse_is_refused(
 
 @pytest.fixture(scope="module")
 def planned() -> list[dict[str, Any]]:
-    from tools.plan import build_plan
-
     resources: list[dict[str, Any]] = build_plan()["resources"]
     return resources
