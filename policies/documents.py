@@ -370,20 +370,74 @@ def trustees(statement: Statement) -> Trustees:
                 raw.arns | one.arns,
                 raw.services | one.services,
             )
-    if not raw.whole_accounts:
-        return raw
+    if raw.whole_accounts:
+        raw = _narrowed(statement, raw)
+    # An exact principal is judged exactly: every condition on who calls, evaluated for it.
+    exact = frozenset(a for a in raw.arns if admits_caller(statement, a))
+    return Trustees(raw.anyone, raw.accounts, raw.organizations, exact, raw.services)
+
+
+def _narrowed(statement: Statement, raw: Trustees) -> Trustees:
     arns = _pinned_values(statement, "aws:PrincipalArn", present_always=True)
     if arns is not None:
-        return _narrow_to_arns(raw, *arns)
+        raw = _narrow_to_arns(raw, *arns)
     accounts = _pinned_values(statement, "aws:PrincipalAccount", present_always=True)
     if accounts is not None and not (accounts[1] and any(has_wildcard(a) for a in accounts[0])):
         pinned = frozenset(accounts[0])
         kept = pinned if raw.anyone else raw.accounts & pinned
-        return Trustees(False, kept, frozenset(), raw.arns, raw.services)
+        raw = Trustees(False, kept, frozenset(), raw.arns, raw.services)
     orgs = _pinned_values(statement, "aws:PrincipalOrgID", present_always=False)
     if raw.anyone and orgs is not None and not (orgs[1] and any(has_wildcard(o) for o in orgs[0])):
-        return Trustees(False, raw.accounts, frozenset(orgs[0]), raw.arns, raw.services)
+        raw = Trustees(False, raw.accounts, frozenset(orgs[0]), raw.arns, raw.services)
     return raw
+
+
+_NEGATED: Final = ("stringnot", "arnnot")
+
+
+def _holds(op: Operator, value: str, patterns: Sequence[str]) -> bool | None:
+    """Whether a condition holds for a present single value; None for an operator not modelled."""
+    base = op.base
+    negated = base.startswith(_NEGATED)
+    positive = base.replace("not", "", 1) if negated else base
+    if positive == "stringequals":
+        hit = value in patterns
+    elif positive == "stringequalsignorecase":
+        hit = value.lower() in (p.lower() for p in patterns)
+    elif positive in ("stringlike", "arnlike", "arnequals"):
+        hit = any(glob(p).fullmatch(value) for p in patterns)
+    else:
+        return None
+    return not hit if negated else hit
+
+
+def admits_caller(statement: Statement, principal_arn: str) -> bool:
+    """Whether the statement's conditions on who calls hold for this exact principal.
+
+    aws:PrincipalArn and aws:PrincipalAccount are in every IAM caller's request, so `IfExists`
+    and the set prefixes change nothing here. Operators not modelled count as holding.
+    """
+    account = account_of(principal_arn) or ""
+    for key, value in (("aws:PrincipalArn", principal_arn), ("aws:PrincipalAccount", account)):
+        for op, patterns in statement.condition(key):
+            if _holds(op, value, patterns) is False:
+                return False
+    return True
+
+
+def passes_without_external_id(statement: Statement) -> bool:
+    """Whether a caller that sends no sts:ExternalId meets every ExternalId condition.
+
+    Conditions on a missing key: `...IfExists`, `ForAllValues:` and negated operators hold;
+    `Null: true` holds; every other operator fails.
+    """
+    for op, values in statement.condition("sts:ExternalId"):
+        if op.base == "null":
+            if not all(v.lower() == "true" for v in values):
+                return False
+        elif not (op.if_exists or op.for_all_values or op.base.startswith(_NEGATED)):
+            return False
+    return True
 
 
 def _narrow_to_arns(raw: Trustees, patterns: list[str], expands: bool) -> Trustees:
@@ -448,6 +502,17 @@ def role_identity(props: Mapping[str, Any], trust: Sequence[Statement] | None) -
 
 
 ASSUME_ROLE: Final = "sts:AssumeRole"
+# The calls a trust policy lets a principal make to become the role.
+ROLE_SESSION_ACTIONS: Final = (
+    ASSUME_ROLE,
+    "sts:AssumeRoleWithWebIdentity",
+    "sts:AssumeRoleWithSAML",
+)
+
+
+def is_trust_grant(statement: Statement) -> bool:
+    """An Allow statement of a trust policy through which someone can start a session."""
+    return statement.allows and any(statement.covers_action(a) for a in ROLE_SESSION_ACTIONS)
 
 
 def self_assume_statements(

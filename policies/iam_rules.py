@@ -20,8 +20,10 @@ from .documents import (
     account_of,
     allowed,
     glob,
+    is_trust_grant,
     on_star,
     parse_document,
+    passes_without_external_id,
     redshift_resource,
     requires_external_id,
     role_identity,
@@ -132,7 +134,7 @@ def check_trust_not_open(args: ResourceValidationArgs, found: Findings) -> None:
             found.could_not_judge(f"Role {label}: its trust policy is not known at preview.")
         return
     for statement in trust:
-        if statement.allows and trustees(statement).anyone:
+        if is_trust_grant(statement) and trustees(statement).anyone:
             found.violation(
                 f"Role {label}: trust statement {statement.label} lets any AWS identity in any "
                 'account assume the role (principal "*", a wildcard principal, or NotPrincipal,'
@@ -184,7 +186,7 @@ def check_self_assume(args: ResourceValidationArgs, found: Findings) -> None:
         return
     candidates = [s for s, _, _ in self_assume_statements(trust, role)]
     if any(
-        not s.condition("sts:ExternalId") and all(s.covers_action(a) for a in ASSUME_ACTIONS)
+        passes_without_external_id(s) and all(s.covers_action(a) for a in ASSUME_ACTIONS)
         for s in candidates
     ):
         return
@@ -202,7 +204,7 @@ def check_self_assume(args: ResourceValidationArgs, found: Findings) -> None:
         return
     for statement in candidates:
         problems = []
-        if statement.condition("sts:ExternalId"):
+        if not passes_without_external_id(statement):
             problems.append(
                 "has an sts:ExternalId condition, but the AI gateway calls sts:AssumeRole on its "
                 "own role without an external ID (AccessDenied): remove that condition from this "
@@ -232,7 +234,7 @@ def check_cross_account_external_id(args: ResourceValidationArgs, found: Finding
     role = role_identity(props, trust)
     self_assume = {s.index for s, _, _ in self_assume_statements(trust, role)}
     for statement in trust:
-        if not statement.allows or statement.index in self_assume:
+        if not is_trust_grant(statement) or statement.index in self_assume:
             continue
         who = trustees(statement)
         if who.anyone:
