@@ -378,18 +378,45 @@ def trustees(statement: Statement) -> Trustees:
 
 
 def _narrowed(statement: Statement, raw: Trustees) -> Trustees:
+    """Whole-account principals narrowed by the conditions on who calls (all of which must hold)."""
+    pinned = _pinned_accounts(statement)
+    if pinned is not None:
+        kept = pinned if raw.anyone else raw.accounts & pinned
+        raw = Trustees(False, kept, frozenset(), raw.arns, raw.services)
     arns = _pinned_values(statement, "aws:PrincipalArn", present_always=True)
     if arns is not None:
         raw = _narrow_to_arns(raw, *arns)
-    accounts = _pinned_values(statement, "aws:PrincipalAccount", present_always=True)
-    if accounts is not None and not (accounts[1] and any(has_wildcard(a) for a in accounts[0])):
-        pinned = frozenset(accounts[0])
-        kept = pinned if raw.anyone else raw.accounts & pinned
-        raw = Trustees(False, kept, frozenset(), raw.arns, raw.services)
+    accounts = frozenset(a for a in raw.accounts if _account_may_call(statement, a))
+    raw = Trustees(raw.anyone, accounts, raw.organizations, raw.arns, raw.services)
     orgs = _pinned_values(statement, "aws:PrincipalOrgID", present_always=False)
     if raw.anyone and orgs is not None and not (orgs[1] and any(has_wildcard(o) for o in orgs[0])):
         raw = Trustees(False, raw.accounts, frozenset(orgs[0]), raw.arns, raw.services)
     return raw
+
+
+def _pinned_accounts(statement: Statement) -> frozenset[str] | None:
+    """The accounts every positive aws:PrincipalAccount condition admits (they are ANDed)."""
+    pinned: frozenset[str] | None = None
+    for op, values in statement.condition("aws:PrincipalAccount"):
+        if not op.matches_positively or (op.expands_wildcards and any(map(has_wildcard, values))):
+            continue
+        real = frozenset(v for v in values if ACCOUNT_ID.fullmatch(v))  # "*" here is literal
+        pinned = real if pinned is None else pinned & real
+    return pinned
+
+
+def _account_may_call(statement: Statement, account: str) -> bool:
+    """Whether some principal of the account can meet every positive aws:PrincipalArn condition."""
+    for op, values in statement.condition("aws:PrincipalArn"):
+        if not op.matches_positively:
+            continue
+        accounts = [account_of(v) or "" for v in values]
+        if op.expands_wildcards:
+            if not any(glob(a).fullmatch(account) for a in accounts):
+                return False
+        elif account not in accounts:
+            return False
+    return True
 
 
 _NEGATED: Final = ("stringnot", "arnnot")
@@ -443,20 +470,32 @@ def passes_without_external_id(statement: Statement) -> bool:
 def _narrow_to_arns(raw: Trustees, patterns: list[str], expands: bool) -> Trustees:
     """The principal narrowed by aws:PrincipalArn: exact ARNs, or whole accounts for wildcards.
 
-    Under StringEquals a `*` is a literal character, so such a value admits only itself.
+    Narrowing never widens: a pattern whose account is a wildcard, under a principal naming
+    accounts, is read in each of those accounts. Under StringEquals a `*` is a literal character,
+    so such a value admits only itself.
     """
     exact: set[str] = set()
     accounts: set[str] = set()
     anyone = False
     for pattern in patterns:
-        wild = expands and has_wildcard(pattern)
-        account = account_of(pattern)
-        if account is None or (expands and has_wildcard(account)):
-            anyone = anyone or wild
+        parts = arn_parts(pattern)
+        if parts is None:
+            anyone = anyone or (raw.anyone and expands and has_wildcard(pattern))
+            accounts |= raw.accounts if expands and has_wildcard(pattern) else set()
             continue
-        if not raw.anyone and account not in raw.accounts:
-            continue  # the principal's accounts and the condition's ARN never meet
-        (accounts if wild else exact).add(pattern if not wild else account)
+        if raw.anyone:
+            candidates = [parts[4]]
+        else:
+            matches = glob(parts[4]).fullmatch if expands else parts[4].__eq__
+            candidates = [a for a in sorted(raw.accounts) if matches(a)]
+        for account in candidates:
+            resource = ":".join([*parts[:4], account, parts[5]])
+            if expands and has_wildcard(account):
+                anyone = True
+            elif expands and has_wildcard(resource):
+                accounts.add(account)
+            elif ACCOUNT_ID.fullmatch(account):  # a literal `*` names no real principal
+                exact.add(resource)
     return Trustees(anyone, frozenset(accounts), frozenset(), raw.arns | exact, raw.services)
 
 
@@ -527,6 +566,7 @@ def self_assume_statements(
     """
     if not role.named:
         return
+    found: list[tuple[Statement, str, str, bool]] = []
     for statement in statements:
         if not (statement.allows and statement.covers_action(ASSUME_ROLE)):
             continue
@@ -536,7 +576,16 @@ def self_assume_statements(
         [arn] = who.arns
         parts = arn_parts(arn)
         if parts and parts[2] == "iam" and parts[5] == role.resource and parts[4]:
-            yield statement, parts[1], parts[4]
+            named = [_aws_principal(p) for p in statement.principals.get("aws", ())]
+            explicit = any(parts[4] in t.accounts or arn in t.arns for t in named)
+            found.append((statement, parts[1], parts[4], explicit))
+    # A role of the same name in another account is someone else: the role's own account is the
+    # one a principal names outright (the account root or the ARN), else the first one named.
+    ranked = sorted(found, key=lambda f: not f[3])
+    home = ranked[0][2] if ranked else None
+    for statement, partition, account, _ in found:
+        if account == home:
+            yield statement, partition, account
 
 
 def requires_external_id(statement: Statement) -> bool:
