@@ -276,8 +276,8 @@ def check_require_ssl(args: StackValidationArgs, found: Findings) -> None:
             found.violation(
                 f"Redshift {_group_label(group)} sets require_ssl to false, so every cluster "
                 "using it accepts unencrypted connections (passwords and query results in "
-                "clear text on the network; Security Hub Redshift.2, Control Tower "
-                'CT.REDSHIFT.PR.9). Set {"name": "require_ssl", "value": "true"}.',
+                "clear text on the network; Security Hub Redshift.2). "
+                'Set {"name": "require_ssl", "value": "true"}.',
                 group.urn,
             )
     for cluster in of_type(resources, CLUSTER):
@@ -346,7 +346,7 @@ def check_audit_logging(args: StackValidationArgs, found: Findings) -> None:
                 found.violation(
                     f"{label} has no audit logging (no aws.redshift.Logging for it): who "
                     "connected and what they ran is not recorded anywhere (Security Hub "
-                    "Redshift.4, Control Tower CT.REDSHIFT.PR.2). Add aws.redshift.Logging with "
+                    "Redshift.4). Add aws.redshift.Logging with "
                     'log_destination_type "cloudwatch" and log_exports ["connectionlog", '
                     '"userlog", "useractivitylog"] (the stack does unless '
                     'xpander-redshift:auditLogging is "none").',
@@ -396,8 +396,8 @@ def check_enhanced_vpc_routing(args: ResourceValidationArgs, found: Findings) ->
         found.violation(
             f"{label}: enhanced VPC routing is {'off' if routing is False else 'not set (off)'}, "
             "so COPY and UNLOAD traffic leaves the VPC over the public internet path instead of "
-            "your VPC's routes, endpoints and flow logs (Security Hub Redshift.7, Control Tower "
-            "CT.REDSHIFT.PR.6). Set enhanced_vpc_routing=True (the stack's default; it needs an "
+            "your VPC's routes, endpoints and flow logs (Security Hub Redshift.7). "
+            "Set enhanced_vpc_routing=True (the stack's default; it needs an "
             "S3 gateway endpoint or a NAT for COPY/UNLOAD)."
         )
 

@@ -207,7 +207,7 @@ RULES: Final[Sequence[Rule]] = (
         "Every cluster uses a parameter group of the stack with require_ssl true (the default "
         "group has it off), and no parameter group sets require_ssl to false.",
         "TLS off: no parameter group (AWS's default group), one without `require_ssl`, or one "
-        "setting it false (Security Hub Redshift.2, CT.REDSHIFT.PR.9).",
+        "setting it false (Security Hub Redshift.2).",
     ),
     Rule(
         "redshift-audit-logging",
@@ -217,7 +217,7 @@ RULES: Final[Sequence[Rule]] = (
         "Every cluster has an aws.redshift.Logging resource (to CloudWatch Logs with log "
         "exports, or to S3 with a bucket).",
         "Audit logging off: no `aws.redshift.Logging` for the cluster, or one that records "
-        "nothing (Security Hub Redshift.4, CT.REDSHIFT.PR.2).",
+        "nothing (Security Hub Redshift.4).",
     ),
     Rule(
         "redshift-enhanced-vpc-routing",
@@ -225,7 +225,7 @@ RULES: Final[Sequence[Rule]] = (
         False,
         cluster.check_enhanced_vpc_routing,
         "Redshift clusters set enhancedVpcRouting to true.",
-        "Enhanced VPC routing off or not set (Security Hub Redshift.7, CT.REDSHIFT.PR.6).",
+        "Enhanced VPC routing off or not set (Security Hub Redshift.7).",
     ),
     Rule(
         "redshift-snapshot-retention",

@@ -310,6 +310,15 @@ def test_the_pack_has_every_rule_of_the_issue_at_its_level() -> None:
         assert policy.description.strip()
 
 
+def test_the_readme_table_lists_every_rule_at_its_level() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(
+        r"^\| `([a-z0-9-]+)`(?:, `([a-z0-9-]+)`)? \| (mandatory|advisory)", readme, re.M
+    )
+    table = {name: level for *names, level in rows for name in names if name}
+    assert table == EXPECTED_LEVELS
+
+
 @pytest.mark.parametrize("name", list(EXPECTED_LEVELS))
 def test_rule_passes_on_the_stacks_own_plan(name: str, planned: list[dict[str, Any]]) -> None:
     types = {r["type"] for r in planned}
