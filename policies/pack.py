@@ -245,7 +245,7 @@ RULES: Final[Sequence[Rule]] = (
     ),
     Rule(
         "psql-job-image-pinned-by-digest",
-        MANDATORY,
+        ADVISORY,  # issue 12: digests are recommended; the default psqlImage is a tag
         False,
         cluster.check_job_image_pinned,
         "Kubernetes Jobs run container images pinned by digest (name@sha256:...).",
