@@ -258,7 +258,10 @@ def _require_ssl(group: StackResource) -> Any:
     for parameter in parameters if isinstance(parameters, list) else []:
         if not isinstance(parameter, Mapping):
             continue
-        if str(parameter.get("name", "")).strip().lower() == "require_ssl":
+        name = parameter.get("name")
+        if is_unknown(name):
+            return UNKNOWN  # an unknown parameter may be require_ssl
+        if str(name or "").strip().lower() == "require_ssl":
             current = as_bool(parameter.get("value"))
             value = current if value in (None, True) or current is UNKNOWN else value
     return value

@@ -360,6 +360,9 @@ def test_permission_verdicts_match_what_can_be_done(statements_: list[dict[str, 
         grants(statements_, action, f"{REDSHIFT}:{resource}")
         for action, resource in (
             ("redshift:GetClusterCredentials", f"dbuser:{OTHER_CLUSTER}/IAMR:x"),
+            ("redshift:GetClusterCredentials", f"dbuser:{OTHER_CLUSTER}/analyst"),
+            ("redshift:GetClusterCredentials", "dbuser:finance/IAMR:x"),
+            ("redshift:GetClusterCredentials", "dbname:finance/dev"),
             ("redshift:GetClusterCredentials", f"dbname:{OTHER_CLUSTER}/dev"),
             ("redshift:GetClusterCredentialsWithIAM", f"dbname:{OTHER_CLUSTER}/dev"),
         )

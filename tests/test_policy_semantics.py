@@ -694,10 +694,17 @@ def test_a_job_image_pinned_by_digest_passes_and_an_unknown_one_is_not_judged() 
 
 
 def test_a_policy_pack_config_lowers_an_opted_out_rule(planned: list[dict[str, Any]]) -> None:
+    planned = copy.deepcopy(planned)
+    [cluster] = [r for r in planned if r["type"] == types.CLUSTER]
+    cluster["inputs"].update(enhancedVpcRouting=False, automatedSnapshotRetentionPeriod=1)
     config = {
         "redshift-enhanced-vpc-routing": "advisory",
         "redshift-snapshot-retention": {"enforcementLevel": "disabled"},
     }
+    unlowered = policy_check.evaluate(planned, project=PROJECT, stack="dev")
+    assert {v["policy"]: v["enforcementLevel"] for v in unlowered}[
+        "redshift-enhanced-vpc-routing"
+    ] == "mandatory"
     found = policy_check.evaluate(planned, project=PROJECT, stack="dev", config=config)
     levels = {v["policy"]: v["enforcementLevel"] for v in found}
     assert levels.get("redshift-enhanced-vpc-routing") == "advisory"
