@@ -35,6 +35,7 @@ from .stack_view import (
     SERVERLESS_WORKGROUP,
     StackResource,
     cluster_security_groups,
+    followed_value,
     inline_rules,
     of_type,
     refers_to,
@@ -213,37 +214,37 @@ def _ranges_text(ranges: Sequence[tuple[int, int]]) -> str:
     return " or ".join(f"{low}-{high}" for low, high in ranges)
 
 
-def check_port_in_range(args: ResourceValidationArgs, found: Findings) -> None:
-    props = known(args.props)
-    if args.resource_type == CLUSTER:
-        label = f"Redshift cluster {cluster_label(args.name, props)}"
-        node_type = props.get("nodeType")
-        if is_unknown(node_type):
-            found.could_not_judge(f"{label}: its node type is not known at preview.")
-            return
-        ranges = node_type_ports(str(node_type)) if node_type else None
-        what = f"node type {node_type}"
-    elif args.resource_type == SERVERLESS_WORKGROUP:
-        label = (
-            f"Redshift Serverless workgroup '{known_str(props.get('workgroupName')) or args.name}'"
-        )
-        ranges = NODE_TYPE_PORTS["ra3."]
-        what = "a serverless workgroup"
-    else:
-        return
-    raw = props.get("port")
-    if is_unknown(raw):
-        found.could_not_judge(f"{label}: its port is not known at preview.")
-        return
-    port = DEFAULT_REDSHIFT_PORT if raw is None else as_int(raw)
-    if ranges is None or port is None:
-        return
-    if not any(low <= port <= high for low, high in ranges):
-        found.violation(
-            f"{label}: port {port} is outside what {what} accepts ({_ranges_text(ranges)}; "
-            "Redshift's CreateCluster/CreateWorkgroup), so the create fails. Use 5439 (the "
-            "default) or another port in those ranges (xpander-redshift:port)."
-        )
+def check_port_in_range(args: StackValidationArgs, found: Findings) -> None:
+    resources = stack_resources(args)
+    for item in of_type(resources, CLUSTER, SERVERLESS_WORKGROUP):
+        props = item.props
+        if item.type == CLUSTER:
+            label = f"Redshift cluster {cluster_label(item.name, props)}"
+            node_type = followed_value(item, "nodeType", resources)
+            if is_unknown(node_type):
+                found.could_not_judge(f"{label}: its node type is not known at preview.", item.urn)
+                continue
+            ranges = node_type_ports(str(node_type)) if node_type else None
+            what = f"node type {node_type}"
+        else:
+            name = known_str(props.get("workgroupName")) or item.name
+            label = f"Redshift Serverless workgroup '{name}'"
+            ranges = NODE_TYPE_PORTS["ra3."]
+            what = "a serverless workgroup"
+        raw = followed_value(item, "port", resources)
+        if is_unknown(raw):
+            found.could_not_judge(f"{label}: its port is not known at preview.", item.urn)
+            continue
+        port = DEFAULT_REDSHIFT_PORT if raw is None else as_int(raw)
+        inside = ranges is None or port is None or any(lo <= port <= hi for lo, hi in ranges)
+        if not inside and ranges is not None:
+            found.violation(
+                f"{label}: port {port} is outside what {what} accepts "
+                f"({_ranges_text(ranges)}; Redshift's CreateCluster/CreateWorkgroup), so the "
+                "create fails. Use 5439 (the default) or another port in those ranges "
+                "(xpander-redshift:port).",
+                item.urn,
+            )
 
 
 # --- redshift-require-ssl -------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from pulumi_policy import (
 
 from . import cluster_rules as cluster
 from . import iam_rules as iam
+from . import permission_rules as permissions
 from .findings import Findings
 from .stack_view import stack_resources
 from .values import COMPUTED
@@ -132,7 +133,7 @@ RULES: Final[Sequence[Rule]] = (
         "no-cluster-credentials-on-any-resource",
         MANDATORY,
         False,
-        iam.check_credentials_not_on_any_cluster,
+        permissions.check_credentials_not_on_any_cluster,
         "No permission policy allows redshift:GetClusterCredentials* on a resource that reaches "
         'every cluster: "*", NotResource, or a wildcard in the cluster part of a dbuser/dbname '
         "ARN (dbuser:*/*, dbname:*/*).",
@@ -143,7 +144,7 @@ RULES: Final[Sequence[Rule]] = (
         "no-cluster-credentials-for-the-master-user",
         MANDATORY,
         True,
-        iam.check_master_user_credentials,
+        permissions.check_master_user_credentials,
         "No permission policy allows redshift:GetClusterCredentials on a dbuser ARN that matches "
         "the master user of a cluster of the stack (its masterUsername, case-insensitive).",
         "`dbuser:<cluster>/<masterUsername>` or any pattern matching it (`xpander_*`, "
@@ -153,7 +154,7 @@ RULES: Final[Sequence[Rule]] = (
         "redshift-credentials-dbuser-wildcard",
         ADVISORY,
         False,
-        iam.check_dbuser_wildcard,
+        permissions.check_dbuser_wildcard,
         "redshift:GetClusterCredentials is not granted on a wildcard user of one cluster "
         "(dbuser:<cluster>/*), which covers the master user.",
         "`GetClusterCredentials` on `dbuser:<cluster>/*` - the stack's own "
@@ -163,7 +164,7 @@ RULES: Final[Sequence[Rule]] = (
         "data-api-only-on-the-stacks-clusters",
         MANDATORY,
         False,
-        iam.check_data_api_scope,
+        permissions.check_data_api_scope,
         "No permission policy allows the Data API's SQL and catalog calls (ExecuteStatement, "
         "BatchExecuteStatement, ListDatabases, ListSchemas, ListTables, DescribeTable) on a "
         'resource that reaches every cluster ("*", NotResource, cluster:*).',
@@ -193,7 +194,7 @@ RULES: Final[Sequence[Rule]] = (
     Rule(
         "redshift-port-in-node-type-range",
         MANDATORY,
-        False,
+        True,
         cluster.check_port_in_range,
         "A cluster's port is one its node type accepts (RA3 and RG: 5431-5455, 8191-8215; dc2: "
         "1150-65535), a serverless workgroup's one of 5431-5455, 8191-8215.",

@@ -14,9 +14,10 @@ from typing import Any, Final
 
 from pulumi_policy import PolicyResource, StackValidationArgs
 
-from .documents import RoleIdentity, Statement, parse_document, role_identity
+from .documents import Statement, parse_document
 from .networks import SecurityGroupRule
-from .values import is_unknown, known, known_str, strings
+from .principals import RoleIdentity, role_identity
+from .values import UNKNOWN, is_unknown, known, known_str, strings
 
 # --- resource types (Pulumi type tokens) ---------------------------------------------------------
 
@@ -96,6 +97,30 @@ def refers_to(item: StackResource, prop: str, target: StackResource, value: Any)
     if sources is None:
         return None
     return target.urn in sources
+
+
+STASH: Final = "pulumi:index:Stash"
+
+
+def followed_value(item: StackResource, prop: str, resources: Sequence[StackResource]) -> Any:
+    """`item.props[prop]`, or, when unknown, the value a `pulumi.Stash` it comes from holds.
+
+    A Stash's output is its first input, so its `input` is the value (the stack keeps the node
+    type chosen at first deploy in one). Still UNKNOWN when nothing decides.
+    """
+    value = item.props.get(prop)
+    if not is_unknown(value):
+        return value
+    by_urn = {r.urn: r for r in resources}
+    for urn in item.sources(prop) or []:
+        source = by_urn.get(urn)
+        if (
+            source is not None
+            and source.type == STASH
+            and not is_unknown(source.props.get("input"))
+        ):
+            return source.props.get("input")
+    return UNKNOWN
 
 
 def undecided_values(values: Any) -> bool:

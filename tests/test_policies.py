@@ -309,6 +309,31 @@ def test_the_pack_has_every_rule_of_the_issue_at_its_level() -> None:
         assert policy.description.strip()
 
 
+PACK_LAYERS = [
+    "values",
+    "findings",
+    "documents",
+    "principals",
+    "networks",
+    "stack_view",
+    "iam_rules",
+    "permission_rules",
+    "cluster_rules",
+    "pack",
+]
+
+
+def test_the_pack_modules_import_downward_only_and_stay_small() -> None:
+    modules = {p.stem for p in (ROOT / "policies").glob("*.py")} - {"__init__", "__main__"}
+    assert modules == set(PACK_LAYERS)
+    for index, name in enumerate(PACK_LAYERS):
+        source = (ROOT / "policies" / f"{name}.py").read_text(encoding="utf-8")
+        assert len(source.splitlines()) <= 600, name
+        imported = set(re.findall(r"^from \.(\w+) import|^from \. import (\w+)", source, re.M))
+        below = {m for pair in imported for m in pair if m}
+        assert below <= set(PACK_LAYERS[:index]), (name, below)
+
+
 def test_the_readme_table_lists_every_rule_at_its_level() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     rows = re.findall(
@@ -1067,6 +1092,10 @@ def served_violations(
                 options=analyzer_pb2.AnalyzerResourceOptions(protect=bool(r.get("protect"))),
                 parent=r.get("parent") or "",
                 dependencies=r["dependencies"],
+                propertyDependencies={
+                    key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
+                    for key, urns in (r.get("propertyDependencies") or {}).items()
+                },
             )
             for r in resources
         ]

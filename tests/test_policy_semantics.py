@@ -23,8 +23,9 @@ from pulumi_policy import PolicyResource
 
 from model.settings import PROJECT
 from policies import stack_view as types
-from policies.documents import parse_document, trustees
+from policies.documents import parse_document
 from policies.networks import whole_spaces
+from policies.principals import trustees
 from tests.test_policies import (
     ACCOUNT,
     DOCS,
@@ -459,6 +460,10 @@ def test_whole_spaces_reads_any_spelling() -> None:
 # --- the cluster's port, TLS, logging, routing and snapshots --------------------------------------
 
 
+def cluster_stack(**changes: Any) -> Any:
+    return stack_args([policy_resource(types.CLUSTER, "cluster", cluster_props(**changes))])
+
+
 def cluster_args(**changes: Any) -> Any:
     return resource_args(types.CLUSTER, cluster_props(**changes))
 
@@ -468,7 +473,7 @@ def cluster_args(**changes: Any) -> Any:
 )
 def test_a_port_the_node_type_refuses_fails(node_type: str, port: int) -> None:
     [message] = violations(
-        "redshift-port-in-node-type-range", cluster_args(nodeType=node_type, port=port)
+        "redshift-port-in-node-type-range", cluster_stack(nodeType=node_type, port=port)
     )
     assert (
         f"port {port} is outside what node type {node_type} accepts (5431-5455 or 8191-8215"
@@ -482,24 +487,35 @@ def test_a_port_the_node_type_refuses_fails(node_type: str, port: int) -> None:
 )
 def test_a_port_the_node_type_accepts_passes(node_type: str, port: int | None) -> None:
     assert (
-        violations("redshift-port-in-node-type-range", cluster_args(nodeType=node_type, port=port))
+        violations("redshift-port-in-node-type-range", cluster_stack(nodeType=node_type, port=port))
         == []
     )
 
 
-def test_a_serverless_workgroup_made_public_or_on_a_bad_port_fails() -> None:
-    args = resource_args(
-        types.SERVERLESS_WORKGROUP,
-        {
-            "workgroupName": "side",
-            "namespaceName": "ns",
-            "publiclyAccessible": "true",
-            "port": 5400,
-        },
+def test_a_node_type_kept_in_a_stash_is_followed() -> None:
+    stash = policy_resource("pulumi:index:Stash", "node-type", {"input": "ra3.large"})
+    cluster = policy_resource(
+        types.CLUSTER,
+        "cluster",
+        cluster_props(nodeType=ENGINE_UNKNOWN, port=5400, vpcSecurityGroupIds=[]),
     )
+    cluster.property_dependencies = {"nodeType": [stash]}
+    stack = stack_args([stash, cluster])
+    [message] = violations("redshift-port-in-node-type-range", stack)
+    assert "port 5400 is outside what node type ra3.large accepts" in message
+    cluster.property_dependencies = {}
+    assert violations("redshift-port-in-node-type-range", stack) == []
+    [undecided] = violations("could-not-judge-stack-at-preview", stack)
+    assert "its node type is not known at preview" in undecided
+
+
+def test_a_serverless_workgroup_made_public_or_on_a_bad_port_fails() -> None:
+    props = {"workgroupName": "side", "namespaceName": "ns", "publiclyAccessible": "true"}
+    args = resource_args(types.SERVERLESS_WORKGROUP, {**props, "port": 5400})
     [public] = violations("redshift-serverless-workgroup-private", args)
     assert "Redshift Serverless workgroup 'side': publiclyAccessible is true" in public
-    [port] = violations("redshift-port-in-node-type-range", args)
+    workgroup = policy_resource(types.SERVERLESS_WORKGROUP, "side", {**props, "port": 5400})
+    [port] = violations("redshift-port-in-node-type-range", stack_args([workgroup]))
     assert "port 5400 is outside what a serverless workgroup accepts" in port
     private = resource_args(
         types.SERVERLESS_WORKGROUP, {"workgroupName": "side", "publiclyAccessible": False}
