@@ -9,11 +9,13 @@ policy server, started the way the Pulumi CLI starts it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import json
 import re
 import runpy
+import select
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -1018,8 +1020,8 @@ def test_the_entry_point_builds_the_pack_from_policies(monkeypatch: pytest.Monke
     assert pack_file["runtime"]["name"] == "python"
 
 
-@pytest.fixture(scope="module")
-def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+@contextlib.contextmanager
+def served_pack() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     """The real policy server, started the way the CLI does: `python -m pulumi.policy <engine> .`"""
     server = subprocess.Popen(
         [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."],
@@ -1030,13 +1032,20 @@ def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     )
     try:
         assert server.stdout is not None
-        port = server.stdout.readline().strip()
-        assert port.isdigit(), server.stderr.read() if server.stderr else port
+        ready, _, _ = select.select([server.stdout], [], [], 60)
+        port = server.stdout.readline().strip() if ready else ""
+        assert port.isdigit(), server.stderr.read() if server.stderr and ready else port
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             yield analyzer_pb2_grpc.AnalyzerStub(channel)
     finally:
         server.kill()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    with served_pack() as stub:
+        yield stub
 
 
 def wire_struct(inputs: Mapping[str, Any]) -> struct_pb2.Struct:

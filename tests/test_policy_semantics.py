@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 from pulumi_policy import PolicyResource
 
@@ -37,9 +38,11 @@ from tests.test_policies import (
     policy_resource,
     resource_args,
     role_props,
+    served_pack,
     stack_args,
     trust_with,
     violations,
+    wire_struct,
     xpander_stack,
 )
 from tools import policy_check
@@ -752,3 +755,39 @@ def test_a_policy_pack_config_the_cli_would_refuse_is_refused(
 def planned() -> list[dict[str, Any]]:
     resources: list[dict[str, Any]] = build_plan()["resources"]
     return resources
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    """A server of this module's own: Configure changes the levels it serves."""
+    with served_pack() as stub:
+        yield stub
+
+
+def test_the_served_pack_takes_its_levels_from_the_policy_pack_config(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    """What `pulumi preview --policy-pack-config` does: the CLI sends the file to Configure."""
+    request = analyzer_pb2.AnalyzeRequest(
+        type=types.CLUSTER,
+        properties=wire_struct(cluster_props(enhancedVpcRouting=False)),
+        urn="urn:pulumi:dev::xpander-redshift::aws:redshift/cluster:Cluster::c",
+        name="c",
+    )
+
+    def level() -> str:
+        [found] = [
+            d
+            for d in analyzer.Analyze(request).diagnostics
+            if d.policyName == "redshift-enhanced-vpc-routing"
+        ]
+        return analyzer_pb2.EnforcementLevel.Name(found.enforcementLevel)
+
+    assert level() == "MANDATORY"
+    lowered = analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.EnforcementLevel.ADVISORY)
+    analyzer.Configure(
+        analyzer_pb2.ConfigureAnalyzerRequest(
+            policyConfig={"redshift-enhanced-vpc-routing": lowered}
+        )
+    )
+    assert level() == "ADVISORY"
