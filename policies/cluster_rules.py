@@ -82,9 +82,11 @@ def check_cluster_private_and_encrypted(args: ResourceValidationArgs, found: Fin
     elif public is not False:
         shown = "not set" if public is None else "true"
         found.violation(
-            f"{label}: publiclyAccessible is {shown}. It must be explicitly false "
-            "- the guide creates the cluster --no-publicly-accessible and reaches it only from "
-            "inside the VPC (EKS) and through the Data API. Set publicly_accessible=False."
+            f"{label}: publiclyAccessible is {shown}, so the cluster may get a public endpoint "
+            "that anyone on the internet can reach (only its security groups stand in the way). "
+            "It must be explicitly false - the guide creates the cluster "
+            "--no-publicly-accessible and reaches it only from inside the VPC (EKS) and through "
+            "the Data API. Set publicly_accessible=False."
         )
     encrypted = as_bool(props.get("encrypted"))
     if encrypted is UNKNOWN:
