@@ -31,7 +31,7 @@ from policy_sentry.querying.actions import get_actions_for_service, get_privileg
 
 from model.iam_documents import role_documents
 from model.settings import Settings
-from policies import rules
+from policies import iam_rules as rules
 from tests.stack_helpers import EXAMPLE_SETTINGS
 
 ACCOUNT = "123456789012"

@@ -3,7 +3,7 @@
 The offline plan (`tools.plan`) has no Pulumi CLI to host the policy server, so this module plays
 the engine's part: it turns each planned resource into the `ResourceValidationArgs` and the whole
 plan into the `StackValidationArgs` that pulumi-policy's analyzer builds (the same unknown-checking
-proxy over the properties, the same resource options), runs every rule of `policies.rules.POLICIES`
+proxy over the properties, the same resource options), runs every rule of `policies.pack.POLICIES`
 at its enforcement level, and collects what the rules report.
 """
 
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 from collections.abc import Mapping, Sequence
 from inspect import isawaitable
+from pathlib import Path
 from typing import Any
 
 from pulumi.runtime import settings as pulumi_settings
@@ -31,7 +33,8 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from policies.rules import COMPUTED, PACK_NAME, POLICIES
+from policies.pack import PACK_NAME, POLICIES
+from policies.values import COMPUTED
 
 Violation = dict[str, str]
 
@@ -122,8 +125,49 @@ def stack_args(
     return StackValidationArgs(list(by_urn.values()))
 
 
-def enforcement_level(policy: Policy) -> EnforcementLevel:
-    level = policy.enforcement_level or PACK_DEFAULT_LEVEL
+class PolicyConfigError(ValueError):
+    """A policy pack configuration the CLI would refuse (unknown policy, unknown level)."""
+
+
+def config_levels(config: Mapping[str, Any] | None) -> dict[str, EnforcementLevel]:
+    """Enforcement levels set by a `--policy-pack-config` document, by policy name.
+
+    The CLI's format: `{"all": <level>, "<policy>": <level> | {"enforcementLevel": <level>}}`;
+    a policy's own entry wins over "all".
+    """
+    names = [p.name for p in POLICIES]
+    levels: dict[str, EnforcementLevel] = {}
+    for key, value in sorted((config or {}).items(), key=lambda item: item[0] != "all"):
+        raw = value.get("enforcementLevel") if isinstance(value, Mapping) else value
+        if key != "all" and key not in names:
+            raise PolicyConfigError(f"policy pack config: {key!r} is not a policy of {PACK_NAME}")
+        try:
+            level = EnforcementLevel(raw)
+        except ValueError:
+            allowed = ", ".join(level.value for level in EnforcementLevel)
+            raise PolicyConfigError(
+                f"policy pack config: {key} = {raw!r} is not an enforcement level ({allowed})"
+            ) from None
+        levels.update(dict.fromkeys(names, level) if key == "all" else {key: level})
+    return levels
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """A `--policy-pack-config` JSON file, as the Pulumi CLI reads it."""
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise PolicyConfigError(f"policy pack config {path}: {error}") from None
+    if not isinstance(loaded, dict):
+        raise PolicyConfigError(f"policy pack config {path}: expected a JSON object")
+    config_levels(loaded)
+    return loaded
+
+
+def enforcement_level(
+    policy: Policy, configured: Mapping[str, EnforcementLevel] | None = None
+) -> EnforcementLevel:
+    level = (configured or {}).get(policy.name) or policy.enforcement_level or PACK_DEFAULT_LEVEL
     # The analyzer reports a violation of a remediating policy as mandatory.
     return EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level
 
@@ -176,11 +220,18 @@ async def _await(result: Any) -> None:
     await result
 
 
-def evaluate(resources: list[dict[str, Any]], *, project: str, stack: str) -> list[Violation]:
+def evaluate(
+    resources: list[dict[str, Any]],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, Any] | None = None,
+) -> list[Violation]:
     """Every violation the pack reports for these planned resources, in the engine's order.
 
-    Resource policies run once per resource, then stack policies once over all of them.
-    Disabled policies are skipped. Returns `[{"policy", "urn", "message", "enforcementLevel"}]`;
+    Resource policies run once per resource, then stack policies once over all of them, each
+    at its level or the one `config` (a `--policy-pack-config` document) gives it. Disabled
+    policies are skipped. Returns `[{"policy", "urn", "message", "enforcementLevel"}]`;
     `urn` is "" for a violation of the stack as a whole.
     """
 
@@ -190,10 +241,11 @@ def evaluate(resources: list[dict[str, Any]], *, project: str, stack: str) -> li
         pulumi_settings.SETTINGS.project = project
         pulumi_settings.SETTINGS.stack = stack
         pulumi_settings.SETTINGS.dry_run = True
+        configured = config_levels(config)
         active = [
-            (p, enforcement_level(p))
+            (p, enforcement_level(p, configured))
             for p in POLICIES
-            if enforcement_level(p) != EnforcementLevel.DISABLED
+            if enforcement_level(p, configured) != EnforcementLevel.DISABLED
         ]
         violations: list[Violation] = []
         for resource in resources:

@@ -1,0 +1,210 @@
+"""The permission-document rules: cluster credentials and Data API calls that reach too far.
+
+Every permission document of the stack (RolePolicy, Policy, UserPolicy, GroupPolicy, a Role's
+inline policies) is read for what it grants on Redshift: credentials on every cluster, for the
+master user, or for every user of one cluster; the Data API's SQL calls on every cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import ResourceValidationArgs, StackValidationArgs
+
+from .documents import (
+    Statement,
+    covers_every_cluster,
+    glob,
+    parse_document,
+    reaches_every_workgroup,
+    redshift_resource,
+)
+from .findings import Findings
+from .iam_rules import CREDENTIALS_ACTIONS, CREDENTIALS_RESOURCE_TYPES, DATA_API_SQL_ACTIONS
+from .stack_view import (
+    CLUSTER,
+    POLICY_DOCUMENT_TYPES,
+    ROLE,
+    StackResource,
+    of_type,
+    stack_resources,
+)
+from .values import known, known_str
+
+# --- permission documents, wherever they are ------------------------------------------------------
+
+
+def documents_of(resource_type: str, name: str, props: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """(where, document) for every permission document a resource carries."""
+    if resource_type in POLICY_DOCUMENT_TYPES:
+        return [(f"policy '{known_str(props.get('name')) or name}'", props.get("policy"))]
+    if resource_type == ROLE:
+        role = f"'{known_str(props.get('name')) or name}'"
+        inline = props.get("inlinePolicies")
+        return [
+            (f"inline policy '{p.get('name')}' of role {role}", p.get("policy"))
+            for p in (inline if isinstance(inline, list) else [])
+            if isinstance(p, Mapping)
+        ]
+    return []
+
+
+def _allow_statements(
+    args: ResourceValidationArgs, found: Findings | None = None
+) -> list[tuple[str, Statement]]:
+    props = known(args.props)
+    result = []
+    for where, document in documents_of(args.resource_type, args.name, props):
+        statements = parse_document(document)
+        if statements is None and found is not None and document is not None:
+            found.could_not_judge(
+                f"{where.capitalize()}: its document is not known at preview, so what it grants "
+                "(cluster credentials, Data API calls) could not be checked."
+            )
+        result += [(where, s) for s in statements or [] if s.allows]
+    return result
+
+
+def _reach(statement: Statement, resource_type: str) -> list[str]:
+    """The Resource patterns of a statement that reach every cluster, for `resource_type`."""
+    if statement.not_resource:
+        if covers_every_cluster(statement.resources, resource_type):
+            return []
+        return [f"NotResource {list(statement.resources)} (every other resource)"]
+    wide = []
+    for pattern in statement.resources:
+        reach = redshift_resource(pattern, resource_type)
+        if (reach is not None and reach.any_cluster) or (
+            resource_type == "cluster" and reaches_every_workgroup(pattern)
+        ):
+            wide.append(f'"{pattern}"')
+    return wide
+
+
+# --- no-cluster-credentials-on-any-resource -------------------------------------------------------
+
+
+def check_credentials_not_on_any_cluster(args: ResourceValidationArgs, found: Findings) -> None:
+    for where, statement in _allow_statements(args, found):
+        actions = [a for a in CREDENTIALS_ACTIONS if statement.covers_action(a)]
+        if not actions:
+            continue
+        types = {t for a in actions for t in CREDENTIALS_RESOURCE_TYPES[a]}
+        wide = sorted({p for t in sorted(types) for p in _reach(statement, t)})
+        if wide:
+            found.violation(
+                f"{where}: statement {statement.label} allows {' and '.join(actions)} on "
+                f"{', '.join(wide)}, which reaches every cluster of the account: the role can "
+                "mint database credentials for any user (the master user included) on any of "
+                "them. Scope it: GetClusterCredentialsWithIAM to "
+                "arn:<partition>:redshift:<region>:<account>:dbname:<cluster>/<database>, "
+                "GetClusterCredentials to ...:dbuser:<cluster>/<user> (plus the dbname ARN)."
+            )
+
+
+# --- data-api-only-on-the-stacks-clusters ---------------------------------------------------------
+
+
+def check_data_api_scope(args: ResourceValidationArgs, found: Findings) -> None:
+    for where, statement in _allow_statements(args):
+        actions = [a for a in DATA_API_SQL_ACTIONS if statement.covers_action(a)]
+        wide = _reach(statement, "cluster") if actions else []
+        if wide:
+            found.violation(
+                f"{where}: statement {statement.label} allows {', '.join(actions)} on "
+                f"{', '.join(wide)}, so the role can run SQL and read catalogs on every Redshift "
+                "cluster and serverless workgroup of the account, not just this stack's. Name the "
+                "cluster: arn:<partition>:redshift:<region>:<account>:cluster:<cluster> (only "
+                "DescribeStatement, GetStatementResult, CancelStatement and ListStatements need "
+                '"*").'
+            )
+
+
+# --- redshift-credentials-dbuser-wildcard (advisory) ----------------------------------------------
+
+
+def check_dbuser_wildcard(args: ResourceValidationArgs, found: Findings) -> None:
+    for where, statement in _allow_statements(args):
+        if not statement.covers_action("redshift:GetClusterCredentials"):
+            continue
+        for pattern in statement.resources if not statement.not_resource else ():
+            reach = redshift_resource(pattern, "dbuser")
+            if reach is None or reach.any_cluster or not any(c in reach.rest for c in "*?"):
+                continue
+            found.violation(
+                f"{where}: statement {statement.label} allows "
+                f'redshift:GetClusterCredentials on "{pattern}", so the role can get temporary '
+                "credentials for every matching database user of cluster "
+                f"'{reach.cluster}' - the master user (full admin) included when it matches. "
+                "List only the users xpander needs (the stack's "
+                'xpander-redshift:credentialsDbUsers, default ["IAMR:<roleName>"]); '
+                "GetClusterCredentialsWithIAM on the dbname ARN needs no dbuser resource at all."
+            )
+
+
+# --- no-cluster-credentials-for-the-master-user ---------------------------------------------------
+
+
+def _all_users(pattern_rest: str) -> bool:
+    return bool(pattern_rest) and not pattern_rest.strip("*")
+
+
+def check_master_user_credentials(args: StackValidationArgs, found: Findings) -> None:
+    resources = stack_resources(args)
+    clusters = of_type(resources, CLUSTER)
+    for item in resources:
+        for where, document in documents_of(item.type, item.name, item.props):
+            for statement in parse_document(document) or []:
+                if not statement.allows or statement.not_resource:
+                    continue
+                if not statement.covers_action("redshift:GetClusterCredentials"):
+                    continue
+                for pattern in statement.resources:
+                    _judge_master_user(
+                        item,
+                        where=where,
+                        statement=statement,
+                        pattern=pattern,
+                        clusters=clusters,
+                        found=found,
+                    )
+
+
+def _judge_master_user(
+    item: StackResource,
+    *,
+    where: str,
+    statement: Statement,
+    pattern: str,
+    clusters: Sequence[StackResource],
+    found: Findings,
+) -> None:
+    reach = redshift_resource(pattern, "dbuser")
+    if reach is None or reach.any_cluster or _all_users(reach.rest):
+        return  # every cluster: no-cluster-credentials-on-any-resource; `<cluster>/*`: advisory
+    for cluster in clusters:
+        identifier = cluster.props.get("clusterIdentifier")
+        if known_str(identifier) != reach.cluster:
+            continue
+        master = cluster.props.get("masterUsername")
+        restored = cluster.props.get("snapshotIdentifier") is not None
+        if master is None and not restored:
+            continue  # CreateCluster refuses a new cluster without one
+        if known_str(master) is None:
+            found.could_not_judge(
+                f"{where}: statement {statement.label} allows redshift:GetClusterCredentials on "
+                f"\"{pattern}\", and the master user name of cluster '{reach.cluster}' is not "
+                "known at preview.",
+                item.urn,
+            )
+        elif glob(reach.rest, ignore_case=True).fullmatch(str(master)):
+            found.violation(
+                f"{where}: statement {statement.label} allows redshift:GetClusterCredentials on "
+                f"\"{pattern}\", which is the master user {master} of cluster '{reach.cluster}': "
+                "the role can log in as the cluster's administrator (every table, every user). "
+                "Grant credentials only for the users xpander needs (the stack's "
+                "xpander-redshift:credentialsDbUsers); the master password stays in Secrets "
+                "Manager.",
+                item.urn,
+            )
