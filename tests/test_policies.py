@@ -88,25 +88,6 @@ EXPECTED_LEVELS = {
     "could-not-judge-stack-at-preview": "advisory",
 }
 
-# Issue 12's baseline rules that today's plan of the stack does not meet yet: the parameter
-# group, audit logging, enhanced VPC routing and 7-day snapshots are being added to the stack
-# on another branch. THE LEAD EMPTIES THIS SET ON MERGE; until then the "stack's own plans are
-# clean" tests tolerate exactly these rules.
-BASELINE_PENDING = frozenset(
-    {
-        "redshift-require-ssl",
-        "redshift-audit-logging",
-        "redshift-enhanced-vpc-routing",
-        "redshift-snapshot-retention",
-    }
-)
-
-
-def settled(found: Sequence[Mapping[str, str]]) -> list[Mapping[str, str]]:
-    """Violations apart from the BASELINE_PENDING rules."""
-    return [v for v in found if v["policy"] not in BASELINE_PENDING]
-
-
 # The resource types each rule judges: the plan must hold them for a pass to mean anything.
 JUDGES = {
     "pod-identity-trust-allows-tag-session": [rules.ROLE],
@@ -349,8 +330,6 @@ def test_the_readme_table_lists_every_rule_at_its_level() -> None:
 def test_rule_passes_on_the_stacks_own_plan(name: str, planned: list[dict[str, Any]]) -> None:
     types = {r["type"] for r in planned}
     assert set(JUDGES[name]) <= types, "the plan lacks what this rule judges"
-    if name in BASELINE_PENDING:
-        pytest.skip("BASELINE_PENDING: the stack's baseline is on another branch")
     policy = POLICY[name]
     if isinstance(policy, ResourceValidationPolicy):
         for resource in planned:
@@ -363,8 +342,8 @@ def test_rule_passes_on_the_stacks_own_plan(name: str, planned: list[dict[str, A
 
 
 def test_the_stacks_plan_has_no_violation_and_plan_reports_none(plan: dict[str, Any]) -> None:
-    assert settled(policy_check.evaluate(plan["resources"], project=PROJECT, stack="dev")) == []
-    assert settled(plan["policyViolations"]) == []
+    assert policy_check.evaluate(plan["resources"], project=PROJECT, stack="dev") == []
+    assert plan["policyViolations"] == []
 
 
 def plan_of_variant(tmp_path: Path, changes: Mapping[str, Any], stack: str) -> dict[str, Any]:
@@ -408,7 +387,7 @@ def test_other_shapes_of_the_stack_pass_every_rule(variant: str, tmp_path: Path)
     advised = (
         [("psql-job-image-pinned-by-digest", "advisory")] if variant == "kubernetes-job" else []
     )
-    assert [(v["policy"], v["enforcementLevel"]) for v in settled(found)] == advised
+    assert [(v["policy"], v["enforcementLevel"]) for v in found] == advised
 
 
 def test_a_stack_with_a_role_path_and_a_wildcard_db_user_only_gets_the_advisory(
@@ -417,7 +396,7 @@ def test_a_stack_with_a_role_path_and_a_wildcard_db_user_only_gets_the_advisory(
     changes = {"rolePath": "/xpander/agents/", "credentialsDbUsers": ["*"]}
     plan = plan_of_variant(tmp_path, changes, stack="variant")
 
-    found = settled(policy_check.evaluate(plan["resources"], project=PROJECT, stack="variant"))
+    found = policy_check.evaluate(plan["resources"], project=PROJECT, stack="variant")
     assert [(v["policy"], v["enforcementLevel"]) for v in found] == [
         ("redshift-credentials-dbuser-wildcard", "advisory")
     ]
@@ -426,7 +405,7 @@ def test_a_stack_with_a_role_path_and_a_wildcard_db_user_only_gets_the_advisory(
 
 def test_an_unprotected_production_stack_gets_the_advisory(tmp_path: Path) -> None:
     plan = plan_of_variant(tmp_path, {"protect": False}, stack="production")
-    found = settled(policy_check.evaluate(plan["resources"], project=PROJECT, stack="production"))
+    found = policy_check.evaluate(plan["resources"], project=PROJECT, stack="production")
     [cluster] = [r["urn"] for r in plan["resources"] if r["type"] == rules.CLUSTER]
     assert [(v["policy"], v["urn"]) for v in found] == [
         ("redshift-protected-in-production", cluster)
@@ -914,7 +893,7 @@ def test_every_input_unknown_gives_could_not_judge_advisories_only(
     planned: list[dict[str, Any]],
 ) -> None:
     unknown = [dict(r, inputs=all_unknown(r["inputs"])) for r in planned]
-    found = settled(policy_check.evaluate(unknown, project=PROJECT, stack="dev"))
+    found = policy_check.evaluate(unknown, project=PROJECT, stack="dev")
     assert {(v["policy"], v["enforcementLevel"]) for v in found} <= {
         ("could-not-judge-resource-at-preview", "advisory"),
         ("could-not-judge-stack-at-preview", "advisory"),
@@ -1127,7 +1106,7 @@ def test_the_served_pack_has_every_rule_at_its_level(
 def test_evaluate_reports_what_the_real_policy_server_reports(
     analyzer: analyzer_pb2_grpc.AnalyzerStub, planned: list[dict[str, Any]]
 ) -> None:
-    assert settled(served_violations(analyzer, planned)) == []
+    assert served_violations(analyzer, planned) == []
     resources = bad_plan(planned)
     expected = policy_check.evaluate(resources, project=PROJECT, stack="dev")
     assert expected

@@ -236,7 +236,7 @@ def _policy_section(plan: Plan) -> list[str]:
     if not violations:
         return details(
             "Policy verdicts: all pass",
-            ["Every policy of the pack passes on every resource (`policies/rules.py`)."],
+            ["Every policy of the pack passes on every resource (`policies/pack.py`)."],
         )
     mandatory = any(v.get("enforcementLevel") == "mandatory" for v in violations)
     summary = f"Policy verdicts: {len(violations)} violation(s)"
