@@ -442,3 +442,22 @@ def test_settings_pulumi_would_not_read_are_named_not_ignored(tmp_path, content,
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_team_that_opts_out_lowers_the_rule_with_the_policy_pack_config(tmp_path):
+    """requireSsl=false breaks the mandatory TLS rule (exit 1) until the team's
+    --policy-pack-config file, the one `pulumi preview` reads, lowers it to advisory (exit 0)."""
+    stack = tmp_path / "Pulumi.nossl.yaml"
+    stack.write_text(
+        (ROOT / "Pulumi.dev.yaml").read_text() + "  xpander-redshift:requireSsl: false\n"
+    )
+    assert run_cli("--config-file", str(stack)).returncode == 1
+    levels = tmp_path / "policy-config.json"
+    levels.write_text('{"redshift-require-ssl": "advisory"}')
+    lowered = run_cli("--config-file", str(stack), "--policy-pack-config", str(levels))
+    assert lowered.returncode == 0, lowered.stderr
+    assert "[advisory] redshift-require-ssl" in lowered.stdout
+    levels.write_text('{"redshift-require-tls": "advisory"}')
+    misspelt = run_cli("--config-file", str(stack), "--policy-pack-config", str(levels))
+    assert misspelt.returncode == 2
+    assert "'redshift-require-tls' is not a policy" in misspelt.stderr

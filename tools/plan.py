@@ -12,7 +12,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,8 @@ from model.validators import ACCOUNT_ID
 from tools import engine
 from tools.plan_markdown import render_markdown
 from tools.plan_views import mandatory_violations, render_text
-from tools.policy_check import evaluate
+from tools.policy_check import PolicyConfigError, evaluate
+from tools.policy_check import load_config as load_policy_config
 from tools.stack_file import load_config, printable
 
 EXIT_OK, EXIT_POLICY, EXIT_SETTINGS = 0, 1, 2
@@ -49,8 +50,12 @@ def build_plan(
     config_file: Path | None = None,
     stack: str = "dev",
     account_id: str = PLACEHOLDER_ACCOUNT_ID,
+    policy_config: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The plan as the `--json` document. Raises SettingsError on invalid settings."""
+    """The plan as the `--json` document. Raises SettingsError on invalid settings.
+
+    `policy_config`: a `--policy-pack-config` document, as `pulumi preview` takes it.
+    """
     path = config_file or engine.ROOT_DIR / f"Pulumi.{stack}.yaml"
     config = load_config(path)
     check_settings(config)
@@ -63,7 +68,7 @@ def build_plan(
         PLAN_ACCOUNT_IS_PLACEHOLDER: account_id == PLACEHOLDER_ACCOUNT_ID,
         "resources": resources,
         "outputs": run.outputs,
-        "policyViolations": evaluate(resources, project=PROJECT, stack=stack),
+        "policyViolations": evaluate(resources, project=PROJECT, stack=stack, config=policy_config),
     }
 
 
@@ -171,6 +176,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=PLACEHOLDER_ACCOUNT_ID,
         help="the 12-digit account id to build ARNs with (default: a placeholder)",
     )
+    parser.add_argument(
+        "--policy-pack-config",
+        type=Path,
+        metavar="FILE",
+        help="policy enforcement levels, as `pulumi preview --policy-pack-config FILE` reads them",
+    )
     args = parser.parse_args(argv)
     if args.base and not args.markdown:
         parser.error("--base needs --markdown")
@@ -183,7 +194,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     try:
         base = load_base(args.base) if args.base else None
-        plan = build_plan(args.config_file, stack=stack, account_id=args.account_id)
+        levels = load_policy_config(args.policy_pack_config) if args.policy_pack_config else None
+        plan = build_plan(
+            args.config_file, stack=stack, account_id=args.account_id, policy_config=levels
+        )
+    except PolicyConfigError as err:
+        print_problems([str(err)])
+        return EXIT_SETTINGS
     except SettingsError as err:
         print_problems(err.problems)
         return EXIT_SETTINGS
