@@ -15,7 +15,6 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from model.outputs import (
@@ -25,7 +24,7 @@ from model.outputs import (
     ConnectorNotFoundError,
     connector_outputs,
 )
-from tools.outputs import OutputsError, load_outputs
+from tools.outputs import OutputsError, add_source_arguments, load_outputs
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_UNREADABLE = 0, 1, 2
 
@@ -76,20 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m tools.connector",
         description="Print the xpander UI's Redshift connector fields from the stack outputs.",
     )
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument(
-        "--outputs-file",
-        type=Path,
-        metavar="FILE",
-        help="JSON from `pulumi stack output --json` (or `python -m tools.plan --json`) "
-        "instead of asking the Pulumi CLI",
-    )
-    source.add_argument(
-        "--stack", metavar="NAME", help="stack to read with the Pulumi CLI (default: the selected)"
-    )
-    parser.add_argument(
-        "--connector", metavar="NAME", help="with several connectors: the one to print"
-    )
+    add_source_arguments(parser, purpose="print")
     parser.add_argument("--json", action="store_true", help="print a JSON object instead")
     args = parser.parse_args(argv)
 

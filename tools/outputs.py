@@ -9,6 +9,7 @@ and it is the ExternalId), bounded by PULUMI_TIMEOUT.
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -118,3 +119,27 @@ def load_outputs(
     if outputs_file is not None:
         return outputs_from_file(outputs_file)
     return outputs_from_pulumi(stack, show_secrets=show_secrets)
+
+
+def add_source_arguments(parser: argparse.ArgumentParser, *, purpose: str) -> None:
+    """The flags both tools read their outputs with: `--outputs-file`, `--stack`, `--connector`.
+
+    `purpose` says what the tool does with the chosen connector ("print", "check").
+    """
+    group = parser.add_argument_group("stack outputs")
+    source = group.add_mutually_exclusive_group()
+    source.add_argument(
+        "--outputs-file",
+        type=Path,
+        metavar="FILE",
+        help="JSON of `pulumi stack output --json` (or `python -m tools.plan --json`), "
+        "instead of running the Pulumi CLI",
+    )
+    source.add_argument(
+        "--stack", metavar="NAME", help="the stack whose outputs the Pulumi CLI reads"
+    )
+    group.add_argument(
+        "--connector",
+        metavar="NAME",
+        help=f"with several connectors (setting `connectors`): the one to {purpose}",
+    )

@@ -27,6 +27,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from model.outputs import ConnectorNotFoundError, connector_outputs
+from tools.outputs import add_source_arguments
 from tools.verify_aws import (
     DEFAULT_CALL_TIMEOUT,
     DEFAULT_CONNECT_TIMEOUT,
@@ -239,21 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="Exit status: 0 every check passed; 1 a check failed; 2 unusable inputs.",
     )
-    source = parser.add_argument_group("stack outputs")
-    source.add_argument(
-        "--outputs-file",
-        metavar="FILE",
-        help="JSON of `pulumi stack output --json --show-secrets` (or a bare connectorConfig "
-        "object), instead of running the pulumi CLI",
-    )
-    source.add_argument(
-        "--stack", metavar="NAME", help="the stack whose outputs the pulumi CLI reads"
-    )
-    parser.add_argument(
-        "--connector",
-        metavar="NAME",
-        help="with several connectors (setting `connectors`): the one to check",
-    )
+    add_source_arguments(parser, purpose="check")
     fields = parser.add_argument_group("connector fields (override the stack outputs)")
     fields.add_argument("--cluster", metavar="ID", help=f"{CLUSTER_FIELD}: cluster identifier")
     fields.add_argument("--database", metavar="NAME", help=f"{DATABASE_FIELD}: database name")

@@ -7,7 +7,6 @@ import argparse
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from model import arns
@@ -143,7 +142,7 @@ def load_outputs(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     notes: list[str] = []
     if args.outputs_file is None and not needs_stack_outputs(args):
         return {}, notes
-    file = Path(args.outputs_file) if args.outputs_file is not None else None
+    file = args.outputs_file
     try:
         loaded = load_stack_outputs(file, args.stack, show_secrets=True)
     except PulumiNotFoundError as err:
