@@ -193,7 +193,7 @@ def test_pulumi_yaml_declares_every_key_with_its_type_description_and_default():
     assert project["name"] == PROJECT
     assert project["runtime"] == {
         "name": "python",
-        "options": {"toolchain": "pip", "virtualenv": ".venv"},
+        "options": {"toolchain": "uv", "virtualenv": ".venv"},
     }
     declared = project["config"]
     assert list(declared) == [k.name for k in CONFIG_KEYS]
