@@ -24,7 +24,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 ARGS ?=
 
-.PHONY: setup dev plan test lint lint-workflows typecheck postgres verify connector lock clean
+.PHONY: setup dev plan test lint lint-workflows typecheck postgres verify connector lock lock-check clean
 
 setup: $(STAMP)
 
@@ -61,7 +61,7 @@ typecheck: dev
 postgres:
 	./scripts/ensure-postgres.sh
 
-test: lint typecheck postgres
+test: lint typecheck lock-check postgres
 	$(PY) -m pytest
 
 verify: $(STAMP)
@@ -70,10 +70,17 @@ verify: $(STAMP)
 connector: $(STAMP)
 	$(PY) -m tools.connector $(ARGS)
 
+POLICY_EXPORT := export --quiet --locked --only-group policy --no-emit-project
+
 lock: $(UV_DEP)
 	$(UV) lock
-	$(UV) export --quiet --locked --only-group policy --no-emit-project \
-		--output-file policies/requirements.txt
+	$(UV) $(POLICY_EXPORT) --output-file policies/requirements.txt
+
+# The policy pack's requirements are uv.lock's policy group, hashes included (`make lock` writes them).
+lock-check: $(STAMP)
+	$(UV) $(POLICY_EXPORT) --no-header | grep -v '^#' > $(VENV)/.policy-requirements.txt
+	grep -v '^#' policies/requirements.txt | diff -u - $(VENV)/.policy-requirements.txt \
+		|| { echo "policies/requirements.txt is not uv.lock's policy group: run make lock" >&2; exit 1; }
 
 clean:
 	rm -rf $(VENV) $(UV_HOME) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
