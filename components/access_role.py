@@ -27,6 +27,8 @@ class XpanderAccessRoleArgs:
     # Built from settings, the account and the partition: known before any resource exists.
     documents: pulumi.Output[RoleDocuments]
     tags: Mapping[str, str] = field(default_factory=dict)
+    # The trust policy carries the ExternalId: a secret in state when organizationId is one.
+    trust_is_secret: bool = False
 
 
 class XpanderAccessRole(pulumi.ComponentResource):
@@ -41,6 +43,9 @@ class XpanderAccessRole(pulumi.ComponentResource):
         super().__init__("xpander:redshift:XpanderAccessRole", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
+        trust = args.documents.apply(lambda d: json.dumps(d.trust_policy))
+        if args.trust_is_secret:
+            trust = pulumi.Output.secret(trust)
         # Only aws.iam.RolePolicy manages this role's policies: inline_policies and
         # managed_policy_arns are left unset so the Role never fights the RolePolicy resources.
         role = aws.iam.Role(
@@ -48,7 +53,7 @@ class XpanderAccessRole(pulumi.ComponentResource):
             name=args.role_name,
             path=args.role_path,
             description="xpander agents: Redshift Data API with IAM authentication",
-            assume_role_policy=args.documents.apply(lambda d: json.dumps(d.trust_policy)),
+            assume_role_policy=trust,
             max_session_duration=MAX_SESSION_SECONDS,
             tags=resource_tags(args.tags, args.role_name),
             opts=child,

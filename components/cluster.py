@@ -1,4 +1,5 @@
-"""RedshiftCluster: the private, encrypted cluster with a managed master password (guide step 3)."""
+"""RedshiftCluster: the private, encrypted cluster with a managed master password (guide step 3),
+and its security baseline: a TLS-only parameter group and audit logging (CT.REDSHIFT.PR.1-9)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,23 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from model import cluster_baseline as baseline
 from model.tags import resource_tags
 
 
 def final_snapshot_identifier(cluster_identifier: str) -> str:
     """Name of the snapshot taken when the cluster is deleted (valid for any valid identifier)."""
     return f"{cluster_identifier}-final-snapshot"
+
+
+@dataclass(frozen=True)
+class AuditLogging:
+    """Where Redshift's audit logs go: "cloudwatch" (log groups the stack owns), "s3" or "none"."""
+
+    destination: str
+    retention_days: int  # CloudWatch Logs groups only
+    bucket: str | None  # S3 only: an existing bucket whose policy admits Redshift
+    s3_key_prefix: str | None
 
 
 @dataclass(frozen=True)
@@ -27,6 +39,13 @@ class RedshiftClusterArgs:
     port: int
     subnet_group_name: pulumi.Input[str]
     security_group_ids: Sequence[pulumi.Input[str]]
+    # The baseline, as the settings gate decided it (defaults live in the settings table).
+    require_ssl: bool
+    audit_logging: AuditLogging
+    enhanced_vpc_routing: bool
+    automated_snapshot_retention_days: int
+    multi_az: bool
+    allow_version_upgrade: bool
     kms_key_id: str | None = None
     skip_final_snapshot: bool = False
     protect: bool = True
@@ -47,13 +66,19 @@ class RedshiftCluster(pulumi.ComponentResource):
         self, name: str, args: RedshiftClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("xpander:redshift:RedshiftCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
 
-        # DC2 can no longer be ordered for new clusters; ask AWS which preferred type it offers
-        # here instead of hard-coding one (the guide's dc2.large fails at create time).
-        orderable = aws.redshift.get_orderable_cluster_output(
-            cluster_type=args.cluster_type,
-            preferred_node_types=list(args.preferred_node_types),
-            opts=pulumi.InvokeOutputOptions(parent=self),
+        parameter_group = aws.redshift.ParameterGroup(
+            f"{name}-params",
+            name=baseline.parameter_group_name(args.cluster_identifier),
+            family=baseline.PARAMETER_GROUP_FAMILY,
+            description="xpander Redshift: TLS-only connections, user activity logging",
+            parameters=[
+                aws.redshift.ParameterGroupParameterArgs(name=p["name"], value=p["value"])
+                for p in baseline.cluster_parameters(require_ssl=args.require_ssl)
+            ],
+            tags=resource_tags(args.tags, baseline.parameter_group_name(args.cluster_identifier)),
+            opts=child,
         )
 
         multi_node = args.cluster_type == "multi-node"
@@ -63,15 +88,21 @@ class RedshiftCluster(pulumi.ComponentResource):
             database_name=args.database_name,
             master_username=args.master_username,
             manage_master_password=True,
-            node_type=orderable.node_type,
+            node_type=self._chosen_node_type(name, args),
             cluster_type=args.cluster_type,
             number_of_nodes=args.number_of_nodes if multi_node else None,
             port=args.port,
             cluster_subnet_group_name=args.subnet_group_name,
             vpc_security_group_ids=list(args.security_group_ids),
+            cluster_parameter_group_name=parameter_group.name,
             publicly_accessible=False,
-            encrypted=True,
+            # pulumi-aws 7 declares `encrypted` a string ("true"/"false"), not a boolean.
+            encrypted="true",
             kms_key_id=args.kms_key_id,
+            enhanced_vpc_routing=args.enhanced_vpc_routing,
+            automated_snapshot_retention_period=args.automated_snapshot_retention_days,
+            multi_az=args.multi_az,
+            allow_version_upgrade=args.allow_version_upgrade,
             skip_final_snapshot=args.skip_final_snapshot,
             final_snapshot_identifier=(
                 None
@@ -81,6 +112,7 @@ class RedshiftCluster(pulumi.ComponentResource):
             tags=resource_tags(args.tags, args.cluster_identifier),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
+        self._audit_logging(name, args, cluster)
 
         self.cluster_identifier = cluster.cluster_identifier
         self.arn = cluster.arn
@@ -98,3 +130,63 @@ class RedshiftCluster(pulumi.ComponentResource):
                 "masterPasswordSecretArn": self.master_password_secret_arn,
             }
         )
+
+    def _chosen_node_type(self, name: str, args: RedshiftClusterArgs) -> pulumi.Output[str]:
+        """The first of the preferred node types the region offers, chosen once.
+
+        DC2 can no longer be ordered for new clusters, so AWS is asked which preferred type it
+        offers here. The answer is kept in a Stash: its output keeps the value of its first
+        create however the lookup's answer changes later (a region that starts offering a type
+        ranked higher must not resize a running cluster). The preference list is the Stash's
+        replacement trigger: when the user edits `nodeTypes`, the Stash is replaced, takes the
+        lookup's current answer, and the plan shows the cluster's node type change (a resize).
+        """
+        orderable = aws.redshift.get_orderable_cluster_output(
+            cluster_type=args.cluster_type,
+            preferred_node_types=list(args.preferred_node_types),
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        chosen = pulumi.Stash(
+            f"{name}-node-type",
+            input=orderable.node_type,
+            opts=pulumi.ResourceOptions(
+                parent=self, replacement_trigger=list(args.preferred_node_types)
+            ),
+        )
+        return chosen.output
+
+    def _audit_logging(
+        self, name: str, args: RedshiftClusterArgs, cluster: aws.redshift.Cluster
+    ) -> None:
+        """Audit logs to CloudWatch Logs (groups created first, retention set) or to S3."""
+        logging = args.audit_logging
+        if logging.destination == baseline.CLOUDWATCH:
+            groups = [
+                aws.cloudwatch.LogGroup(
+                    f"{name}-{log_type}",
+                    name=baseline.audit_log_group_name(args.cluster_identifier, log_type),
+                    retention_in_days=logging.retention_days,
+                    tags=resource_tags(
+                        args.tags, baseline.audit_log_group_name(args.cluster_identifier, log_type)
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                for log_type in baseline.AUDIT_LOG_TYPES
+            ]
+            aws.redshift.Logging(
+                f"{name}-audit-logging",
+                cluster_identifier=cluster.cluster_identifier,
+                log_destination_type=baseline.CLOUDWATCH,
+                log_exports=list(baseline.AUDIT_LOG_TYPES),
+                # Redshift would create missing groups itself, without retention: ours go first.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=groups),
+            )
+        elif logging.destination == baseline.S3:
+            aws.redshift.Logging(
+                f"{name}-audit-logging",
+                cluster_identifier=cluster.cluster_identifier,
+                log_destination_type=baseline.S3,
+                bucket_name=logging.bucket,
+                s3_key_prefix=logging.s3_key_prefix,
+                opts=pulumi.ResourceOptions(parent=self),
+            )

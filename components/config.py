@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import pulumi
-from pulumi.runtime.config import CONFIG, get_config_env
+from pulumi.runtime.config import (
+    CONFIG,
+    get_config_env,
+    get_config_secret_keys_env,
+    is_config_secret,
+)
 
-from model.settings import Settings, SettingsError, parse_settings, project_values
+from model.settings import Settings, SettingsError, settings_from_config
 
 
 def read_settings() -> Settings:
     """Read and validate the current stack's config (the only place that touches pulumi.Config)."""
     # The engine hands config over in PULUMI_CONFIG; tests and the plan tool set CONFIG directly.
-    raw = project_values({**get_config_env(), **CONFIG.get()})
-    region = pulumi.Config("aws").get("region")
+    config = {**get_config_env(), **CONFIG.get()}
     try:
-        return parse_settings(raw, region=region)
+        secret = {*get_config_secret_keys_env(), *(k for k in config if is_config_secret(k))}
+        return settings_from_config(config, secret_keys=secret)
     except SettingsError as err:
         # RunError prints the message alone, without a Python traceback, and stops the program
         # before any resource is registered.

@@ -23,13 +23,14 @@ import pulumi_kubernetes as k8s
 from components.iamr_user_provider import IamrUser, IamrUserProvider
 from model import job_manifests as jobs
 from model import sql as redshift_sql
+from model.psql_script import cleanup_sql, psql_script
 
 __all__ = ["IamrDatabaseUser", "IamrDatabaseUserArgs", "IamrUserProvider"]
 
 
 @dataclass(frozen=True)
 class IamrDatabaseUserArgs:
-    """What the stack passes: names as plain strings (validated by the settings gate), cluster facts as Outputs."""
+    """What the stack passes: names from the settings gate, cluster facts as Outputs."""
 
     provisioner: str  # "data-api" | "kubernetes-job" (setting userProvisioner)
     region: str
@@ -48,6 +49,7 @@ class IamrDatabaseUserArgs:
     cluster_port: pulumi.Input[int] | None = None
     master_username: str | None = None
     psql_image: str = "postgres:15-alpine"
+    vpc_id: pulumi.Input[str] | None = None  # the cluster's VPC: its CIDRs bound the Job's egress
 
 
 def master_password_secret(secret_string: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -58,11 +60,19 @@ def master_password_secret(secret_string: pulumi.Input[str]) -> pulumi.Output[st
     return password
 
 
+def _field(value: Any, name: str) -> Any:
+    """A field of an invoke's nested result: an object, or a dict under the mock engine."""
+    return value[name] if isinstance(value, Mapping) else getattr(value, name)
+
+
 def _ca_data(authorities: Sequence[Any]) -> str:
-    """The CA bundle of `aws.eks.get_cluster`'s certificate_authorities (objects or dicts)."""
-    first = authorities[0]
-    data = first["data"] if isinstance(first, Mapping) else first.data
-    return str(data)
+    """The CA bundle of `aws.eks.get_cluster`'s certificate_authorities."""
+    return str(_field(authorities[0], "data"))
+
+
+def _vpc_cidrs(primary: str, associations: Sequence[Any] | None) -> list[str]:
+    """Every IPv4 block of the VPC (`aws.ec2.get_vpc`): the cluster's subnets may be in any."""
+    return [primary, *(str(_field(a, "cidr_block")) for a in associations or [])]
 
 
 # --- the component -------------------------------------------------------------------------------
@@ -74,6 +84,7 @@ class IamrDatabaseUser(pulumi.ComponentResource):
     user_name: pulumi.Output[str]  # resolves once the user has been provisioned
     sql: pulumi.Output[str]  # the provisioning SQL that will run (the plan shows it)
     provisioner: pulumi.Output[str]
+    cleanup_sql: pulumi.Output[str | None]  # kubernetes-job: what destroy leaves, to run by hand
 
     def __init__(
         self, name: str, args: IamrDatabaseUserArgs, opts: pulumi.ResourceOptions | None = None
@@ -83,14 +94,25 @@ class IamrDatabaseUser(pulumi.ComponentResource):
             sql = redshift_sql.data_api_sql(args.user, args.schemas, args.owner)
             done = self._data_api(name, args)
         else:
-            sql = redshift_sql.psql_script(args.user, args.schemas, args.owner)
+            sql = psql_script(args.user, args.schemas, args.owner)
             done = self._kubernetes_job(name, args, sql)
 
         self.user_name = done
         self.sql = pulumi.Output.from_input(sql)
         self.provisioner = pulumi.Output.from_input(args.provisioner)
+        # A Job cannot run on `pulumi destroy`: what is left to undo by hand (README).
+        self.cleanup_sql = pulumi.Output.from_input(
+            cleanup_sql(args.user, args.schemas, args.owner)
+            if args.provisioner == "kubernetes-job"
+            else None
+        )
         self.register_outputs(
-            {"userName": self.user_name, "sql": self.sql, "provisioner": self.provisioner}
+            {
+                "userName": self.user_name,
+                "sql": self.sql,
+                "provisioner": self.provisioner,
+                "cleanupSql": self.cleanup_sql,
+            }
         )
 
     def _data_api(self, name: str, args: IamrDatabaseUserArgs) -> pulumi.Output[str]:
@@ -122,9 +144,11 @@ class IamrDatabaseUser(pulumi.ComponentResource):
             args.cluster_endpoint,
             args.cluster_port,
         )
-        master, region = args.master_username, args.region
+        master, region, vpc_id = args.master_username, args.region, args.vpc_id
         if cluster_name is None or endpoint is None or port is None or master is None:
             raise ValueError("kubernetes-job: the settings gate passes these; a caller did not")
+        if vpc_id is None:
+            raise ValueError("kubernetes-job: the stack passes the cluster's VPC; a caller did not")
         invoke = pulumi.InvokeOutputOptions(parent=self)
         eks = aws.eks.get_cluster_output(name=cluster_name, region=region, opts=invoke)
         config = pulumi.Output.all(eks.endpoint, eks.certificate_authorities).apply(
@@ -143,12 +167,28 @@ class IamrDatabaseUser(pulumi.ComponentResource):
                 secret_id=args.secret_arn, region=args.region, opts=invoke
             ).secret_string
         )
+        port_text = pulumi.Output.from_input(port).apply(str)
+        # One connection for the Job's environment and its password file, so they always match.
+        connection = jobs.PsqlConnection(
+            host=endpoint, port=port_text, database=args.database, user=master
+        )
+        pgpass: pulumi.Output[str] = pulumi.Output.secret(
+            pulumi.Output.all(
+                host=connection.host,
+                port=connection.port,
+                database=connection.database,
+                password=password,
+            ).apply(
+                lambda v: jobs.pgpass_line(
+                    jobs.PsqlConnection(v["host"], v["port"], v["database"], master),
+                    v["password"],
+                )
+            )
+        )
 
         base = jobs.dns_label(name)[: jobs.BASE_NAME_MAX]
         digest = jobs.sql_hash(script)
-        secret_doc = jobs.secret_manifest(
-            jobs.dns_label(base, "master-password"), args.namespace, password
-        )
+        secret_doc = jobs.secret_manifest(jobs.dns_label(base, "pgpass"), args.namespace, pgpass)
         secret = k8s.core.v1.Secret(
             f"{name}-password",
             metadata=secret_doc["metadata"],
@@ -165,16 +205,28 @@ class IamrDatabaseUser(pulumi.ComponentResource):
             data=config_doc["data"],
             opts=in_cluster,
         )
+        vpc = aws.ec2.get_vpc_output(id=vpc_id, region=region, opts=invoke)
+        policy_doc = jobs.network_policy_manifest(
+            name=jobs.dns_label(base, "egress"),
+            namespace=args.namespace,
+            instance=base,
+            vpc=pulumi.Output.all(vpc.cidr_block, vpc.cidr_block_associations).apply(
+                lambda va: jobs.vpc_peers(_vpc_cidrs(va[0], va[1]))
+            ),
+            port=port,
+        )
+        policy = k8s.networking.v1.NetworkPolicy(
+            f"{name}-egress",
+            metadata=policy_doc["metadata"],
+            spec=policy_doc["spec"],
+            opts=in_cluster,
+        )
         job_doc = jobs.job_manifest(
             name=jobs.dns_label(base, digest),
             namespace=args.namespace,
             image=args.psql_image,
-            connection=jobs.PsqlConnection(
-                host=endpoint,
-                port=pulumi.Output.from_input(port).apply(str),
-                database=args.database,
-                user=master,
-            ),
+            instance=base,
+            connection=connection,
             secret_name=secret.metadata.name,
             config_map_name=config_map.metadata.name,
             timeout_seconds=args.timeout_seconds,
@@ -187,7 +239,8 @@ class IamrDatabaseUser(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(
                 in_cluster,
                 pulumi.ResourceOptions(
-                    depends_on=[secret, config_map],
+                    # The policy first: the pod never runs unfenced.
+                    depends_on=[secret, config_map, policy],
                     custom_timeouts=pulumi.CustomTimeouts(
                         create=f"{await_seconds}s", update=f"{await_seconds}s"
                     ),

@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.access_role import XpanderAccessRole, XpanderAccessRoleArgs
-from components.cluster import RedshiftCluster, RedshiftClusterArgs
+from components.cluster import AuditLogging, RedshiftCluster, RedshiftClusterArgs
 from components.database_user import IamrDatabaseUser, IamrDatabaseUserArgs
 from components.network import (
     ExistingClusterAccess,
@@ -45,17 +45,24 @@ class ClusterFacts:
     node_type: pulumi.Output[str]
     security_group_id: pulumi.Input[str] | None
     subnet_group_name: pulumi.Input[str] | None
+    vpc_id: pulumi.Input[str]
 
 
 def cluster_security_group(wanted: str, cluster: str, groups: list[str] | None) -> str:
     """The group named by existingSecurityGroupId, refused unless it belongs to the cluster."""
     if wanted not in (groups or []):
-        raise ValueError(
+        # RunError: the engine prints the message alone, without a Python traceback.
+        raise pulumi.RunError(
             f"xpander-redshift:existingSecurityGroupId = {wanted!r}: is not a security group of "
             f"cluster {cluster!r} (its groups: {', '.join(groups or []) or 'none'}); name one of "
             "them, so the stack never opens a group the cluster does not use"
         )
     return wanted
+
+
+def secret_if(secret: bool, value: Any) -> Any:
+    """`value` as a Pulumi secret when the setting it comes from is one, else as it is."""
+    return pulumi.Output.secret(value) if secret and value is not None else value
 
 
 def host_of(endpoint: str | None) -> str | None:
@@ -108,14 +115,16 @@ class XpanderRedshift(pulumi.ComponentResource):
     def _new_cluster(self, name: str) -> ClusterFacts:
         s = self._settings
         child = pulumi.ResourceOptions(parent=self)
+        vpc_id = s.vpc_id or self._eks.vpc_config.vpc_id
         network = RedshiftNetwork(
             f"{name}-network",
             RedshiftNetworkArgs(
                 base_name=s.cluster_identifier,
                 subnet_ids=s.private_subnet_ids,
-                vpc_id=s.vpc_id or self._eks.vpc_config.vpc_id,
+                vpc_id=vpc_id,
                 port=s.port,
-                source_security_group_id=self._eks.vpc_config.cluster_security_group_id,
+                eks_cluster_security_group_id=self._eks.vpc_config.cluster_security_group_id,
+                source_security_group_ids=s.source_security_group_ids,
                 tags=s.tags,
             ),
             opts=child,
@@ -135,6 +144,17 @@ class XpanderRedshift(pulumi.ComponentResource):
                 kms_key_id=s.kms_key_id,
                 skip_final_snapshot=s.skip_final_snapshot,
                 protect=s.protect,
+                require_ssl=s.require_ssl,
+                audit_logging=AuditLogging(
+                    destination=s.audit_logging,
+                    retention_days=s.audit_log_retention_days,
+                    bucket=s.audit_log_bucket,
+                    s3_key_prefix=s.audit_log_s3_key_prefix,
+                ),
+                enhanced_vpc_routing=s.enhanced_vpc_routing,
+                automated_snapshot_retention_days=s.automated_snapshot_retention_days,
+                multi_az=s.multi_az,
+                allow_version_upgrade=s.allow_version_upgrade,
                 tags=s.tags,
             ),
             opts=child,
@@ -148,6 +168,7 @@ class XpanderRedshift(pulumi.ComponentResource):
             node_type=cluster.node_type,
             security_group_id=network.security_group_id,
             subnet_group_name=network.subnet_group_name,
+            vpc_id=vpc_id,
         )
 
     def _existing_cluster(self, name: str) -> ClusterFacts:
@@ -166,7 +187,8 @@ class XpanderRedshift(pulumi.ComponentResource):
                         lambda groups: cluster_security_group(wanted, identifier, groups)
                     ),
                     port=found.port,
-                    source_security_group_id=self._eks.vpc_config.cluster_security_group_id,
+                    eks_cluster_security_group_id=self._eks.vpc_config.cluster_security_group_id,
+                    source_security_group_ids=s.source_security_group_ids,
                     tags=s.tags,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
@@ -175,11 +197,14 @@ class XpanderRedshift(pulumi.ComponentResource):
             identifier=found.cluster_identifier,
             endpoint=found.endpoint.apply(host_of),
             port=found.port,
-            admin_secret_arn=s.existing_admin_secret_arn,
+            admin_secret_arn=secret_if(
+                s.is_secret("existingAdminSecretArn"), s.existing_admin_secret_arn
+            ),
             admin_db_user=None if s.existing_admin_secret_arn else s.master_username,
             node_type=found.node_type,
             security_group_id=s.existing_security_group_id,
             subnet_group_name=found.cluster_subnet_group_name,
+            vpc_id=found.vpc_id,
         )
 
     def _connector(
@@ -189,13 +214,18 @@ class XpanderRedshift(pulumi.ComponentResource):
         s = self._settings
         child = pulumi.ResourceOptions(parent=self)
         prefix = f"{name}-{c.name}" if s.connectors else name
+        organization_is_secret = s.is_secret("organizationId") or s.is_secret("connectors")
         documents = pulumi.Output.all(self._partition, self._account_id).apply(
             lambda pa: iam_documents.role_documents(s, c, partition=pa[0], account_id=pa[1])
         )
         role = XpanderAccessRole(
             f"{prefix}-role",
             XpanderAccessRoleArgs(
-                role_name=c.role_name, role_path=s.role_path, documents=documents, tags=s.tags
+                role_name=c.role_name,
+                role_path=s.role_path,
+                documents=documents,
+                tags=s.tags,
+                trust_is_secret=organization_is_secret,
             ),
             opts=child,
         )
@@ -230,6 +260,7 @@ class XpanderRedshift(pulumi.ComponentResource):
                 cluster_port=cluster.port,
                 master_username=s.master_username,
                 psql_image=s.psql_image,
+                vpc_id=cluster.vpc_id,
             ),
             opts=child,
         )
@@ -245,5 +276,5 @@ class XpanderRedshift(pulumi.ComponentResource):
             ),
             "roleArn": role.role_arn,
             "databaseUser": c.database_user,
-            "organizationId": c.organization_id,
+            "organizationId": secret_if(organization_is_secret, c.organization_id),
         }

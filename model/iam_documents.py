@@ -95,29 +95,32 @@ def trust_policy(
 def redshift_credentials_policy(
     *, cluster_arn: str, dbname_arn: str, dbuser_arns: list[str]
 ) -> Document:
-    return {
-        "Version": VERSION,
-        "Statement": [
-            {
-                "Sid": "DescribeCluster",
-                "Effect": "Allow",
-                "Action": list(DESCRIBE_CLUSTER_ACTIONS),
-                "Resource": [cluster_arn],
-            },
-            {
-                "Sid": "CredentialsAsIamIdentity",
-                "Effect": "Allow",
-                "Action": list(IAM_CREDENTIALS_ACTIONS),
-                "Resource": [dbname_arn],
-            },
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "DescribeCluster",
+            "Effect": "Allow",
+            "Action": list(DESCRIBE_CLUSTER_ACTIONS),
+            "Resource": [cluster_arn],
+        },
+        {
+            "Sid": "CredentialsAsIamIdentity",
+            "Effect": "Allow",
+            "Action": list(IAM_CREDENTIALS_ACTIONS),
+            "Resource": [dbname_arn],
+        },
+    ]
+    # GetClusterCredentials refuses a DbUser with ':', so it can never serve an IAMR: user: the
+    # statement exists only for the named users a stack asks for (credentialsDbUsers).
+    if dbuser_arns:
+        statements.append(
             {
                 "Sid": "CredentialsForDatabaseUsers",
                 "Effect": "Allow",
                 "Action": list(DBUSER_CREDENTIALS_ACTIONS),
                 "Resource": [*dbuser_arns, dbname_arn],
-            },
-        ],
-    }
+            }
+        )
+    return {"Version": VERSION, "Statement": statements}
 
 
 def redshift_data_api_policy(*, cluster_arn: str) -> Document:
@@ -168,7 +171,8 @@ def role_documents(
     cluster = arns.cluster_arn(ctx, settings.cluster_identifier)
     dbname = arns.dbname_arn(ctx, settings.cluster_identifier, settings.database_name)
     dbusers = [
-        arns.dbuser_arn(ctx, settings.cluster_identifier, user) for user in c.credentials_db_users
+        arns.dbuser_arn(ctx, settings.cluster_identifier, user)
+        for user in settings.credentials_db_users
     ]
     return RoleDocuments(
         role_arn=role,

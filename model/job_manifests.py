@@ -9,12 +9,33 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 SQL_FILE = "provision.sql"
-PASSWORD_KEY = "password"  # noqa: S105 - the key inside the Secret, not a password
-POSTGRES_UID = 70  # the `postgres` user of the official alpine images
+PASSWORD_KEY = "password"  # noqa: S105 - the field of the cluster's managed master secret
+PGPASS_KEY = "pgpass"  # the key inside the Job's Secret: one libpq password-file line
+# The pod's user and group: high, so they match no user of the node or of the image (the official
+# postgres images run psql as any uid). fsGroup makes the Secret's file readable by that group.
+POD_UID = 10001
+POD_GID = 10001
+SQL_DIR = "/sql"
+SECRET_DIR = "/secrets"  # noqa: S105 - a mount path
+TMP_DIR = "/tmp"  # noqa: S108 - a private, memory-backed emptyDir
+PGPASSFILE = f"{TMP_DIR}/pgpass"
+# The kubelet makes a Secret volume's files root-owned, group fsGroup, and adds group read to
+# them (0440); libpq ignores a password file that group or world can read ("WARNING: password file
+# ... has group or world access"). So the pod copies it, readable by its own user only (umask 077
+# gives 0600), into memory, and psql reads the copy. The password never is an environment variable.
+PSQL_COMMAND = [
+    "/bin/sh",
+    "-c",
+    f'umask 077 && cat {SECRET_DIR}/{PGPASS_KEY} > "$PGPASSFILE" && exec psql "$@"',
+    "psql",  # $0 of the shell; the container's args become psql's arguments
+]
+PSQL_ARGS = ["--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-f", f"{SQL_DIR}/{SQL_FILE}"]
+DNS_PORT = 53
 JOB_TTL_SECONDS = 86_400  # keep a finished Job (and its pod's log) a day for troubleshooting
 JOB_BACKOFF_LIMIT = 1  # SQL that failed once will fail again; one retry covers a flaky network
 AWAIT_MARGIN_SECONDS = 120  # Pulumi's await outlives the Job's own deadline, so the Job says why
@@ -38,12 +59,14 @@ def dns_label(base: str, suffix: str = "") -> str:
 # --- kubernetes-job: manifests as plain dicts (pure) ----------------------------------------------
 
 
-def labels(component: str) -> dict[str, str]:
-    return {
+def labels(component: str, instance: str | None = None) -> dict[str, str]:
+    """Recommended labels; `instance` (a DNS label) tells one connector's Job pods from others."""
+    found = {
         "app.kubernetes.io/name": "xpander-redshift",
         "app.kubernetes.io/component": component,
         "app.kubernetes.io/managed-by": "pulumi",
     }
+    return found | ({"app.kubernetes.io/instance": instance} if instance else {})
 
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> dict[str, Any]:
@@ -84,14 +107,14 @@ def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> d
     }
 
 
-def secret_manifest(name: str, namespace: str, password: Any) -> dict[str, Any]:
-    """The Secret psql reads its password from (pass the password as a Pulumi secret Output)."""
+def secret_manifest(name: str, namespace: str, pgpass: Any) -> dict[str, Any]:
+    """The Secret psql's password file comes from (pass the pgpass_line as a secret Output)."""
     return {
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {"name": name, "namespace": namespace, "labels": labels("iamr-user-psql")},
         "type": "Opaque",
-        "stringData": {PASSWORD_KEY: password},
+        "stringData": {PGPASS_KEY: pgpass},
     }
 
 
@@ -114,37 +137,50 @@ class PsqlConnection:
     user: str
 
 
+def _pgpass_field(value: str) -> str:
+    # libpq: "If an entry needs to contain : or \, escape this character with \."
+    return value.replace("\\", "\\\\").replace(":", "\\:")
+
+
+def pgpass_line(connection: PsqlConnection, password: str) -> str:
+    """The password-file line that matches exactly the Job's connection (plain values only)."""
+    fields = [connection.host, connection.port, connection.database, connection.user, password]
+    if not all(isinstance(field, str) for field in fields):
+        raise TypeError("pgpass_line takes the resolved values, not Pulumi Outputs")
+    if any("\n" in field or "\r" in field for field in fields):
+        raise ValueError("a password-file field cannot hold a line break")
+    return ":".join(_pgpass_field(field) for field in fields) + "\n"
+
+
 def job_manifest(
     *,
     name: str,
     namespace: str,
     image: str,
+    instance: str,
     connection: PsqlConnection,
     secret_name: Any,
     config_map_name: Any,
     timeout_seconds: int,
 ) -> dict[str, Any]:
-    """The psql Job: hardened pod, password only through secretKeyRef, awaited by Pulumi."""
-    job_labels = labels("iamr-user-psql")
+    """The psql Job: hardened pod, password only in a file from the Secret, awaited by Pulumi."""
+    job_labels = labels("iamr-user-psql", instance)
     env: list[dict[str, Any]] = [
         {"name": "PGHOST", "value": connection.host},
         {"name": "PGPORT", "value": connection.port},
         {"name": "PGDATABASE", "value": connection.database},
         {"name": "PGUSER", "value": connection.user},
+        {"name": "PGPASSFILE", "value": PGPASSFILE},
         {"name": "PGSSLMODE", "value": "require"},
         {"name": "PGCONNECT_TIMEOUT", "value": "15"},
         {"name": "PGAPPNAME", "value": "xpander-redshift-iamr-user"},
-        {
-            "name": "PGPASSWORD",
-            "valueFrom": {"secretKeyRef": {"name": secret_name, "key": PASSWORD_KEY}},
-        },
     ]
     container = {
         "name": "psql",
         "image": image,
         "imagePullPolicy": "IfNotPresent",
-        "command": ["psql"],
-        "args": ["--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-f", f"/sql/{SQL_FILE}"],
+        "command": list(PSQL_COMMAND),
+        "args": list(PSQL_ARGS),
         "env": env,
         "resources": {
             "requests": {"cpu": "50m", "memory": "64Mi", "ephemeral-storage": "16Mi"},
@@ -155,14 +191,15 @@ def job_manifest(
             "privileged": False,
             "readOnlyRootFilesystem": True,
             "runAsNonRoot": True,
-            "runAsUser": POSTGRES_UID,
-            "runAsGroup": POSTGRES_UID,
+            "runAsUser": POD_UID,
+            "runAsGroup": POD_GID,
             "capabilities": {"drop": ["ALL"]},
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "volumeMounts": [
-            {"name": "sql", "mountPath": "/sql", "readOnly": True},
-            {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - a private emptyDir
+            {"name": "sql", "mountPath": SQL_DIR, "readOnly": True},
+            {"name": "pgpass", "mountPath": SECRET_DIR, "readOnly": True},
+            {"name": "tmp", "mountPath": TMP_DIR},
         ],
     }
     return {
@@ -188,8 +225,9 @@ def job_manifest(
                     "enableServiceLinks": False,
                     "securityContext": {
                         "runAsNonRoot": True,
-                        "runAsUser": POSTGRES_UID,
-                        "runAsGroup": POSTGRES_UID,
+                        "runAsUser": POD_UID,
+                        "runAsGroup": POD_GID,
+                        "fsGroup": POD_GID,
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
                     "containers": [container],
@@ -198,10 +236,69 @@ def job_manifest(
                             "name": "sql",
                             "configMap": {"name": config_map_name, "defaultMode": 0o444},
                         },
-                        {"name": "tmp", "emptyDir": {"sizeLimit": "16Mi"}},
+                        {
+                            "name": "pgpass",
+                            "secret": {
+                                "secretName": secret_name,
+                                "items": [{"key": PGPASS_KEY, "path": PGPASS_KEY}],
+                                # What the kubelet makes of any mode with fsGroup set: 0440.
+                                "defaultMode": 0o440,
+                            },
+                        },
+                        # In memory: the password's copy never reaches the node's disk.
+                        {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
                     ],
                 },
             },
+        },
+    }
+
+
+def vpc_peers(cidrs: Sequence[str]) -> list[dict[str, Any]]:
+    """NetworkPolicy peers for the VPC's IPv4 blocks, where the private cluster's address lies."""
+    return [{"ipBlock": {"cidr": cidr}} for cidr in sorted(set(cidrs))]
+
+
+def network_policy_manifest(
+    *, name: str, namespace: str, instance: str, vpc: Any, port: Any
+) -> dict[str, Any]:
+    """Only DNS and the cluster's port inside the VPC, for this Job's pods only; no ingress.
+
+    `vpc` is vpc_peers() of the VPC's CIDR blocks; DNS goes to the cluster's own resolver
+    (kube-dns in kube-system), nowhere else.
+    """
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": labels("iamr-user-psql", instance),
+        },
+        "spec": {
+            "podSelector": {"matchLabels": labels("iamr-user-psql", instance)},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [],
+            "egress": [
+                {
+                    "to": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                            },
+                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                        }
+                    ],
+                    "ports": [
+                        {"protocol": "UDP", "port": DNS_PORT},
+                        {"protocol": "TCP", "port": DNS_PORT},
+                    ],
+                },
+                {
+                    "to": vpc,
+                    "ports": [{"protocol": "TCP", "port": port}],
+                },
+            ],
         },
     }
 

@@ -15,7 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,13 +177,34 @@ class _Cluster:
             check=False,
         )
 
-    def init(self) -> None:
+    def init(self, hba: Sequence[str] = (), *, ssl: bool = False) -> None:
         initdb = self.run("initdb", f"--pgdata={self.data}", *_INITDB_OPTIONS, timeout=120)
         if initdb.returncode != 0:
             raise PostgresUnavailableError(self._failure("initdb", initdb))
         settings = _SERVER_SETTINGS | {"unix_socket_directories": f"'{self.sockets}'"}
+        if ssl:
+            settings |= self._self_signed_certificate()
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+        hba_file = self.data / "pg_hba.conf"  # first match wins: these lines before trust
+        hba_file.write_text("".join(f"{line}\n" for line in hba) + hba_file.read_text())
+
+    def _self_signed_certificate(self) -> dict[str, str]:
+        """A throwaway key and certificate for 127.0.0.1, owned by the server's account."""
+        key, cert = self.data / "server.key", self.data / "server.crt"
+        made = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+             "-keyout", str(key), "-out", str(cert)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if made.returncode != 0:
+            raise PostgresUnavailableError(f"openssl could not make a certificate: {made.stderr}")
+        key.chmod(0o600)  # the server refuses a key that group or world can read
+        if self.account is not None:
+            for path in (key, cert):
+                os.chown(path, self.account.pw_uid, self.account.pw_gid)
+        return {"ssl": "on", "ssl_cert_file": f"'{cert}'", "ssl_key_file": f"'{key}'"}
 
     def start(self) -> int:
         """Start the server on a free port on 127.0.0.1 and return the port once it is ready."""
@@ -226,14 +247,20 @@ class _Cluster:
 
 
 @contextlib.contextmanager
-def running_postgres(bindir: Path | None = None) -> Iterator[PostgresServer]:
-    """Start a fresh server in a temp dir, yield it, and always stop it and delete the dir."""
+def running_postgres(
+    bindir: Path | None = None, *, hba: Sequence[str] = (), ssl: bool = False
+) -> Iterator[PostgresServer]:
+    """Start a fresh server in a temp dir, yield it, and always stop it and delete the dir.
+
+    `hba` lines go before the default `trust` ones (to require a password of some user); `ssl`
+    turns TLS on with a throwaway self-signed certificate.
+    """
     bindir = bindir or find_bindir()
     workdir = Path(tempfile.mkdtemp(prefix="xpander-pg-"))
     cluster = None
     try:
         cluster = _Cluster(bindir, _service_account(), workdir)
-        cluster.init()
+        cluster.init(hba, ssl=ssl)
         yield PostgresServer("127.0.0.1", cluster.start(), bindir)
     finally:
         if cluster is not None:

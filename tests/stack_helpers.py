@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from model.settings import Settings
+from model.settings import Settings, parse_settings
 from tools.engine import PlannedResource, ProgramRun, run_program, stack_config_strings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,11 +39,11 @@ def document(resource: PlannedResource, key: str) -> Any:
 
 
 # Settings as the pure document builders take them, for tests that need no config parsing.
-EXAMPLE_SETTINGS = Settings(
+EXAMPLE_SETTINGS: Settings = parse_settings(
+    {
+        "organizationId": "org-4f1c9a2e7b",
+        "eksClusterName": "xpander-dev",
+        "privateSubnetIds": ["subnet-0a3f5c7e9b1d24680"],
+    },
     region="us-west-2",
-    organization_id="org-4f1c9a2e7b",
-    eks_cluster_name="xpander-dev",
-    private_subnet_ids=("subnet-0a3f5c7e9b1d24680",),
-    credentials_db_users=("IAMR:xpander-redshift-access",),
-    default_privileges_for="xpander_admin",
 )

@@ -99,7 +99,9 @@ def test_invalid_settings_exit_2_with_one_line_per_problem(tmp_path):
     assert len(lines) == 3, lines
     assert lines[0].startswith("xpander-redshift:privateSubnetIds = 'subnet-123': must be a subnet")
     assert lines[1].startswith("xpander-redshift:clusterIdentifier = 'Bad--Id': must be 1-63")
-    assert lines[2].startswith("xpander-redshift:port = '99999': RA3 clusters accept only ports")
+    assert lines[2].startswith(
+        "xpander-redshift:port = '99999': RA3 and RG node types accept only ports"
+    )
 
 
 def test_config_file_renders_any_stack(tmp_path):
@@ -171,12 +173,28 @@ def test_a_directory_as_stack_file_exits_2(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_yaml_structures_for_string_keys_are_refused_like_the_pulumi_cli(tmp_path):
+def test_yaml_structures_for_declared_scalar_keys_are_refused_like_the_pulumi_cli(tmp_path):
     stack = tmp_path / "Pulumi.typed.yaml"
     stack.write_text(
-        (ROOT / "Pulumi.dev.yaml").read_text() + "  xpander-redshift:tags:\n    team: data\n"
+        (ROOT / "Pulumi.dev.yaml").read_text() + "  xpander-redshift:databaseName:\n    a: b\n"
     )
     result = run_cli("--config-file", str(stack))
     assert result.returncode == 2
-    assert result.stderr.startswith("xpander-redshift:tags = ")
+    assert result.stderr.startswith("xpander-redshift:databaseName = ")
     assert "Pulumi.yaml declares it type: string" in result.stderr
+
+
+def test_tags_and_connectors_as_yaml_structures_render(tmp_path):
+    """What `pulumi config set --path` writes: a YAML mapping and a YAML list of mappings."""
+    stack = tmp_path / "Pulumi.structured.yaml"
+    stack.write_text(
+        (ROOT / "Pulumi.dev.yaml").read_text()
+        + "  xpander-redshift:tags:\n    team: data\n"
+        + "  xpander-redshift:connectors:\n    - name: sales\n      roleName: xpander-sales\n"
+    )
+    result = run_cli("--config-file", str(stack), "--json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    roles = [r for r in plan["resources"] if r["type"] == "aws:iam/role:Role"]
+    assert [r["inputs"]["name"] for r in roles] == ["xpander-sales"]
+    assert roles[0]["inputs"]["tags"]["team"] == "data"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from model.settings import CONFIG_KEYS, PROJECT, SettingsError, parse_settings
+from model.settings import CONFIG_KEYS, KEYS_BY_NAME, PROJECT, SettingsError, parse_settings
 from tools.engine import stack_config_strings
 from tools.project_file import render, settings_table
 
@@ -49,16 +49,27 @@ def test_defaults_follow_the_guide_where_it_is_right():
 
 
 def test_computed_defaults_derive_from_other_settings():
-    s = settings_with(roleName="agents-ro", masterUsername="admin")
-    assert s.credentials_db_users == ("IAMR:agents-ro",)
+    s = settings_with(roleName="agents-ro", masterUsername="admin_user")
+    assert s.credentials_db_users == ()  # no GetClusterCredentials unless users are named
     assert s.database_user == "IAMR:agents-ro"
-    assert s.default_privileges_for == "admin"
+    assert s.default_privileges_for == "admin_user"
+    assert s.source_security_group_ids == ()  # the EKS cluster security group
 
 
 def test_empty_values_of_computed_keys_mean_unset_as_pulumi_yaml_declares_them():
     s = settings_with(vpcId="", kmsKeyId="", platformAccountId="", credentialsDbUsers="[]")
     assert (s.vpc_id, s.kms_key_id, s.platform_account_id) == (None, None, None)
-    assert s.credentials_db_users == ("IAMR:xpander-redshift-access",)
+    assert s.credentials_db_users == ()
+
+
+def test_the_baseline_defaults_meet_aws_controls():
+    """Security Hub Redshift.2 (require_ssl), .3 (7-day snapshots), .4 (audit logging),
+    .6 (major version upgrades), .7 (enhanced VPC routing): on unless a team opts out."""
+    s = settings_with()
+    assert (s.require_ssl, s.enhanced_vpc_routing, s.allow_version_upgrade) == (True, True, True)
+    assert (s.audit_logging, s.audit_log_retention_days) == ("cloudwatch", 365)
+    assert s.automated_snapshot_retention_days == 7
+    assert s.multi_az is False
 
 
 def test_values_are_parsed_by_type():
@@ -87,10 +98,14 @@ BAD_INPUTS = [
     ("clusterIdentifier", "x" * 64, "1-63"),
     ("clusterIdentifier", "xpander_redshift", "hyphens"),
     ("port", "5439x", "whole number"),
-    ("port", "5460", "RA3 clusters accept only ports 5431-5455 or 8191-8215"),
-    ("port", "8216", "RA3 clusters accept only ports"),
-    ("numberOfNodes", "0", "between 1 and 128"),
-    ("numberOfNodes", "129", "between 1 and 128"),
+    ("port", "5460", "RA3 and RG node types accept only ports 5431-5455 or 8191-8215"),
+    ("port", "8216", "RA3 and RG node types accept only ports"),
+    ("port", "\u0665\u0664\u0663\u0669", "digits 0-9"),  # Arabic-Indic 5439
+    ("port", "5439.0", "whole number"),
+    ("numberOfNodes", "0", "between 1 and 100"),
+    ("numberOfNodes", "101", "between 1 and 100"),
+    ("numberOfNodes", "17", "ra3.large clusters are created with at most 16 nodes"),
+    ("numberOfNodes", "\uff12", "digits 0-9"),  # fullwidth 2
     ("privateSubnetIds", '["subnet-123"]', "subnet id"),
     ("privateSubnetIds", "[]", "is required unless existingClusterIdentifier is set"),
     ("privateSubnetIds", "subnet-0a3f5c7e9b1d24680", "list of strings"),
@@ -104,6 +119,8 @@ BAD_INPUTS = [
     ("platformAccountId", "12345678901a", "12-digit"),
     ("organizationId", "x", "2-1224"),
     ("organizationId", "org id with spaces", "sts:ExternalId"),
+    ("organizationId", "org-\u00e9t\u00e9", "ASCII"),
+    ("organizationId", "org-\u0661\u0662", "ASCII"),
     ("namespace", "Xpander", "DNS label"),
     ("namespace", "-xpander", "DNS label"),
     ("namespace", "a" * 64, "DNS label"),
@@ -117,25 +134,45 @@ BAD_INPUTS = [
     ("databaseName", "Xpander", "lowercase"),
     ("databaseName", "1db", "not starting with a digit"),
     ("databaseName", "d" * 65, "1-64"),
+    ("databaseName", "select", "reserved word"),
+    ("databaseName", "user", "reserved word"),
     ("masterUsername", "Admin", "lowercase"),
-    ("masterUsername", "public", "reserved"),
+    ("masterUsername", "public", "PUBLIC"),
+    ("masterUsername", "null", "reserved word"),
+    ("masterUsername", "select", "reserved word"),
+    ("masterUsername", "pg_admin", "database user name"),
+    ("masterUsername", "none", "database user name"),
+    ("masterUsername", "a" * 128, "127 bytes"),
     ("nodeTypes", '["ra3 large"]', "node type"),
     ("nodeTypes", "[]", "must not be empty"),
     ("catalogNamePath", "svv_all_columns", "<schema>.<view>"),
     ("grantSchemas", '["Sales"]', "lower case"),
     ("grantSchemas", '["sa\\"les"]', "schema name"),
     ("kmsKeyId", "alias/redshift", "ARN of a KMS key"),
-    ("credentialsDbUsers", '["user/with/slash"]', "database user name"),
-    ("tags", "team=data", "JSON object"),
-    ("tags", '{"aws:owner": "me"}', "not starting with 'aws:'"),
-    ("tags", '{"team": 1}', "string keys and values"),
+    ("credentialsDbUsers", '["user/with/slash"]', "GetClusterCredentials DbUser"),
+    ("credentialsDbUsers", '["IAMR:xpander-redshift-access"]', "no ':'"),
+    ("credentialsDbUsers", '["' + "u" * 65 + '"]', "1-64"),
+    ("credentialsDbUsers", '["select"]', "reserved word"),
+    ("tags", "team=data", "mapping of strings"),
+    ("tags", '{"aws:owner": "me"}', "must not start with 'aws:'"),
+    ("tags", '{"team": 1}', "mapping of strings to strings"),
+    ("tags", '{"team": "a<b>"}', "tag values"),
+    ("tags", '{"te*am": "x"}', "tag keys"),
+    ("multiAz", "true", "numberOfNodes of 2 or more"),
+    ("auditLogging", "syslog", "cloudwatch, s3, none"),
+    ("auditLogBucket", "my-logs", "applies only with auditLogging = s3"),
+    ("auditLogRetentionDays", "10", "must be one of 1, 3, 5, 7, 14"),
+    ("automatedSnapshotRetentionDays", "0", "between 1 and 35"),
+    ("automatedSnapshotRetentionDays", "36", "between 1 and 35"),
+    ("sourceSecurityGroupIds", '["sg-1"]', "security group id"),
+    ("requireSsl", "no", "true or false"),
     ("protect", "yes", "true or false"),
     ("userProvisioner", "lambda", "data-api, kubernetes-job"),
     ("provisionerTimeoutSeconds", "5", "between 10 and 3600"),
     ("defaultPrivilegesFor", "bad\\user", "database user name"),
     ("psqlImage", "Postgres 15", "container image"),
     ("eksClusterName", "-eks", "EKS cluster name"),
-    ("clusterIdentifer", "xpander", "did you mean clusterIdentifier"),
+    ("clusterIdentifer", "xpander", "did you mean `xpander-redshift:clusterIdentifier`"),
     ("aws:region", "us-west", "AWS region"),
 ]
 
@@ -149,8 +186,10 @@ def test_bad_input_is_refused_naming_the_key_the_value_and_the_rule(key, value, 
     problem = problems[0]
     assert problem.startswith(key if ":" in key else f"{PROJECT}:{key}"), problem
     assert rule in problem, problem
-    if key not in ("privateSubnetIds", "nodeTypes", "grantSchemas", "credentialsDbUsers", "tags"):
-        assert repr(value) in problem or value in problem, problem
+    structured = ("privateSubnetIds", "nodeTypes", "grantSchemas", "credentialsDbUsers", "tags")
+    shown = key in KEYS_BY_NAME and key not in (*structured, "sourceSecurityGroupIds", "multiAz")
+    if shown and len(value) < 60:
+        assert repr(value) in problem, problem
 
 
 def test_missing_required_settings_are_all_reported_with_the_command_that_sets_them():
@@ -180,6 +219,63 @@ def test_every_problem_is_reported_at_once():
     ]
 
 
+def test_rg_node_types_share_the_ra3_port_ranges():
+    """CreateCluster "Port" (botocore redshift model): RG or RA3 nodes, 5431-5455 or 8191-8215."""
+    with pytest.raises(SettingsError, match="RA3 and RG node types accept only ports"):
+        settings_with(nodeTypes='["rg.xlarge"]', port="5439x"[:4] + "0")
+    assert settings_with(nodeTypes='["rg.xlarge"]', port="8191").port == 8191
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "postgres:15-alpine",
+        "registry.example.com:5000/psql:15",
+        "123456789012.dkr.ecr.us-west-2.amazonaws.com/psql:15@sha256:" + "0" * 64,
+        "postgres@sha256:" + "f" * 64,
+    ],
+)
+def test_image_references_with_registry_ports_and_digests_are_accepted(image):
+    assert settings_with(psqlImage=image).psql_image == image
+
+
+def test_s3_audit_logging_needs_a_bucket():
+    with pytest.raises(SettingsError, match="auditLogBucket: is required with auditLogging = s3"):
+        settings_with(auditLogging="s3")
+    s = settings_with(auditLogging="s3", auditLogBucket="my-audit-logs")
+    assert (s.audit_logging, s.audit_log_bucket) == ("s3", "my-audit-logs")
+
+
+def test_multi_az_takes_ra3_only_and_two_nodes():
+    assert settings_with(multiAz="true", numberOfNodes="2").multi_az is True
+    with pytest.raises(SettingsError, match="Multi-AZ needs RA3 node types only"):
+        settings_with(multiAz="true", numberOfNodes="2", nodeTypes='["dc2.large"]', port="5439")
+
+
+def test_role_names_of_connectors_differing_only_in_case_are_one_iam_role():
+    """IAM role names are unique case-insensitively (IAM User Guide, IAM identifiers)."""
+    with pytest.raises(SettingsError, match="each connector needs its own roleName"):
+        settings_with(
+            connectors=connectors(
+                {"name": "a", "roleName": "Sales"},
+                {"name": "b", "roleName": "sales", "namespace": "other"},
+            )
+        )
+
+
+def test_a_redshift_managed_admin_secret_arn_is_accepted():
+    """Redshift names the secrets it manages `redshift!<cluster>-<user>` (Cluster Management
+    Guide, managing admin passwords with Secrets Manager); the ARN adds a 6-character suffix."""
+    arn = "arn:aws:secretsmanager:us-west-2:123456789012:secret:redshift!analytics-admin-AbC123"
+    s = settings_with(existingClusterIdentifier="analytics", existingAdminSecretArn=arn)
+    assert s.existing_admin_secret_arn == arn
+
+
+def test_cluster_only_settings_are_refused_with_an_existing_cluster():
+    with pytest.raises(SettingsError, match="applies only to a cluster this stack creates"):
+        settings_with(existingClusterIdentifier="analytics", enhancedVpcRouting="false")
+
+
 def test_non_ra3_node_types_take_the_general_port_range():
     assert settings_with(nodeTypes='["dc2.large"]', port="1200").port == 1200
     with pytest.raises(SettingsError, match="between 1150 and 65535"):
@@ -191,19 +287,18 @@ def test_pulumi_yaml_declares_every_key_with_its_type_description_and_default():
     assert text == render(), "regenerate it: python -m tools.project_file > Pulumi.yaml"
     project = yaml.safe_load(text)
     assert project["name"] == PROJECT
-    assert project["runtime"] == {
-        "name": "python",
-        "options": {"toolchain": "uv", "virtualenv": ".venv"},
-    }
     declared = project["config"]
-    assert list(declared) == [k.name for k in CONFIG_KEYS]
-    for key in CONFIG_KEYS:
+    # Pulumi's project config types arrays of primitives only: structured keys stay undeclared.
+    assert list(declared) == [k.name for k in CONFIG_KEYS if k.type not in ("object", "connectors")]
+    assert "tags" not in declared and "connectors" not in declared
+    for key in (k for k in CONFIG_KEYS if k.name in declared):
         entry = declared[key.name]
         assert (entry["type"], entry["description"]) == (key.type, key.description)
         if key.required:
             assert "default" not in entry
         elif key.default is not None:
-            assert entry["default"] == key.default
+            expected = list(key.default) if isinstance(key.default, tuple) else key.default
+            assert entry["default"] == expected
         else:  # computed from other settings: declared empty, read as unset
             assert entry["default"] in ("", [])
 
@@ -221,7 +316,7 @@ def test_readme_settings_table_is_the_settings_table():
     readme = (ROOT / "README.md").read_text()
     start, end = "<!-- settings-table:start -->\n", "<!-- settings-table:end -->"
     table = readme[readme.index(start) + len(start) : readme.index(end)]
-    assert table == settings_table(), "regenerate: python -m tools.project_file --readme-table"
+    assert table == settings_table(), "regenerate: python -m tools.readme_tables"
 
 
 def connectors(*entries: dict) -> str:
@@ -262,7 +357,7 @@ def test_connector_fields_default_to_the_top_level_settings():
         "xpander",
     )
     assert sales.grant_schemas == ("sales",)
-    assert sales.credentials_db_users == ("IAMR:xpander-sales",)
+    assert sales.database_user == "IAMR:xpander-sales"
     assert (ops.organization_id, ops.namespace, ops.service_account) == (
         "org-ops-1",
         "ops",
@@ -295,8 +390,8 @@ def test_connector_fields_default_to_the_top_level_settings():
             [{"name": "a", "organizationId": "x"}],
             "connectors[0].organizationId = 'x': must be 2-1224",
         ),
-        (["sales"], "connectors[0] = 'sales': must be an object"),
-        ({"name": "a"}, 'connectors = \'{"name": "a"}\': must be a non-empty JSON list'),
+        (["sales"], "connectors[0] = 'sales': must be a mapping"),
+        ({"name": "a"}, 'connectors = \'{"name": "a"}\': must be a list of connector mappings'),
     ],
 )
 def test_bad_connectors_are_refused_naming_the_entry_and_field(entries, message):

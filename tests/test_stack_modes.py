@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import pulumi
 import pytest
 
 from tests.stack_helpers import DEV_CONFIG, of_type, one, run_stack
@@ -81,7 +82,7 @@ def test_an_existing_security_group_the_cluster_does_not_use_is_refused():
             "id": args["clusterIdentifier"],
         }
 
-    with pytest.raises(Exception, match="is not a security group of cluster 'analytics-prod'"):
+    with pytest.raises(pulumi.RunError, match="is not a security group of cluster 'analytics-prod"):
         run_stack(
             invokes={"aws:redshift/getCluster:getCluster": lookup},
             existingClusterIdentifier=EXISTING,
@@ -186,3 +187,13 @@ def test_plan_time_grows_about_linearly_with_connectors():
     assert timings[50] < 10, timings
     # 50x the connectors may cost at most ~50x (plus slack for a noisy machine), not quadratic.
     assert timings[50] < 50 * timings[1] * 1.5 + 1.0, timings
+
+
+def test_the_job_network_policy_takes_an_existing_clusters_own_vpc():
+    run = run_stack(
+        existingClusterIdentifier=EXISTING,
+        existingAdminSecretArn=ADMIN_SECRET,
+        userProvisioner="kubernetes-job",
+    )
+    looked_up = [args for token, args in run.invokes if token == "aws:ec2/getVpc:getVpc"]
+    assert looked_up and all(a["id"] == "vpc-<existing-cluster-vpc>" for a in looked_up)

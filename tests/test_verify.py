@@ -39,7 +39,7 @@ from botocore.stub import Stubber
 
 from model import iam_documents
 from model.outputs import UI_FIELDS
-from model.settings import Settings
+from model.settings import parse_settings
 from tests.moto_server import moto_server, reset
 from tools import verify
 from tools.plan import build_plan
@@ -70,14 +70,16 @@ NAMES = [
 
 # The role is made of the stack's own documents, so the checks run against what `pulumi up` sends.
 ROLE = iam_documents.role_documents(
-    Settings(
+    parse_settings(
+        {
+            "organizationId": ORGANIZATION_ID,
+            "eksClusterName": "xpander-eks",
+            "privateSubnetIds": ["subnet-0123456789abcdef0"],
+            "clusterIdentifier": CLUSTER,
+            "databaseName": DATABASE,
+            "roleName": ROLE_NAME,
+        },
         region=REGION,
-        organization_id=ORGANIZATION_ID,
-        eks_cluster_name="xpander-eks",
-        private_subnet_ids=("subnet-0123456789abcdef0",),
-        cluster_identifier=CLUSTER,
-        database_name=DATABASE,
-        role_name=ROLE_NAME,
     ),
     partition="aws",
     account_id=ACCOUNT,

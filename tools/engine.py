@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 import json
 import runpy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from model.settings import PROJECT
+from model.settings import SECRET as ENCRYPTED
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 COMPUTED = "<computed>"  # known only after deploy, like `pulumi preview` shows it
@@ -48,6 +49,7 @@ class PlannedResource:
     dependencies: list[str]
     protect: bool = False
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    custom_timeouts: dict[str, str] = field(default_factory=dict)  # set ones only; not in as_json
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -89,6 +91,8 @@ def _placeholder_invokes(account_id: str, config: Mapping[str, str]) -> dict[str
     # Offline, the existing cluster's groups are unknown: assume the one the stack names is
     # among them (`pulumi preview` checks it against the real cluster).
     named_group = config.get(f"{PROJECT}:existingSecurityGroupId")
+    # Offline, each subnet is taken to be in the VPC the stack expects and in a zone of its own.
+    subnet_vpc = config.get(f"{PROJECT}:vpcId") or "vpc-<eks-cluster-vpc>"
     return {
         "aws:index/getPartition:getPartition": lambda a: {
             "partition": "aws",
@@ -114,6 +118,11 @@ def _placeholder_invokes(account_id: str, config: Mapping[str, str]) -> dict[str
                 "securityGroupIds": [],
             },
         },
+        "aws:ec2/getSubnet:getSubnet": lambda a: {
+            "id": a.get("id"),
+            "vpcId": subnet_vpc,
+            "availabilityZone": f"<availability-zone-of-{a.get('id')}>",
+        },
         "aws:redshift/getOrderableCluster:getOrderableCluster": lambda a: {
             "clusterType": a.get("clusterType"),
             # The first preference stands in for "the first the region offers".
@@ -130,8 +139,14 @@ def _placeholder_invokes(account_id: str, config: Mapping[str, str]) -> dict[str
             "masterUsername": "<existing-master-user>",
             "nodeType": "<existing-node-type>",
             "clusterSubnetGroupName": "<existing-subnet-group>",
+            "vpcId": "vpc-<existing-cluster-vpc>",
             "vpcSecurityGroupIds": [named_group or "sg-<existing-cluster-security-group>"],
             "id": a.get("clusterIdentifier"),
+        },
+        "aws:ec2/getVpc:getVpc": lambda a: {
+            "id": a.get("id"),
+            "cidrBlock": "<vpc-cidr>",
+            "cidrBlockAssociations": [{"cidrBlock": "<vpc-cidr>"}],
         },
         "aws:secretsmanager/getSecretVersion:getSecretVersion": lambda a: {
             "arn": a.get("secretId"),
@@ -157,7 +172,10 @@ class PlanMocks(pulumi_mocks.Mocks):
         self, args: pulumi_mocks.MockResourceArgs
     ) -> tuple[str | None, dict[str, Any]]:
         # An empty id during preview is "unknown", exactly like a resource not created yet.
-        return "", dict(args.inputs)
+        outputs = dict(args.inputs)
+        if args.typ == "pulumi:index:Stash":  # the engine's stash keeps its input on create
+            outputs["output"] = outputs.get("input")
+        return "", outputs
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append((args.token, dict(args.args)))
@@ -192,6 +210,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                         for key, deps in sorted(request.propertyDependencies.items())
                         if deps.urns
                     },
+                    custom_timeouts={
+                        kind: getattr(request.customTimeouts, kind)
+                        for kind in ("create", "update", "delete")
+                        if getattr(request.customTimeouts, kind)
+                    },
                 )
             )
         return response
@@ -211,13 +234,13 @@ async def _resolve(value: Any) -> Any:
     return await output.future()
 
 
-def stack_config_strings(document: Mapping[str, Any]) -> dict[str, str]:
+def stack_config_strings(document: Mapping[str, Any]) -> dict[str, Any]:
     """A stack file's `config:` block as the engine passes it on: strings, JSON for lists."""
     config = document.get("config") or {}
-    result: dict[str, str] = {}
+    result: dict[str, Any] = {}
     for key, value in config.items():
         if isinstance(value, dict) and "secure" in value:
-            result[key] = SECRET
+            result[key] = ENCRYPTED  # the gate shows it as a secret and never reads it
         elif isinstance(value, bool):
             result[key] = "true" if value else "false"
         elif isinstance(value, str):
@@ -234,14 +257,19 @@ def run_program(
     account_id: str = PLACEHOLDER_ACCOUNT_ID,
     program: Path = ROOT_DIR / "__main__.py",
     extra_invokes: Mapping[str, Any] | None = None,
+    secret_keys: Sequence[str] = (),
 ) -> ProgramRun:
-    """Run the program once, in a context of its own so runs never share Pulumi's global state."""
+    """Run the program once, in a context of its own so runs never share Pulumi's global state.
+
+    `secret_keys`: keys whose (readable) values are secrets, as `pulumi up` marks them.
+    """
 
     def run() -> ProgramRun:
         ROOT.set(None)
         mocks = PlanMocks(account_id, config, extra_invokes)
         monitor = RecordingMonitor(mocks)
-        pulumi.runtime.set_all_config(dict(config))
+        encrypted = [key for key, value in config.items() if value is ENCRYPTED]
+        pulumi.runtime.set_all_config(dict(config), secret_keys=[*secret_keys, *encrypted])
         pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
         # Outputs awaited at the end of a run live in a process-wide list: a run that failed
         # must not hand its failed outputs to the next one (the SDK's own test wrapper does this).

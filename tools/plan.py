@@ -23,9 +23,9 @@ from model.resource_types import CONFIG_MAP_TYPE, IAMR_USER_TYPE
 from model.settings import (
     KEYS_BY_NAME,
     PROJECT,
+    SECRET,
     SettingsError,
-    parse_settings,
-    project_values,
+    settings_from_config,
 )
 from model.sql import data_api_sql
 from tools import engine
@@ -40,7 +40,7 @@ def declared_type_problems(config: Mapping[str, Any]) -> list[str]:
     problems = []
     for full_name, value in config.items():
         key = KEYS_BY_NAME.get(full_name.removeprefix(f"{PROJECT}:"))
-        if key is None or not full_name.startswith(f"{PROJECT}:"):
+        if key is None or not key.declared or not full_name.startswith(f"{PROJECT}:"):
             continue
         structured = isinstance(value, list) or (isinstance(value, dict) and "secure" not in value)
         if key.type != "array" and structured:
@@ -75,7 +75,8 @@ def load_config(config_file: Path) -> dict[str, str]:
 
 def check_settings(config: dict[str, str]) -> None:
     """Raise SettingsError before anything runs, exactly as the program would."""
-    parse_settings(project_values(config), region=config.get("aws:region"))
+    secret_keys = [key for key, value in config.items() if value is SECRET]
+    settings_from_config(config, secret_keys=secret_keys)
 
 
 def build_plan(
@@ -126,7 +127,8 @@ def iam_documents(plan: dict[str, Any]) -> list[tuple[str, Any]]:
                 label = f"{label} (trust policy)"
             elif isinstance(role := resource["inputs"].get("role"), str):
                 label = f"{role}: {label}"
-            found.append((label, json.loads(text)))
+            # A document built from a secret setting is a secret itself: shown as the placeholder.
+            found.append((label, text if text == engine.SECRET else json.loads(text)))
     return found
 
 

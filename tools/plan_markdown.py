@@ -40,6 +40,13 @@ TYPICAL_CREATE_SECONDS: dict[str, int] = {
     "aws:redshift/subnetGroup:SubnetGroup": 5,
     "aws:ec2/securityGroup:SecurityGroup": 5,
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 2,
+    # The cluster baseline: CreateClusterParameterGroup then ModifyClusterParameterGroup,
+    # CreateLogGroup then PutRetentionPolicy, EnableLogging: synchronous calls, seconds each. A
+    # Stash is kept by the engine itself: no API call.
+    "aws:redshift/parameterGroup:ParameterGroup": 5,
+    "aws:cloudwatch/logGroup:LogGroup": 2,
+    "aws:redshift/logging:Logging": 5,
+    "pulumi:index:Stash": 0,
     # CreateRole / PutRolePolicy are synchronous; the provider adds a few seconds of retries while
     # IAM propagates the new role.
     "aws:iam/role:Role": 10,

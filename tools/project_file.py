@@ -6,7 +6,6 @@ python -m tools.project_file > Pulumi.yaml
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import yaml
@@ -24,12 +23,15 @@ HEADER = """\
 def project_document() -> dict[str, Any]:
     config: dict[str, Any] = {}
     for key in CONFIG_KEYS:
+        if not key.declared:  # structured values: documented in the README, not typed here
+            continue
         entry: dict[str, Any] = {"type": key.type, "description": key.description}
         if key.type == "array":
             entry["items"] = {"type": "string"}
         if not key.required:
             empty: Any = [] if key.type == "array" else ""
-            entry["default"] = key.default if key.default is not None else empty
+            default = list(key.default) if isinstance(key.default, tuple) else key.default
+            entry["default"] = default if default is not None else empty
         config[key.name] = entry
     return {
         "name": PROJECT,
@@ -64,4 +66,4 @@ def settings_table() -> str:
 
 
 if __name__ == "__main__":
-    print(settings_table() if "--readme-table" in sys.argv else render(), end="")
+    print(render(), end="")

@@ -53,12 +53,11 @@ from model.outputs import (
     connector_outputs,
     stack_outputs,
 )
-from model.settings import (
+from model.settings import REGION, iamr_user
+from model.validators import (
     ACCOUNT_ID,
     DATABASE_NAME,
-    REGION,
     cluster_identifier_problem,
-    iamr_user,
     role_name_problem,
     role_path_problem,
 )

@@ -1,0 +1,64 @@
+"""Settings kept as secrets (`pulumi config set --secret`) stay secrets all the way through.
+
+Two callers see them differently: `pulumi up` hands the program the decrypted value and the list of
+secret keys; the offline plan sees only the ciphertext of a `secure:` entry. Either way no output,
+registered input or plan line may show the value in plain text.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import yaml
+
+from model.settings import SECRET
+from tests.stack_helpers import DEV_CONFIG, ROOT, one
+from tools.engine import SECRET as SECRET_SHOWN
+from tools.engine import run_program
+
+ORGANIZATION = "org-top-secret-41"
+CIPHERTEXT = "v1:AAAAsecretciphertext=="
+PROJECT = "xpander-redshift"
+
+
+def test_a_secret_organization_id_is_a_secret_output_and_a_secret_trust_policy():
+    config = {**DEV_CONFIG, f"{PROJECT}:organizationId": ORGANIZATION}
+    run = run_program(config, secret_keys=[f"{PROJECT}:organizationId"])
+    assert run.outputs["organizationId"] == SECRET_SHOWN
+    role = one(run, "aws:iam/role:Role")
+    assert role.inputs["assumeRolePolicy"] == SECRET_SHOWN
+    assert ORGANIZATION not in json.dumps(run.outputs)
+    assert all(ORGANIZATION not in json.dumps(r.inputs) for r in run.resources)
+
+
+def test_a_plain_organization_id_stays_plain():
+    config = {**DEV_CONFIG, f"{PROJECT}:organizationId": ORGANIZATION}
+    run = run_program(config)
+    assert run.outputs["organizationId"] == ORGANIZATION
+
+
+def test_the_offline_plan_renders_a_stack_with_secure_values_and_never_prints_them(tmp_path):
+    document = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    document["config"][f"{PROJECT}:organizationId"] = {"secure": CIPHERTEXT}
+    stack = tmp_path / "Pulumi.secret.yaml"
+    stack.write_text(yaml.safe_dump(document))
+    for view in ([], ["--json"], ["--markdown"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "tools.plan", "--config-file", str(stack), *view],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert CIPHERTEXT not in done.stdout + done.stderr
+        assert SECRET_SHOWN in done.stdout
+
+
+def test_an_unreadable_secure_value_is_marked_not_validated():
+    config = {**DEV_CONFIG, f"{PROJECT}:organizationId": SECRET}
+    run = run_program(config)
+    assert run.outputs["organizationId"] == SECRET_SHOWN
