@@ -15,7 +15,7 @@ if [ -x "$dir/bin/uv" ] && [ "$("$dir/bin/uv" --version 2>/dev/null | cut -d' ' 
   exit 0
 fi
 if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-  echo "bootstrap-uv: $python is not Python 3.11 or newer: set PYTHON=/path/to/python3.11" >&2
+  echo "bootstrap-uv: $python is missing or older than Python 3.11: set PYTHON=/path/to/python3.11" >&2
   exit 2
 fi
 
