@@ -46,7 +46,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 plan: $(STAMP)
-	$(PY) -m tools.plan $(ARGS)
+	@$(PY) -m tools.plan $(ARGS)
 
 lint: lint-workflows
 	$(PY) -m ruff check .
@@ -65,10 +65,10 @@ test: lint typecheck lock-check postgres
 	$(PY) -m pytest
 
 verify: $(STAMP)
-	$(PY) -m tools.verify $(ARGS)
+	@$(PY) -m tools.verify $(ARGS)
 
 connector: $(STAMP)
-	$(PY) -m tools.connector $(ARGS)
+	@$(PY) -m tools.connector $(ARGS)
 
 POLICY_EXPORT := export --quiet --locked --only-group policy --no-emit-project
 

@@ -23,7 +23,7 @@ from components.network import (
     RedshiftNetworkArgs,
 )
 from components.pod_identity import PodIdentityBinding, PodIdentityBindingArgs
-from model import iam_documents
+from model import iam_documents, outputs
 from model.outputs import connector_config
 from model.settings import ConnectorSettings, Settings
 
@@ -99,15 +99,15 @@ class XpanderRedshift(pulumi.ComponentResource):
         }
 
         shared = {
-            "clusterEndpoint": cluster.endpoint,
-            "clusterPort": cluster.port,
-            "masterPasswordSecretArn": cluster.admin_secret_arn,
-            "securityGroupId": cluster.security_group_id,
-            "subnetGroupName": cluster.subnet_group_name,
-            "nodeType": cluster.node_type,
+            outputs.CLUSTER_ENDPOINT: cluster.endpoint,
+            outputs.CLUSTER_PORT: cluster.port,
+            outputs.MASTER_PASSWORD_SECRET_ARN: cluster.admin_secret_arn,
+            outputs.SECURITY_GROUP_ID: cluster.security_group_id,
+            outputs.SUBNET_GROUP_NAME: cluster.subnet_group_name,
+            outputs.NODE_TYPE: cluster.node_type,
         }
         if s.connectors:
-            self.stack_outputs = {"connectors": per_connector, **shared}
+            self.stack_outputs = {outputs.CONNECTORS: per_connector, **shared}
         else:  # one connector: its outputs at the top, as the xpander UI reads them
             self.stack_outputs = {**per_connector["default"], **shared}
         self.register_outputs(self.stack_outputs)
@@ -265,7 +265,7 @@ class XpanderRedshift(pulumi.ComponentResource):
             opts=child,
         )
         return {
-            "connectorConfig": documents.apply(
+            outputs.CONNECTOR_CONFIG: documents.apply(
                 lambda d: connector_config(
                     cluster_identifier=s.cluster_identifier,
                     database_name=s.database_name,
@@ -274,7 +274,7 @@ class XpanderRedshift(pulumi.ComponentResource):
                     region=s.region,
                 )
             ),
-            "roleArn": role.role_arn,
-            "databaseUser": c.database_user,
-            "organizationId": secret_if(organization_is_secret, c.organization_id),
+            outputs.ROLE_ARN: role.role_arn,
+            outputs.DATABASE_USER: c.database_user,
+            outputs.ORGANIZATION_ID: secret_if(organization_is_secret, c.organization_id),
         }

@@ -1,8 +1,46 @@
-"""The xpander connector config: the field names and order of the xpander UI's Redshift form."""
+"""The stack-outputs contract: output names, the multi-connector shape, the UI's fields, and the
+values that stand in for what is not known (yet, or to the reader)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
+
+# Stack output names (`pulumi stack output`). Users, CI and the xpander UI read these: renaming one
+# breaks them all, so the program, the tools and the tests take every name from here.
+CONNECTOR_CONFIG: Final = "connectorConfig"
+CLUSTER_ENDPOINT: Final = "clusterEndpoint"
+CLUSTER_PORT: Final = "clusterPort"
+ROLE_ARN: Final = "roleArn"
+ORGANIZATION_ID: Final = "organizationId"
+SECURITY_GROUP_ID: Final = "securityGroupId"
+MASTER_PASSWORD_SECRET_ARN: Final = "masterPasswordSecretArn"  # noqa: S105 - a name
+SUBNET_GROUP_NAME: Final = "subnetGroupName"
+NODE_TYPE: Final = "nodeType"
+DATABASE_USER: Final = "databaseUser"
+# With the `connectors` setting, each connector's outputs (CONNECTOR_CONFIG, ROLE_ARN,
+# DATABASE_USER, ORGANIZATION_ID) sit under `connectors.<name>`; the cluster's stay at the top.
+CONNECTORS: Final = "connectors"
+PER_CONNECTOR_OUTPUTS: Final = (CONNECTOR_CONFIG, ROLE_ARN, DATABASE_USER, ORGANIZATION_ID)
+SHARED_OUTPUTS: Final = (
+    CLUSTER_ENDPOINT,
+    CLUSTER_PORT,
+    MASTER_PASSWORD_SECRET_ARN,
+    SECURITY_GROUP_ID,
+    SUBNET_GROUP_NAME,
+    NODE_TYPE,
+)
+
+# What stands in for a value the reader cannot see.
+COMPUTED: Final = "<computed>"  # known only after deploy (the offline plan, like `pulumi preview`)
+SECRET: Final = "[secret]"  # noqa: S105 - a secret, as `pulumi stack output` prints it without --show-secrets
+UNKNOWN: Final = "[unknown]"  # an unknown, as the Pulumi CLI prints it
+NOT_VALUES: Final = (COMPUTED, SECRET, UNKNOWN)
+# The offline plan's account: AWS's documentation account id, never a real one.
+PLACEHOLDER_ACCOUNT_ID: Final = "111122223333"
+# The offline plan's `--json` says whether its account is that placeholder (then its ARNs are
+# examples, not values to paste into the xpander UI).
+PLAN_ACCOUNT_IS_PLACEHOLDER: Final = "accountIsPlaceholder"
+PLAN_ACCOUNT_ID: Final = "accountId"
 
 # The UI's field names, in the order the form shows them (guide step 8). Changing a name here
 # breaks every stack output that users paste into the UI, so the tests pin them.
@@ -33,9 +71,25 @@ def connector_config(
 
 def stack_outputs(document: dict[str, Any]) -> dict[str, Any]:
     """Stack outputs from `pulumi stack output --json`, or from an offline plan's `--json`."""
-    if "resources" in document and isinstance(document.get("outputs"), dict):
+    if is_plan(document):
         return dict(document["outputs"])
     return document
+
+
+def is_plan(document: dict[str, Any]) -> bool:
+    """Whether a JSON document is an offline plan (`python -m tools.plan --json`)."""
+    return "resources" in document and isinstance(document.get("outputs"), dict)
+
+
+def plan_account_is_placeholder(document: dict[str, Any]) -> bool:
+    """Whether an offline plan's ARNs carry the placeholder account (plans written before the
+    plan said so are recognised by the account in their role ARN)."""
+    if not is_plan(document):
+        return False
+    marked = document.get(PLAN_ACCOUNT_IS_PLACEHOLDER)
+    if isinstance(marked, bool):
+        return marked
+    return f":{PLACEHOLDER_ACCOUNT_ID}:" in str(document["outputs"])
 
 
 class ConnectorNotFoundError(ValueError):
@@ -48,9 +102,9 @@ def connector_outputs(outputs: dict[str, Any], name: str | None) -> dict[str, An
     A stack with `connectors` exports each connector's outputs under `connectors.<name>`; merging
     the chosen one over the shared outputs gives the single-connector shape the tools read.
     """
-    connectors = outputs.get("connectors")
+    connectors = outputs.get(CONNECTORS)
     if name is None:
-        if isinstance(connectors, dict) and "connectorConfig" not in outputs:
+        if isinstance(connectors, dict) and CONNECTOR_CONFIG not in outputs:
             raise ConnectorNotFoundError(
                 f"this stack has several connectors ({', '.join(sorted(connectors))}): "
                 "choose one with --connector NAME"
@@ -61,5 +115,25 @@ def connector_outputs(outputs: dict[str, Any], name: str | None) -> dict[str, An
         raise ConnectorNotFoundError(
             f"no connector {name!r} in the stack outputs (connectors: {known})"
         )
-    shared = {k: v for k, v in outputs.items() if k != "connectors"}
-    return {**shared, **connectors[name]}
+    chosen = connectors[name]
+    if not isinstance(chosen, dict):
+        raise ConnectorNotFoundError(
+            f"the stack output {CONNECTORS}.{name} is not an object of outputs: "
+            "read the outputs of a stack this project deployed"
+        )
+    shared = {k: v for k, v in outputs.items() if k != CONNECTORS}
+    return {**shared, **chosen}
+
+
+def connector_configs(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each connector's `connectorConfig` by connector name ("" for the stack's only one)."""
+    if isinstance(outputs.get(CONNECTOR_CONFIG), dict):
+        return {"": outputs[CONNECTOR_CONFIG]}
+    connectors = outputs.get(CONNECTORS)
+    if not isinstance(connectors, dict):
+        return {}
+    return {
+        name: value[CONNECTOR_CONFIG]
+        for name, value in connectors.items()
+        if isinstance(value, dict) and isinstance(value.get(CONNECTOR_CONFIG), dict)
+    }

@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from model import outputs, partitions
 from model import validators as v
 from model.config_keys import (
     CONFIG_KEYS,
@@ -34,7 +35,6 @@ __all__ = [
     "DATABASE_NAME",
     "KEYS_BY_NAME",
     "PROJECT",
-    "REGION",
     "SECRET",
     "USER_PROVISIONERS",
     "ConnectorSettings",
@@ -46,7 +46,6 @@ __all__ = [
     "settings_from_config",
 ]
 
-REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d", re.ASCII)
 MAX_SHOWN = 80  # characters of a refused value shown in its problem line
 CLUSTER_ONLY_KEYS = (  # settings of a cluster this stack creates: refused with an existing one
     "requireSsl",
@@ -69,7 +68,6 @@ class _Secret:
 
 
 SECRET: Any = _Secret()
-SECRET_TEXT = "[secret]"  # noqa: S105 - what stands in for a value that cannot be read
 
 
 def iamr_user(role_name: str) -> str:
@@ -305,7 +303,7 @@ def _read_values(raw: Mapping[str, Any], problems: list[str], secrets: set[str])
             # The offline plan cannot read it: a string stands in as "[secret]", anything else
             # keeps its default. `pulumi up` sees the value and checks it.
             if key.type == "string":
-                values[key.name] = SECRET_TEXT
+                values[key.name] = outputs.SECRET
             continue
         if _is_unset(key, text):
             if key.required:
@@ -333,8 +331,10 @@ def _region_problems(region: Any) -> list[str]:
         return ["aws:region: is required - set it with `pulumi config set aws:region <region>`"]
     if region is SECRET:
         return ["aws:region: must not be a secret: the plan and every ARN need it"]
-    if not isinstance(region, str) or not REGION.fullmatch(region):
+    if not isinstance(region, str):
         return [f"aws:region = {_shown(region)}: must be an AWS region like us-west-2"]
+    if broken := partitions.region_problem(region):
+        return [f"aws:region = {_shown(region)}: {broken}"]
     return []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from model.outputs import UI_FIELDS
 from tools import connector
@@ -97,6 +100,26 @@ def test_reads_an_offline_plan_too():
     assert result.returncode == 0, result.stderr
     expected = json.loads(plan.read_text(encoding="utf-8"))["outputs"]["connectorConfig"]
     assert json.loads(result.stdout) == expected
+    assert result.stderr.startswith(
+        f"connector: warning: {plan} is an offline plan: its account 111122223333 is a "
+        "placeholder, so its ARNs are examples. Do not paste them into the xpander UI"
+    )
+
+
+def test_an_offline_plan_with_a_real_account_is_not_called_a_placeholder(tmp_path):
+    plan = json.loads((GOLDEN / "plan-head.json").read_text(encoding="utf-8"))
+    plan |= {"accountId": "123456789012", "accountIsPlaceholder": False}
+    result = run_tool("--outputs-file", str(write_json(tmp_path, plan)))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+def test_a_plan_from_before_the_mark_is_recognised_by_its_account(tmp_path):
+    plan = json.loads((GOLDEN / "plan-head.json").read_text(encoding="utf-8"))
+    del plan["accountId"], plan["accountIsPlaceholder"]
+    result = run_tool("--outputs-file", str(write_json(tmp_path, plan)))
+    assert result.returncode == 0
+    assert "its account 111122223333 is a placeholder" in result.stderr
 
 
 def test_missing_fields_are_named_and_exit_1(tmp_path):
@@ -213,3 +236,96 @@ def test_with_several_connectors_none_chosen_is_an_error_listing_them(tmp_path, 
     assert (
         "no connector 'hr' in the stack outputs (connectors: ops, sales)" in capsys.readouterr().err
     )
+
+
+def test_verify_asks_the_same_cli_but_for_secrets_too(tmp_path, monkeypatch):
+    """verify needs organizationId (the ExternalId), which a team may keep secret; connector
+    prints no secret, so it never asks the CLI to decrypt one."""
+    from tools import verify  # noqa: PLC0415 - the other reader of the same loader
+
+    path = fake_pulumi(tmp_path, f"echo '{json.dumps(STACK_OUTPUTS)}'")
+    monkeypatch.setenv("PATH", f"{path}:{os.environ['PATH']}")
+    args = verify.build_parser().parse_args(["--stack", "acme/prod"])
+    outputs, _ = verify.load_outputs(args)
+    assert outputs == STACK_OUTPUTS
+    argv = (tmp_path / "argv").read_text(encoding="utf-8").split()
+    assert argv == [
+        "stack",
+        "output",
+        "--json",
+        "--non-interactive",
+        "--show-secrets",
+        "--stack",
+        "acme/prod",
+    ]
+
+
+# --- no outputs file crashes connector or verify -------------------------------------------------
+
+_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
+    | st.sampled_from(["[secret]", "<computed>", "xpander-redshift", "IAM", "us-west-2"])
+)
+_values = st.recursive(
+    _leaves,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from([*UI_FIELDS, "x"]), children, max_size=6)
+    ),
+    max_leaves=12,
+)
+_contract = ["connectorConfig", "clusterEndpoint", "clusterPort", "roleArn", "organizationId"]
+_outputs = st.dictionaries(
+    st.sampled_from([*_contract, "resources", "outputs", "accountIsPlaceholder"]),
+    _values,
+    max_size=5,
+) | st.builds(
+    lambda shared, per: {**shared, "connectors": per},
+    st.dictionaries(st.sampled_from(_contract), _values, max_size=3),
+    st.fixed_dictionaries(
+        {"sales": _values | st.dictionaries(st.sampled_from(_contract), _values, max_size=3)},
+        optional={"ops": _values},
+    ),
+)
+
+
+class _NoAws:
+    """Every AWS call fails at once: the fuzz is about reading the outputs, not AWS."""
+
+    def __getattr__(self, name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("no AWS here")
+
+        return call
+
+
+@pytest.mark.timeout(120)
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(document=_outputs, name=st.sampled_from([None, "sales"]))
+def test_no_outputs_file_crashes_connector_or_verify(tmp_path_factory, capsys, document, name):
+    """Whatever JSON the outputs file holds: exit 0, 1 or 2 with a bounded message."""
+    from tools import verify  # noqa: PLC0415 - the other reader of the same outputs
+
+    path = tmp_path_factory.mktemp("outputs") / "outputs.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    args = ["--outputs-file", str(path), *(["--connector", name] if name else [])]
+    assert connector.main(args) in (0, 1, 2)
+    code = verify.main(
+        [*args, "--region", "us-west-2", "--timeout", "5"],
+        client_factory=lambda service, credentials: _NoAws(),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    assert code in (1, 2)
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert len(captured.err) < 5000

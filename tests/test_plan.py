@@ -41,7 +41,8 @@ def test_default_view_shows_tree_documents_connector_and_verdicts():
         "Resources to create",
         "IAM documents:",
         "SQL the database-user provisioner runs:",
-        "Connector config (paste into the xpander UI):",
+        "Connector config (its account is a placeholder: after deploy, paste what "
+        "`make connector` prints):",
         "Policy verdicts:",
     ):
         assert heading in out
@@ -61,7 +62,15 @@ def test_json_has_the_documented_shape(dev_plan):
     result = run_cli("--json")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert set(document) == {"project", "stack", "resources", "outputs", "policyViolations"}
+    assert set(document) == {
+        "project",
+        "stack",
+        "accountId",
+        "accountIsPlaceholder",
+        "resources",
+        "outputs",
+        "policyViolations",
+    }
     assert (document["project"], document["stack"]) == ("xpander-redshift", "dev")
     urns = {r["urn"] for r in document["resources"]}
     stack_urn = "urn:pulumi:dev::xpander-redshift::pulumi:pulumi:Stack::xpander-redshift-dev"
@@ -198,3 +207,238 @@ def test_tags_and_connectors_as_yaml_structures_render(tmp_path):
     roles = [r for r in plan["resources"] if r["type"] == "aws:iam/role:Role"]
     assert [r["inputs"]["name"] for r in roles] == ["xpander-sales"]
     assert roles[0]["inputs"]["tags"]["team"] == "data"
+
+
+# --- a plan that tells the truth ------------------------------------------------------------------
+
+
+def run_main(capsys, *args: str) -> tuple[int, str, str]:
+    """The tool in this process (faster than a subprocess); argparse's exit is a status too."""
+    try:
+        code = plan_tool.main(list(args))
+    except SystemExit as exited:
+        code = int(exited.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def stack_file(tmp_path: Path, name: str, extra: str = "", region: str = "us-west-2") -> Path:
+    path = tmp_path / f"Pulumi.{name}.yaml"
+    text = (ROOT / "Pulumi.dev.yaml").read_text().replace("us-west-2", region)
+    path.write_text(text + extra)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn")],
+)
+def test_govcloud_and_china_stacks_get_their_partitions_arns(tmp_path, region, partition):
+    """IAM User Guide, ARN format: `aws-us-gov` in GovCloud (US), `aws-cn` in China."""
+    plan = plan_tool.build_plan(stack_file(tmp_path, "p", region=region), stack="p")
+    text = json.dumps(plan)
+    assert "arn:aws:" not in text
+    role = f"arn:{partition}:iam::111122223333:role/xpander-redshift-access"
+    assert plan["outputs"]["connectorConfig"]["IAM Role ARN"] == role
+    trust = next(r for r in plan["resources"] if r["type"] == "aws:iam/role:Role")
+    assert f"arn:{partition}:iam::111122223333:root" in trust["inputs"]["assumeRolePolicy"]
+    documents = [
+        r["inputs"]["policy"] for r in plan["resources"] if r["type"].endswith("RolePolicy")
+    ]
+    assert f"arn:{partition}:redshift:{region}:111122223333:cluster:xpander-redshift" in str(
+        documents
+    )
+
+
+def test_account_id_must_be_twelve_digits(capsys):
+    for bad in ("123", "1234567890123", "12345678901a", "-1", "123456789012\n"):
+        code, out, err = run_main(capsys, f"--account-id={bad}")
+        assert code == 2, bad
+        assert "is not an AWS account id: it is 12 digits" in err
+        assert out == ""
+
+
+def test_a_given_account_is_not_called_a_placeholder(capsys):
+    code, out, _ = run_main(capsys, "--account-id", "123456789012")
+    assert code == 0
+    header = out.splitlines()[0]
+    assert "account 123456789012; looked-up ids are placeholders" in header
+    assert "Connector config (paste into the xpander UI):" in out
+    assert "arn:aws:iam::123456789012:role/xpander-redshift-access" in out
+    plan = json.loads(run_main(capsys, "--json", "--account-id", "123456789012")[1])
+    assert (plan["accountId"], plan["accountIsPlaceholder"]) == ("123456789012", False)
+
+
+def test_the_default_plan_marks_its_account_as_a_placeholder(dev_plan, capsys):
+    assert (dev_plan["accountId"], dev_plan["accountIsPlaceholder"]) == ("111122223333", True)
+    assert "account 111122223333 and looked-up ids are placeholders" in run_main(capsys)[1]
+
+
+@pytest.mark.parametrize("stack", ["dev", "acme/dev", "acme/xpander-redshift/dev"])
+def test_stack_may_name_its_organization_and_project(stack, capsys):
+    code, out, err = run_main(capsys, "--stack", stack, "--json")
+    assert code == 0, err
+    assert json.loads(out)["stack"] == "dev"
+
+
+@pytest.mark.parametrize(
+    ("stack", "message"),
+    [
+        ("acme/other/dev", "names project 'other'; this project is 'xpander-redshift'"),
+        ("../../etc/dev", "is not a stack name"),
+        ("a/b/c/d", "is not a stack name"),
+        ("", "is not a stack name"),
+    ],
+)
+def test_a_stack_that_cannot_be_this_projects_is_refused(stack, message, capsys):
+    code, _, err = run_main(capsys, "--stack", stack)
+    assert code == 2
+    assert message in err
+
+
+# --- no input crashes the plan --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ("  123: x\n", "config key 123: a config key is a string"),
+        ("  2024-01-01: x\n", "config key 2024-01-01: a config key is a string"),
+        (
+            "  xpander-redshift:roleName: !!binary aGVsbG8=\n",
+            "xpander-redshift:roleName: is a YAML !!binary value",
+        ),
+        (
+            "  xpander-redshift:roleName: !!set {a, b}\n",
+            "xpander-redshift:roleName: is a YAML !!set value",
+        ),
+        (
+            "  xpander-redshift:tags: &a [*a]\n",
+            "xpander-redshift:tags: its YAML aliases refer to themselves",
+        ),
+        (
+            '  xpander-redshift:roleName: "\\ud800"\n',
+            "xpander-redshift:roleName: holds text that is not valid Unicode",
+        ),
+        ('  "xpander-redshift:\\udc80x": y\n', "xpander-redshift:\\udc80x: holds text"),
+    ],
+)
+def test_yaml_that_is_not_config_is_refused_naming_the_key(tmp_path, extra, expected, capsys):
+    code, out, err = run_main(capsys, "--config-file", str(stack_file(tmp_path, "odd", extra)))
+    assert (code, out) == (2, "")
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected), lines
+
+
+def test_a_timestamp_value_stays_the_text_written(tmp_path):
+    """The Pulumi CLI (Go yaml.v3, untyped) keeps an unquoted timestamp as its text."""
+    extra = "  xpander-redshift:roleName: 2001-12-14t21:59:43.10-05:00\n"
+    result = run_cli("--config-file", str(stack_file(tmp_path, "ts", extra)))
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "xpander-redshift:roleName = '2001-12-14t21:59:43.10-05:00': must be an IAM role name"
+    )
+
+
+def test_a_billion_laughs_file_is_refused_fast_with_bounded_output(tmp_path):
+    lines = ['config:\n  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n']
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"  {name}: &{name} [{','.join([f'*{previous}'] * 9)}]\n")
+    lines.append("  xpander-redshift:tags: *i\n")
+    path = tmp_path / "Pulumi.lol.yaml"
+    path.write_text("".join(lines))
+    assert len(path.read_bytes()) < 600
+    started = time.monotonic()
+    result = run_cli("--config-file", str(path))
+    assert time.monotonic() - started < 10
+    assert result.returncode == 2
+    assert "xpander-redshift:tags: expands to more than 10000 values" in result.stderr
+    assert len(result.stderr) < 2000
+
+
+def test_one_problem_line_is_bounded(tmp_path, capsys):
+    extra = f"  xpander-redshift:roleName: {'x' * 100_000}\n"
+    code, _, err = run_main(capsys, "--config-file", str(stack_file(tmp_path, "long", extra)))
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1 and len(lines[0]) <= 1000
+    assert lines[0].startswith("xpander-redshift:roleName = 'xxx")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "--base {path}: no such file"),
+        ("{not json", "--base {path}: not JSON"),
+        ("[1]", "not a plan from `python -m tools.plan --json`: expected a JSON object"),
+        ('{"resources": [{"urn": 1}]}', "resources[0] is not a resource"),
+    ],
+)
+def test_a_missing_or_invalid_base_plan_exits_2(tmp_path, content, message, capsys):
+    path = tmp_path / "base.json"
+    if content is not None:
+        path.write_text(content)
+    code, out, err = run_main(capsys, "--markdown", "--base", str(path))
+    assert (code, out) == (2, "")
+    assert message.format(path=path) in err
+
+
+def test_repeated_plans_leave_the_picklers_as_they_were():
+    """pulumi.dynamic.serialize_provider wraps pickle's _Pickler methods on every call and never
+    restores them; after ~1000 plans in one process that ended in RecursionError."""
+    import pickle  # noqa: PLC0415 - the module under observation
+
+    before = (pickle._Pickler._batch_setitems, pickle._Pickler.save_dict)
+    plan_tool.build_plan()
+    plan_tool.build_plan()
+    assert (pickle._Pickler._batch_setitems, pickle._Pickler.save_dict) == before
+
+
+def test_the_outputs_follow_the_contract_in_model_outputs(tmp_path, dev_plan):
+    """One connector: its outputs and the cluster's side by side; several: the cluster's at the
+    top and each connector's under `connectors.<name>` (model/outputs.py)."""
+    from model import outputs  # noqa: PLC0415 - the contract under test
+
+    shared, own = set(outputs.SHARED_OUTPUTS), set(outputs.PER_CONNECTOR_OUTPUTS)
+    assert set(dev_plan["outputs"]) == shared | own
+    assert own == {"connectorConfig", "roleArn", "databaseUser", "organizationId"}
+    extra = (
+        "  xpander-redshift:connectors:\n"
+        "    - {name: sales, roleName: xpander-sales}\n"
+        "    - {name: ops, roleName: xpander-ops, namespace: ops}\n"
+    )
+    plan = plan_tool.build_plan(stack_file(tmp_path, "multi", extra), stack="multi")
+    assert set(plan["outputs"]) == shared | {"connectors"}
+    assert {name: set(value) for name, value in plan["outputs"]["connectors"].items()} == {
+        "sales": own,
+        "ops": own,
+    }
+
+
+def test_a_stack_file_whose_name_is_no_stack_name_is_refused(tmp_path, capsys):
+    path = tmp_path / "Pulumi.d€v.yaml"
+    path.write_text((ROOT / "Pulumi.dev.yaml").read_text())
+    code, out, err = run_main(capsys, "--config-file", str(path))
+    assert (code, out) == (2, "")
+    assert "the stack's name comes from the file's (Pulumi.<stack>.yaml)" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "aws:region: us-west-2\nxpander-redshift:organizationId: org-1x\n",
+            "stand at the top level; Pulumi reads settings only under `config:`",
+        ),
+        ("config:\n  port: 5439\n", "did you mean `xpander-redshift:port`?"),
+        ("config:\n  xpander_redshift:port: 5439\n", "did you mean `xpander-redshift:port`?"),
+    ],
+)
+def test_settings_pulumi_would_not_read_are_named_not_ignored(tmp_path, content, message):
+    """A key with the wrong prefix, or outside `config:`, is a typo the plan names (exit 2)."""
+    stack = tmp_path / "Pulumi.typo.yaml"
+    stack.write_text(content)
+    result = run_cli("--config-file", str(stack))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr

@@ -15,14 +15,10 @@ import pytest
 
 from model.outputs import UI_FIELDS
 from tools import plan as plan_tool
-from tools.plan_markdown import (
-    TYPICAL_CREATE_SECONDS,
-    critical_path,
-    mermaid_graph,
-    plan_diff,
-    render_markdown,
-    schedule,
-)
+from tools.plan_diff import plan_diff
+from tools.plan_graph import TYPICAL_CREATE_SECONDS, critical_path, mermaid_graph, schedule
+from tools.plan_markdown import render_markdown
+from tools.plan_views import render_text
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -175,6 +171,29 @@ def document(*statements: dict[str, Any]) -> str:
 
 
 # --- golden files -------------------------------------------------------------------------------
+
+
+def test_the_golden_head_plan_is_what_the_program_renders_today():
+    """plan-head.json is the input of the golden markdown: regenerated and compared here, so a
+    renderer test can never pass on a plan the program no longer produces."""
+    assert_golden("plan-head.json", json.dumps(plan_tool.build_plan(), indent=2) + "\n")
+
+
+def test_the_golden_base_plan_has_the_shape_of_todays_plans():
+    """plan-base.json stands for the plan of an earlier commit (an older program: other node
+    type, no SelfAssume statement, no database user), so it cannot be regenerated; its resources
+    must still carry every field today's plans have, so the diff reads what CI would compare."""
+    base, head = load("plan-base.json"), plan_tool.build_plan()
+    assert plan_tool.plan_shape_problem(base) is None
+    fields = {key for resource in head["resources"] for key in resource}
+    for resource in base["resources"]:
+        assert set(resource) == fields, resource["urn"]
+    assert {k for k in base if k not in ("accountId", "accountIsPlaceholder")} <= set(head)
+
+
+def test_text_view_of_the_dev_plan_matches_the_golden_file():
+    """`make plan`'s own view, pinned like the markdown: a change shows up as a diff to review."""
+    assert_golden("plan.txt", render_text(load("plan-head.json")))
 
 
 def test_markdown_of_the_dev_plan_matches_the_golden_file():
@@ -451,3 +470,14 @@ def test_identical_plans_have_no_changes():
     markdown = render_markdown(plan, base=copy.deepcopy(plan))
     assert "- **Against the base plan:** no resource or output changes" in markdown
     assert "| + |" not in markdown
+
+
+def test_the_engines_own_resources_are_resources_not_components():
+    """`pulumi:index:Stash` (and a provider) is a custom resource: a box, not a group."""
+    group = resource("grp", "x:y:Group")
+    stash = resource("kept", "pulumi:index:Stash", parent=group["urn"])
+    provider = resource("prov", "pulumi:providers:aws", parent=group["urn"])
+    markdown = render_markdown(plan_of(group, stash, provider))
+    assert "- **2 resources** in 1 components" in markdown
+    assert 'r_kept["pulumi:index:Stash<br/>kept"]' in markdown
+    assert 'r_prov["pulumi:providers:aws<br/>prov"]' in markdown

@@ -173,7 +173,8 @@ BAD_INPUTS = [
     ("psqlImage", "Postgres 15", "container image"),
     ("eksClusterName", "-eks", "EKS cluster name"),
     ("clusterIdentifer", "xpander", "did you mean `xpander-redshift:clusterIdentifier`"),
-    ("aws:region", "us-west", "AWS region"),
+    ("aws:region", "us-west", "did you mean us-west-2"),
+    ("aws:region", "us-west-9", "is not a region any AWS partition lists"),
 ]
 
 
@@ -237,6 +238,15 @@ def test_rg_node_types_share_the_ra3_port_ranges():
 )
 def test_image_references_with_registry_ports_and_digests_are_accepted(image):
     assert settings_with(psqlImage=image).psql_image == image
+
+
+@pytest.mark.parametrize("region", ["us-gov-west-1", "cn-north-1", "eu-central-2", "us-west-2"])
+def test_regions_botocore_lists_are_accepted_in_every_partition(region):
+    assert settings_with_region(region).region == region
+
+
+def settings_with_region(region: str):
+    return parse_settings(dict(REQUIRED), region=region)
 
 
 def test_s3_audit_logging_needs_a_bucket():

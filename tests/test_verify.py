@@ -41,7 +41,7 @@ from model import iam_documents
 from model.outputs import UI_FIELDS
 from model.settings import parse_settings
 from tests.moto_server import moto_server, reset
-from tools import verify
+from tools import verify, verify_aws
 from tools.plan import build_plan
 
 pytestmark = [pytest.mark.moto, pytest.mark.timeout(60)]
@@ -199,7 +199,7 @@ class Clients:
 
     def __init__(self) -> None:
         session = boto3.session.Session(region_name=REGION)
-        self.moto = verify.boto3_client_factory(session, verify.aws_config(5.0))
+        self.moto = verify_aws.boto3_client_factory(session, verify_aws.aws_config(5.0))
         self.overrides: dict[tuple[str, bool], tuple[Any, frozenset[str] | None]] = {}
         self.stubbers: list[Stubber] = []
         self.moto_calls: list[tuple[str, Any, Any]] = []  # through a Split only
@@ -219,7 +219,7 @@ class Clients:
         self.stubbers.append(stubber)
         return stubber
 
-    def __call__(self, service: str, credentials: verify.AwsCredentials | None) -> Any:
+    def __call__(self, service: str, credentials: verify_aws.AwsCredentials | None) -> Any:
         real = self.moto(service, credentials)
         override = self.overrides.get((service, credentials is not None))
         if override is None:
@@ -446,7 +446,7 @@ def test_without_the_pulumi_cli_and_without_inputs_it_says_how_to_give_them(
     code, report, printed = run_json([], Clients(), capsys)
 
     assert code == 1
-    assert "the pulumi CLI is not on PATH" in printed
+    assert "the Pulumi CLI (`pulumi`) is not on PATH" in printed
     assert "--outputs-file" in printed
     assert_failed_at(
         report, "path config", "ClusterNamePath", "DatabaseNamePath", "CatalogNamePath"
@@ -519,10 +519,10 @@ def closed_port() -> int:
 
 
 def test_a_connect_timeout_points_at_the_ingress_rule_and_dns_failure_at_the_vpc() -> None:
-    timeout = verify.fix_network(TimeoutError(), "rs.example", 5439, SECURITY_GROUP)
+    timeout = verify_aws.fix_network(TimeoutError(), "rs.example", 5439, SECURITY_GROUP)
     assert f"the Redshift security group {SECURITY_GROUP} must allow TCP 5439 ingress" in timeout
     assert "EKS cluster security group" in timeout
-    dns = verify.fix_network(socket.gaierror(), "rs.example", 5439, None)
+    dns = verify_aws.fix_network(socket.gaierror(), "rs.example", 5439, None)
     assert "inside the VPC" in dns
     assert "ingress" not in dns
 
@@ -836,7 +836,7 @@ def test_the_total_time_bound_cuts_off_a_hanging_call(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "No such file"),
+        (None, "no such file"),
         ("{not json", "not JSON"),
         ("[1, 2]", "expected a JSON object"),
     ],
@@ -916,7 +916,29 @@ def test_an_offline_plan_file_gives_the_connector_fields(tmp_path: Path) -> None
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(build_plan()))
     args = verify.build_parser().parse_args(["--outputs-file", str(path)])
-    outputs, _ = verify.load_outputs(args)
+    outputs, notes = verify.load_outputs(args)
+    assert any("its account 111122223333 is a placeholder" in note for note in notes)
     inputs = verify.inputs_from_outputs(outputs)
     assert (inputs.cluster, inputs.database) == ("xpander-redshift", "xpander_demo")
     assert inputs.role_arn == "arn:aws:iam::111122223333:role/xpander-redshift-access"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "no such file"), ("{not json", "not JSON (Expecting property name")],
+)
+def test_verify_and_connector_read_outputs_with_the_same_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+) -> None:
+    """One loader (tools/outputs.py): the same message from both tools, after their prefix."""
+    from tools import connector  # noqa: PLC0415 - the other tool, only here
+
+    path = tmp_path / "outputs.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    assert verify.main(["--outputs-file", str(path)], client_factory=Clients()) == 2
+    from_verify = capsys.readouterr().err.strip().removeprefix("verify: ")
+    assert connector.main(["--outputs-file", str(path)]) == 2
+    from_connector = capsys.readouterr().err.strip().removeprefix("connector: ")
+    assert from_verify == from_connector
+    assert from_verify.startswith(f"{path}: {message}")

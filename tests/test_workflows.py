@@ -223,3 +223,28 @@ def test_deploy_runs_up_on_the_default_branch_behind_an_environment():
     assert pulumi["with"]["command"] == "up"
     assert pulumi["with"]["policyPacks"] == "policies"
     assert "make test" in [s.get("run") for s in document["jobs"]["checks"]["steps"]]
+
+
+def test_the_offline_plan_renders_the_stack_that_preview_and_deploy_use():
+    """One definition of the stack (vars.PULUMI_STACK, default dev) for the plan, the preview
+    and the deploy; the plan of the head takes it whole (ORG/NAME works), the base its name."""
+    pull_request, deploy = workflow(PULL_REQUEST), workflow(DEPLOY)
+    stack = "${{ vars.PULUMI_STACK || 'dev' }}"
+    assert pull_request["env"]["STACK"] == stack
+    assert deploy["jobs"]["up"]["env"]["STACK"] == stack
+    assert "STACK" not in pull_request["jobs"]["preview"].get("env", {})
+    assert step_using(pull_request, "preview", "pulumi/actions@")["with"]["stack-name"] == (
+        "${{ env.STACK }}"
+    )
+    plan = next(r for _, s in steps(pull_request) if "--markdown" in (r := s.get("run", "")))
+    assert 'args="--markdown --stack $STACK"' in plan
+    assert '--stack "${STACK##*/}" --json' in plan
+
+
+def test_the_makefile_does_not_echo_the_tool_commands_into_their_output():
+    """`make plan ARGS=--json > plan.json` must hold only the plan: make echoes a recipe line
+    unless it starts with `@`."""
+    recipes = (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
+    for tool in ("plan", "verify", "connector"):
+        (line,) = [r for r in recipes if f"-m tools.{tool} " in r]
+        assert line.startswith("\t@"), line

@@ -7,29 +7,36 @@ placeholders for what only the cloud knows, and leave resource outputs unknown t
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
+import pickle
 import runpy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
 from google.protobuf import json_format
+from pulumi.dynamic import dynamic as pulumi_dynamic
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from model.outputs import COMPUTED, PLACEHOLDER_ACCOUNT_ID, SECRET
+from model.partitions import partition_of
 from model.settings import PROJECT
 from model.settings import SECRET as ENCRYPTED
+from tools.stack_file import config_strings
+
+__all__ = ["COMPUTED", "PLACEHOLDER_ACCOUNT_ID", "SECRET", "PlanMocks", "run_program"]
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
-COMPUTED = "<computed>"  # known only after deploy, like `pulumi preview` shows it
-SECRET = "[secret]"  # noqa: S105 - the placeholder shown instead of a secret
-PLACEHOLDER_ACCOUNT_ID = "111122223333"  # AWS's documentation account id
+# Where the stack file names no region (the settings gate refuses that before a plan runs).
+DEFAULT_REGION = "us-west-2"
 
 # The engine's wire sentinels (pulumi/sdk/python/lib/pulumi/runtime/rpc.py).
 _SECRET_SIG = rpc._special_sig_key
@@ -91,24 +98,29 @@ def _placeholder_invokes(account_id: str, config: Mapping[str, str]) -> dict[str
     # Offline, the existing cluster's groups are unknown: assume the one the stack names is
     # among them (`pulumi preview` checks it against the real cluster).
     named_group = config.get(f"{PROJECT}:existingSecurityGroupId")
+    region = config.get("aws:region") or DEFAULT_REGION
+    # The partition the SDK would resolve for the region: a GovCloud or China stack's ARNs and
+    # endpoints are those of its partition, as `aws.get_partition()` answers there.
+    partition = partition_of(region)
+    arn = f"arn:{partition.name}"
     # Offline, each subnet is taken to be in the VPC the stack expects and in a zone of its own.
     subnet_vpc = config.get(f"{PROJECT}:vpcId") or "vpc-<eks-cluster-vpc>"
     return {
         "aws:index/getPartition:getPartition": lambda a: {
-            "partition": "aws",
-            "dnsSuffix": "amazonaws.com",
-            "id": "aws",
-            "reverseDnsPrefix": "com.amazonaws",
+            "partition": partition.name,
+            "dnsSuffix": partition.dns_suffix,
+            "id": partition.name,
+            "reverseDnsPrefix": partition.reverse_dns_prefix,
         },
         "aws:index/getCallerIdentity:getCallerIdentity": lambda a: {
             "accountId": account_id,
-            "arn": f"arn:aws:iam::{account_id}:role/deployer",
+            "arn": f"{arn}:iam::{account_id}:role/deployer",
             "id": account_id,
             "userId": "AROAEXAMPLEDEPLOYER:pulumi",
         },
         "aws:eks/getCluster:getCluster": lambda a: {
             "name": a.get("name"),
-            "arn": f"arn:aws:eks:us-west-2:{account_id}:cluster/{a.get('name')}",
+            "arn": f"{arn}:eks:{region}:{account_id}:cluster/{a.get('name')}",
             "endpoint": "https://<eks-cluster-endpoint>",
             "certificateAuthorities": [{"data": "<eks-cluster-ca>"}],
             "vpcConfig": {
@@ -132,7 +144,7 @@ def _placeholder_invokes(account_id: str, config: Mapping[str, str]) -> dict[str
         },
         "aws:redshift/getCluster:getCluster": lambda a: {
             "clusterIdentifier": a.get("clusterIdentifier"),
-            "arn": f"arn:aws:redshift:us-west-2:{account_id}:cluster:{a.get('clusterIdentifier')}",
+            "arn": f"{arn}:redshift:{region}:{account_id}:cluster:{a.get('clusterIdentifier')}",
             "endpoint": f"{a.get('clusterIdentifier')}.<existing-cluster-endpoint>",
             "port": 5439,
             "databaseName": "<existing-database>",
@@ -236,18 +248,39 @@ async def _resolve(value: Any) -> Any:
 
 def stack_config_strings(document: Mapping[str, Any]) -> dict[str, Any]:
     """A stack file's `config:` block as the engine passes it on: strings, JSON for lists."""
-    config = document.get("config") or {}
-    result: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, dict) and "secure" in value:
-            result[key] = ENCRYPTED  # the gate shows it as a secret and never reads it
-        elif isinstance(value, bool):
-            result[key] = "true" if value else "false"
-        elif isinstance(value, str):
-            result[key] = value
-        else:
-            result[key] = json.dumps(value)
-    return result
+    return config_strings(document.get("config") or {})
+
+
+@contextlib.contextmanager
+def _pickler_restored() -> Iterator[None]:
+    """Undo what `pulumi.dynamic.serialize_provider` leaves behind, after each provider.
+
+    To pickle a dynamic provider deterministically, the SDK (pulumi/dynamic/dynamic.py) replaces
+    `pickle._Pickler._batch_setitems` and `save_dict` with sorting wrappers of the current ones
+    and never puts them back: every provider serialised in a process wraps the last wrapper once
+    more, so each pickle gets slower and a later plan in the same process dies of RecursionError.
+    Here each serialisation starts from the original methods and puts them back when done.
+    """
+    pickler = pickle._Pickler  # type: ignore[attr-defined]
+    saved = {name: pickler.__dict__[name] for name in ("_batch_setitems", "save_dict")}
+    serialize = pulumi_dynamic.serialize_provider
+
+    def restore() -> None:
+        for name, original in saved.items():
+            setattr(pickler, name, original)
+
+    def serialize_restored(provider: Any) -> str:
+        try:
+            return str(serialize(provider))
+        finally:
+            restore()
+
+    pulumi_dynamic.serialize_provider = serialize_restored
+    try:
+        yield
+    finally:
+        pulumi_dynamic.serialize_provider = serialize
+        restore()
 
 
 def run_program(
@@ -286,4 +319,5 @@ def run_program(
         resources = sorted(monitor.planned, key=lambda r: r.urn)
         return ProgramRun(resources=resources, outputs=outputs, invokes=mocks.calls)
 
-    return contextvars.Context().run(run)
+    with _pickler_restored():
+        return contextvars.Context().run(run)
