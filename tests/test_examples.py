@@ -141,11 +141,6 @@ def test_connectors_get_one_role_identity_and_user_each_on_one_cluster():
     assert per_connector["sales"]["organizationId"] == "org-4f1c9a2e7b"  # the top-level value
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the offline plan derives the partition from the region in the 'tools' helper's "
-    "partition work (issue 14); until it lands, GovCloud ARNs render as arn:aws:",
-)
 def test_govcloud_arns_use_the_aws_us_gov_partition():
     plan = plan_of("govcloud")
     text = json.dumps({"resources": plan["resources"], "outputs": plan["outputs"]})
