@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from model import sql as redshift_sql
 
 if TYPE_CHECKING:
-    from components.data_api import DataApi
+    from clients.data_api import DataApi
 
 Grant = tuple[redshift_sql.GrantKind, str]  # (kind, schema); "default" is for the current owner
 GrantSet = frozenset[Grant]

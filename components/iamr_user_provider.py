@@ -31,7 +31,7 @@ from model import sql as redshift_sql
 from model.resource_types import IAMR_USER_MODULE, IAMR_USER_NAME
 
 if TYPE_CHECKING:
-    from components.data_api import DataApi, RedshiftDataClient
+    from clients.data_api import DataApi, RedshiftDataClient
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -103,7 +103,7 @@ def _reads_explained(method: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(method)
     def explained(*args: P.args, **kwargs: P.kwargs) -> R:
-        from components.data_api import LOST_ANSWER_ERRORS, ResponseLostError  # noqa: PLC0415
+        from clients.data_api import LOST_ANSWER_ERRORS, ResponseLostError  # noqa: PLC0415
 
         try:
             return method(*args, **kwargs)
@@ -122,7 +122,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
     a cluster, schema or owner gone out of band never leaves the resource stuck.
 
     Pickled as `_provider_loader()(project_root)` (see `__reduce__`), so loading it in the provider
-    process already puts the project on sys.path. `components.data_api` is imported inside the
+    process already puts the project on sys.path. `clients.data_api` is imported inside the
     methods, which keeps boto3 out of the Pulumi program's own process. `client_factory`, `sleep`
     and `clock` are test seams; they are not pickled.
     """
@@ -217,7 +217,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         """The user and the grants that really exist; an empty id if the user or cluster is gone."""
         ensure_on_sys_path(self.project_root)
-        from components.data_api import ClusterGoneError  # noqa: PLC0415 - see the class docstring
+        from clients.data_api import ClusterGoneError  # noqa: PLC0415 - see the class docstring
 
         catalog = Catalog(self._api(props))
         user, owner, schemas = props["user"], props["owner"], list(props["schemas"])
@@ -322,7 +322,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Revoke what this stack granted; drop the user only if this stack created it."""
         ensure_on_sys_path(self.project_root)
-        from components.data_api import ClusterGoneError  # noqa: PLC0415
+        from clients.data_api import ClusterGoneError  # noqa: PLC0415
 
         catalog = Catalog(self._api(props))
         user, owner, schemas = props["user"], props["owner"], list(props["schemas"])
@@ -374,7 +374,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
     # --- helpers ---------------------------------------------------------------------------------
 
     def _api(self, props: Mapping[str, Any]) -> DataApi:
-        from components.data_api import DataApi, Limits, Target  # noqa: PLC0415
+        from clients.data_api import DataApi, Limits, Target  # noqa: PLC0415
 
         region = props["region"]
         return DataApi(
@@ -396,7 +396,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
 
     def _client(self, region: str) -> RedshiftDataClient:
         """The host keeps this provider for the whole deployment: build each client once."""
-        from components.data_api import make_client  # noqa: PLC0415
+        from clients.data_api import make_client  # noqa: PLC0415
 
         factory = self._client_factory or make_client
         with self._clients_lock:  # boto3 builds clients thread-unsafely; using one is safe
@@ -412,7 +412,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         batch ran at most once), the database says whether it took effect: `done()` is asked, and
         only if it is false does the error reach the user, saying what is known.
         """
-        from components.data_api import (  # noqa: PLC0415
+        from clients.data_api import (  # noqa: PLC0415
             LOST_ANSWER_ERRORS,
             MAX_BATCH_STATEMENTS,
             ResponseLostError,
@@ -436,7 +436,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
 
 def _settled(done: Callable[[], object]) -> bool:
     """Whether the database shows the effect; no answer to the question counts as no."""
-    from components.data_api import LOST_ANSWER_ERRORS, DataApiError  # noqa: PLC0415
+    from clients.data_api import LOST_ANSWER_ERRORS, DataApiError  # noqa: PLC0415
 
     try:
         return bool(done())

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 from botocore.stub import Stubber
 
-from components.data_api import (
+from clients.data_api import (
     LOST_ANSWER_ERRORS,
     MAX_BATCH_STATEMENTS,
     Backoff,

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components import data_api
+from clients import data_api
 from model.outputs import AUTH_METHOD, CLUSTER_ENDPOINT, CLUSTER_PORT, ORGANIZATION_ID
 from tools.verify_aws import (
     BAD_CREDENTIAL_CODES,
