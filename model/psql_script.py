@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from model.plain_user import CHECKS, ways_forward
 from model.sql import (
     create_user_sql,
     deprovisioning_statements,
@@ -23,49 +24,6 @@ from model.sql import (
 LOG_PREFIX = "xpander-redshift:"
 # What the Job's log says about the user: grep for these (README, kubernetes-job section).
 CREATED, EXISTING, REFUSED = "created user", "user exists and is plain, adopted", "REFUSED"
-
-# Why an existing user is not adopted: the IAM role that logs in as it would inherit each of
-# these. One query per catalog, so that no query joins Redshift's leader-node catalog tables with
-# its system views. PG_USER_INFO and SVL_USER_INFO are visible to superusers only: a connection
-# that cannot see the user's row there refuses rather than guesses.
-# Sources: Redshift Database Developer Guide, PG_USER_INFO (passwd), SVL_USER_INFO (syslogaccess:
-# RESTRICTED | UNRESTRICTED), SVV_USER_GRANTS (roles granted to users), PG_GROUP (grolist), and
-# CREATE USER ("CREATEUSER ... creates a superuser"; PASSWORD DISABLE removes the password).
-_UNSAFE_CHECKS: tuple[tuple[str, str, str], ...] = (
-    (
-        "xpander_superuser",
-        "SELECT usesuper AS xpander_superuser FROM pg_user WHERE usename = {user}",
-        "is a superuser (CREATEUSER)",
-    ),
-    (
-        "xpander_createdb",
-        "SELECT usecreatedb AS xpander_createdb FROM pg_user WHERE usename = {user}",
-        "has CREATEDB",
-    ),
-    (
-        "xpander_password",
-        "SELECT COUNT(*) <> 1 OR SUM(CASE WHEN passwd IS NULL THEN 0 ELSE 1 END) > 0"
-        " AS xpander_password FROM pg_user_info WHERE usename = {user}",
-        "has a password (or this connection, not a superuser, cannot read PG_USER_INFO)",
-    ),
-    (
-        "xpander_syslog",
-        "SELECT COUNT(*) <> 1 OR SUM(CASE WHEN syslogaccess = 'RESTRICTED' THEN 0 ELSE 1 END) > 0"
-        " AS xpander_syslog FROM svl_user_info WHERE usename = {user}",
-        "has SYSLOG ACCESS UNRESTRICTED (or this connection cannot read SVL_USER_INFO)",
-    ),
-    (
-        "xpander_group",
-        "SELECT COUNT(*) > 0 AS xpander_group FROM pg_group g, pg_user u"
-        " WHERE u.usename = {user} AND u.usesysid = ANY (g.grolist)",
-        "is a member of a group",
-    ),
-    (
-        "xpander_role",
-        "SELECT COUNT(*) > 0 AS xpander_role FROM svv_user_grants WHERE user_name = {user}",
-        "has been granted a role",
-    ),
-)
 
 
 def _echo(text: str) -> str:
@@ -84,12 +42,12 @@ def psql_script(user: str, schemas: Sequence[str], owner: str) -> str:
     """
     literal, quoted = quote_literal(user), quote_identifier(user, kind="user")
     refusal: list[str] = ["\\set xpander_refused false"]
-    for variable, query, reason in _UNSAFE_CHECKS:
+    for check in CHECKS:  # one query each: see model.plain_user
         refusal += [
-            query.format(user=literal),
+            check.flag_sql(user),
             "\\gset",
-            f"\\if :{variable}",
-            _echo(f"{REFUSED}: existing user {quoted} {reason}"),
+            f"\\if :{check.variable}",
+            _echo(f"{REFUSED}: existing user {quoted} {check.reason()}"),
             "\\set xpander_refused true",
             "\\endif",
         ]
@@ -102,12 +60,7 @@ def psql_script(user: str, schemas: Sequence[str], owner: str) -> str:
         "\\if :xpander_exists",
         *refusal,
         "\\if :xpander_refused",
-        _echo(
-            f"{REFUSED}: the IAM role would inherit the above. Nothing was changed. Either "
-            f"make {quoted} plain (ALTER USER with NOCREATEDB, NOCREATEUSER, PASSWORD DISABLE, "
-            "SYSLOG ACCESS RESTRICTED; take it out of its groups and roles), or drop it, "
-            "then run pulumi up again"
-        ),
+        *(_echo(f"{REFUSED}: {line}") for line in ways_forward(user)),
         "ROLLBACK;",
         # psql cannot choose its exit status; a failing statement under ON_ERROR_STOP exits 3.
         f"SELECT CAST('{LOG_PREFIX} {REFUSED}, see above' AS INTEGER);",
