@@ -266,12 +266,14 @@ def test_psql_script_refuses_unsafe_users_creates_or_adopts_and_grants_in_one_tr
         "\\if :xpander_group\n"
         f"\\echo 'xpander-redshift: REFUSED: existing user \"{U}\" is a member of a group: the IAM role would inherit every privilege granted to the group'\n"  # noqa: E501
         "\\set xpander_refused true\n"
+        f"SELECT DISTINCT g.groname FROM pg_group g, pg_user u WHERE u.usename = '{U}' AND u.usesysid = ANY (g.grolist) ORDER BY 1;\n"  # noqa: E501
         "\\endif\n"
         f"SELECT COUNT(*) > 0 AS xpander_role FROM svv_user_grants WHERE user_name = '{U}'\n"
         "\\gset\n"
         "\\if :xpander_role\n"
         f"\\echo 'xpander-redshift: REFUSED: existing user \"{U}\" has been granted a role: the IAM role would inherit every privilege granted to the role'\n"  # noqa: E501
         "\\set xpander_refused true\n"
+        f"SELECT DISTINCT role_name FROM svv_user_grants WHERE user_name = '{U}' ORDER BY 1;\n"
         "\\endif\n"
         "\\if :xpander_refused\n"
         "\\echo 'xpander-redshift: REFUSED: Nothing was changed. Ways forward:'\n"
@@ -890,6 +892,9 @@ UNSAFE_USERS = {
 }
 
 
+NAMED_IN_THE_LOG = {"group": "analysts", "role": "sys:dba"}
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("unsafe", sorted(UNSAFE_USERS))
 def test_psql_script_refuses_an_unsafe_existing_user_and_changes_nothing(
@@ -909,6 +914,8 @@ def test_psql_script_refuses_an_unsafe_existing_user_and_changes_nothing(
 
     assert result.returncode == 3  # psql's status for a failed statement under ON_ERROR_STOP
     assert f'xpander-redshift: REFUSED: existing user "{USER}" {reason}' in result.stdout
+    if unsafe in NAMED_IN_THE_LOG:  # the groups and roles, as psql prints a query's rows
+        assert f"\n {NAMED_IN_THE_LOG[unsafe]}\n(1 row)" in result.stdout, result.stdout
     assert "Nothing was changed" in result.stdout
     assert "adopted" not in result.stdout and "GRANT" not in result.stdout
     assert after == before
