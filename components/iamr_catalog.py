@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from model import plain_user
 from model import sql as redshift_sql
 
 if TYPE_CHECKING:
@@ -53,20 +54,20 @@ class Catalog:
             return set()
         return set(self._column(redshift_sql.external_schemas_sql(schemas)))
 
-    def user_attributes(self, user: str) -> dict[str, bool] | None:
-        """{superuser, createdb, password, syslog}: True where the user holds it; None if absent."""
-        rows = self.api.rows(redshift_sql.user_attributes_sql(user, redshift=self.redshift))
-        if not rows:
-            return None
-        return dict(
-            zip(("superuser", "createdb", "password", "syslog"), map(bool, rows[0]), strict=True)
-        )
-
-    def memberships(self, user: str) -> list[str]:
-        groups = [f"group {g}" for g in self._column(redshift_sql.user_groups_sql(user))]
-        if self.redshift:
-            groups += [f"role {r}" for r in self._column(redshift_sql.user_roles_sql(user))]
-        return groups
+    def unsafe(self, user: str) -> dict[str, list[str]]:
+        """What makes the existing `user` unsafe to adopt (model.plain_user's checks, one query
+        each): {check key: the groups or roles it names, else []}; empty if the user is plain."""
+        found: dict[str, list[str]] = {}
+        for check in plain_user.CHECKS:
+            query = check.provider_sql(user, redshift=self.redshift)
+            if query is None:  # PostgreSQL has no such thing
+                continue
+            if check.names:
+                if names := self._column(query):
+                    found[check.key] = names
+            elif self.api.scalar(query):
+                found[check.key] = []
+        return found
 
     def grants(
         self, user: str, schemas: Sequence[str], owner: str, owner_exists: bool = True

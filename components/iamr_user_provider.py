@@ -27,6 +27,7 @@ from components.iamr_catalog import (
     grants_state,
     parse_grants,
 )
+from model import plain_user
 from model import sql as redshift_sql
 from model.resource_types import IAMR_USER_MODULE, IAMR_USER_NAME
 
@@ -50,14 +51,6 @@ CREATED, ADOPTED = "created", "adopted"
 GRANTS = "grants"  # {schema: [kind, ...]}: the grants that exist, as last read or written
 KEPT_GRANTS = "grantsBeforeAdoption"  # what an adopted user already had: never revoked
 STATE_KEYS = (OWNERSHIP, GRANTS, KEPT_GRANTS)
-
-# What a user that is not plain would hand the IAM role (and so every agent that assumes it).
-_RISKS = {
-    "superuser": "superuser (CREATEUSER in Redshift): every privilege on the whole cluster",
-    "createdb": "CREATEDB: it can create databases",
-    "password": "a password: whoever knows it logs in as this user without IAM",
-    "syslog": "SYSLOG ACCESS UNRESTRICTED: it reads every user's queries in the system views",
-}
 
 
 class RefusedChangeError(RuntimeError):
@@ -179,22 +172,12 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
                 f"{props['database']!r}: nothing was changed. Create it, or set "
                 "xpander-redshift:defaultPrivilegesFor to the user that creates the tables."
             )
-        attributes = catalog.user_attributes(user)
-        if attributes is None and catalog.existing_users([user]):
-            raise RefusedChangeError(
-                f"Database user {user!r} exists, but its attributes cannot be read (Redshift shows "
-                "pg_user_info and svl_user_info to superusers only), so it cannot be checked "
-                "before adoption: nothing was changed. Provision with the cluster's master secret "
-                "or a superuser dbUser."
-            )
-        if attributes is None:
+        if user not in catalog.existing_users([user]):
             ownership, before = CREATED, GrantSet()
             statements = [redshift_sql.create_user_sql(user)]
+        elif unsafe := catalog.unsafe(user):
+            raise RefusedChangeError(plain_user.refusal(user, unsafe))
         else:
-            risks = [_RISKS[key] for key, held in attributes.items() if held]
-            memberships = catalog.memberships(user)
-            if risks or memberships:
-                raise RefusedChangeError(_unsafe_user_message(user, risks, memberships))
             ownership, before = ADOPTED, catalog.grants(user, schemas, owner)
             statements = []
         wanted = all_grants(schemas)
@@ -472,32 +455,6 @@ def _warn_missing(user: str, schemas: Sequence[str]) -> None:
             f"Schema(s) {', '.join(map(repr, schemas))} no longer exist: the grants of {user!r} "
             "on them are skipped."
         )
-
-
-def _unsafe_user_message(user: str, risks: Sequence[str], memberships: Sequence[str]) -> str:
-    quoted = redshift_sql.quote_identifier(user, kind="user")
-    lines = [
-        f"Database user {user!r} already exists and is not plain, so this stack will not adopt it: "
-        "the IAM role, and every agent that assumes it, would inherit",
-        *(f"  - {risk}" for risk in risks),
-        *(f"  - membership of {m}: every privilege granted to it" for m in memberships),
-        "Nothing was changed. Ways forward:",
-        f"  1. make the user plain, then run `pulumi up` again: ALTER USER {quoted} NOCREATEUSER "
-        "NOCREATEDB PASSWORD DISABLE SYSLOG ACCESS RESTRICTED;"
-        + "".join(
-            f" ALTER GROUP {m.split(' ', 1)[1]} DROP USER {quoted};"
-            for m in memberships
-            if m.startswith("group ")
-        )
-        + "".join(
-            f" REVOKE ROLE {m.split(' ', 1)[1]} FROM {quoted};"
-            for m in memberships
-            if m.startswith("role ")
-        ),
-        f"  2. if nothing else uses it, drop it (DROP USER {quoted}) and let the stack create it;",
-        "  3. or choose another xpander-redshift:roleName, so that the stack creates a new user.",
-    ]
-    return "\n".join(lines)
 
 
 def _still_in_use_message(user: str, owned: Sequence[str], others: Sequence[str]) -> str:

@@ -247,48 +247,6 @@ def _literal_list(names: Sequence[str]) -> str:
     return ", ".join(quote_literal(name) for name in names)
 
 
-def user_attributes_sql(user: str, *, redshift: bool) -> str:
-    """One row (superuser, createdb, has a password, unrestricted syslog access), none if absent.
-
-    CREATEUSER is Redshift's word for superuser, so usesuper covers both. The password and the
-    syslog access live in superuser-only views: on Redshift pg_user_info.passwd and
-    svl_user_info.syslogaccess ('RESTRICTED' | 'UNRESTRICTED';
-    https://docs.aws.amazon.com/redshift/latest/dg/pg_user_info.html,
-    https://docs.aws.amazon.com/redshift/latest/dg/r_SVL_USER_INFO.html); PostgreSQL keeps the
-    password in pg_shadow.passwd and has no syslog access. How pg_user_info shows a disabled
-    password is not documented; NULL is taken as none, as in PostgreSQL (README says so).
-    """
-    name = quote_literal(_require(user, "user"))
-    if redshift:
-        return (
-            "SELECT u.usesuper, u.usecreatedb, i.passwd IS NOT NULL, "
-            "s.syslogaccess = 'UNRESTRICTED' FROM pg_user u "
-            "JOIN pg_user_info i ON i.usesysid = u.usesysid "
-            "JOIN svl_user_info s ON s.usesysid = u.usesysid "
-            f"WHERE u.usename = {name}"
-        )
-    return (
-        "SELECT u.usesuper, u.usecreatedb, s.passwd IS NOT NULL, false FROM pg_user u "
-        f"JOIN pg_shadow s ON s.usesysid = u.usesysid WHERE u.usename = {name}"
-    )
-
-
-def user_groups_sql(user: str) -> str:
-    """The groups the user is in, one row each (pg_group.grolist holds member user ids)."""
-    return (
-        "SELECT g.groname FROM pg_group g, pg_user u "
-        f"WHERE u.usename = {quote_literal(_require(user, 'user'))} "
-        "AND u.usesysid = ANY (g.grolist) ORDER BY 1"
-    )
-
-
-def user_roles_sql(user: str) -> str:
-    """Redshift only: the roles granted to the user (role-based access control;
-    https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_USER_GRANTS.html)."""
-    name = quote_literal(_require(user, "user"))
-    return f"SELECT role_name FROM svv_user_grants WHERE user_name = {name} ORDER BY 1"
-
-
 def existing_users_sql(users: Sequence[str]) -> str:
     """The names of `users` that exist, one row each."""
     names = _literal_list([_require(user, "user") for user in users])
@@ -434,12 +392,12 @@ def _acl_name(text: str, position: int, *, stop: str) -> tuple[str, int]:
 
 def data_api_sql(user: str, schemas: Sequence[str], owner: str) -> str:
     """What the data-api provisioner runs on create against Redshift, as the plan shows it."""
+    from model.plain_user import CHECKS  # noqa: PLC0415 - model.plain_user quotes with this module
+
     header = [
         "-- Read-only checks first; if one fails, nothing changes: the schemas and the owner",
         "-- exist, no schema is external (Spectrum), and the user is absent or plain:",
-        f"--   {user_attributes_sql(user, redshift=True)}",
-        f"--   {user_groups_sql(user)}",
-        f"--   {user_roles_sql(user)}",
+        *(f"--   {check.provider_sql(user)}" for check in CHECKS),
         "-- A plain existing user is adopted (and never dropped); any other is refused.",
         "-- Then one BatchExecuteStatement (one transaction); CREATE USER only if it is absent:",
     ]

@@ -25,6 +25,7 @@ from sqlglot import TokenType
 from sqlglot.dialects.postgres import Postgres
 
 from model import sql as redshift_sql
+from model.plain_user import CHECK_BY_KEY, refusal, ways_forward
 from model.psql_script import cleanup_sql, psql_script
 from model.sql import (
     MAX_IDENTIFIER_BYTES,
@@ -43,7 +44,6 @@ from model.sql import (
     quote_literal,
     revoke_statements,
     revokes_sql,
-    user_attributes_sql,
 )
 from tests.pg_server import PostgresServer
 
@@ -152,11 +152,67 @@ def test_redshift_is_told_apart_by_its_version_string() -> None:
 
 
 def test_redshift_only_catalogs_are_read_only_on_redshift() -> None:
-    redshift = user_attributes_sql(USER, redshift=True)
-    postgres = user_attributes_sql(USER, redshift=False)
+    def on(redshift: bool) -> dict[str, str | None]:
+        return {
+            key: check.provider_sql(USER, redshift=redshift) for key, check in CHECK_BY_KEY.items()
+        }
 
-    assert "pg_user_info" in redshift and "svl_user_info" in redshift
-    assert "pg_shadow" in postgres and "_user_info" not in postgres
+    redshift, postgres = on(True), on(False)
+
+    assert "FROM pg_user_info " in str(redshift["password"])
+    assert "FROM svl_user_info " in str(redshift["syslog"])
+    assert "FROM svv_user_grants " in str(redshift["role"])
+    assert "FROM pg_shadow " in str(postgres["password"])
+    assert postgres["syslog"] is None and postgres["role"] is None  # PostgreSQL has neither
+    assert (
+        redshift["group"]
+        == postgres["group"]
+        == (
+            "SELECT DISTINCT g.groname FROM pg_group g, pg_user u"  # noqa: S608 - expected text
+            f" WHERE u.usename = '{USER}' AND u.usesysid = ANY (g.grolist) ORDER BY 1"
+        )
+    )
+
+
+def test_the_ways_forward_name_the_groups_and_roles_found_or_say_each_when_unknown() -> None:
+    U = USER  # noqa: N806 - short, to keep the expected text readable
+    make_plain = (
+        f'  1. make the user plain, then run `pulumi up` again: ALTER USER "{U}" NOCREATEUSER '
+        "NOCREATEDB PASSWORD DISABLE SYSLOG ACCESS RESTRICTED;"
+    )
+    rest = [
+        f'  2. if nothing else uses it, drop it (DROP USER "{U}") and let the stack create it;',
+        "  3. or choose another xpander-redshift:roleName, so that the stack creates a new user.",
+        "Only a superuser can read PG_USER_INFO and SVL_USER_INFO: provision as the master user "
+        "(the default), or the check cannot tell whether the user is plain.",
+    ]
+    assert ways_forward(USER, groups=["analysts"], roles=['sys:"dba"']) == [
+        "Nothing was changed. Ways forward:",
+        make_plain + f' ALTER GROUP "analysts" DROP USER "{U}";'
+        f' REVOKE ROLE "sys:""dba""" FROM "{U}";',
+        *rest,
+    ]
+    assert ways_forward(USER, groups=[], roles=[])[1] == make_plain
+    assert ways_forward(USER)[1] == (
+        make_plain + f' for each of its groups: ALTER GROUP <group> DROP USER "{U}";'
+        f' for each of its roles: REVOKE ROLE <role> FROM "{U}";'
+    )
+
+
+def test_the_refusal_names_the_user_each_reason_with_its_groups_and_the_ways_forward() -> None:
+    message = refusal(USER, {"role": ["analysts"], "createdb": []}).splitlines()
+
+    assert message[:4] == [
+        f"Database user {USER!r} already exists and is not plain, so this stack will not adopt it: "
+        "the IAM role, and every agent that assumes it, would inherit what it holds:",
+        "  - it has CREATEDB: the IAM role would inherit the right to create databases",
+        '  - it has been granted a role ("analysts"): the IAM role would inherit every privilege '
+        "granted to the role",
+        "Nothing was changed. Ways forward:",
+    ]
+    assert message[4].endswith(
+        f'SYSLOG ACCESS RESTRICTED; REVOKE ROLE "analysts" FROM "{USER}";'
+    )  # no group found: no ALTER GROUP
 
 
 def test_deprovisioning_revokes_default_privileges_first_and_drops_the_user_last() -> None:
@@ -181,44 +237,50 @@ def test_psql_script_refuses_unsafe_users_creates_or_adopts_and_grants_in_one_tr
         "\\gset\n"
         "\\if :xpander_exists\n"
         "\\set xpander_refused false\n"
-        f"SELECT usesuper AS xpander_superuser FROM pg_user WHERE usename = '{U}'\n"
+        f"SELECT COUNT(*) <> 1 OR SUM(CASE WHEN NOT usesuper THEN 0 ELSE 1 END) > 0 AS xpander_superuser FROM pg_user WHERE usename = '{U}'\n"  # noqa: E501
         "\\gset\n"
         "\\if :xpander_superuser\n"
-        f"\\echo 'xpander-redshift: REFUSED: existing user \"{U}\" is a superuser (CREATEUSER)'\n"
+        f"\\echo 'xpander-redshift: REFUSED: existing user \"{U}\" is a superuser (CREATEUSER): the IAM role would inherit every privilege on the whole cluster'\n"  # noqa: E501
         "\\set xpander_refused true\n"
         "\\endif\n"
-        f"SELECT usecreatedb AS xpander_createdb FROM pg_user WHERE usename = '{U}'\n"
+        f"SELECT COUNT(*) <> 1 OR SUM(CASE WHEN NOT usecreatedb THEN 0 ELSE 1 END) > 0 AS xpander_createdb FROM pg_user WHERE usename = '{U}'\n"  # noqa: E501
         "\\gset\n"
         "\\if :xpander_createdb\n"
-        f"\\echo 'xpander-redshift: REFUSED: existing user \"{U}\" has CREATEDB'\n"
+        f"\\echo 'xpander-redshift: REFUSED: existing user \"{U}\" has CREATEDB: the IAM role would inherit the right to create databases'\n"  # noqa: E501
         "\\set xpander_refused true\n"
         "\\endif\n"
         f"SELECT COUNT(*) <> 1 OR SUM(CASE WHEN passwd IS NULL THEN 0 ELSE 1 END) > 0 AS xpander_password FROM pg_user_info WHERE usename = '{U}'\n"  # noqa: E501
         "\\gset\n"
         "\\if :xpander_password\n"
-        f"\\echo 'xpander-redshift: REFUSED: existing user \"{U}\" has a password (or this connection, not a superuser, cannot read PG_USER_INFO)'\n"  # noqa: E501
+        f"\\echo 'xpander-redshift: REFUSED: existing user \"{U}\" has a password (or this connection, not a superuser, cannot read PG_USER_INFO): the IAM role would inherit nothing, but whoever knows the password logs in as this user without IAM'\n"  # noqa: E501
         "\\set xpander_refused true\n"
         "\\endif\n"
         f"SELECT COUNT(*) <> 1 OR SUM(CASE WHEN syslogaccess = 'RESTRICTED' THEN 0 ELSE 1 END) > 0 AS xpander_syslog FROM svl_user_info WHERE usename = '{U}'\n"  # noqa: E501
         "\\gset\n"
         "\\if :xpander_syslog\n"
-        f"\\echo 'xpander-redshift: REFUSED: existing user \"{U}\" has SYSLOG ACCESS UNRESTRICTED (or this connection cannot read SVL_USER_INFO)'\n"  # noqa: E501
+        f"\\echo 'xpander-redshift: REFUSED: existing user \"{U}\" has SYSLOG ACCESS UNRESTRICTED (or this connection cannot read SVL_USER_INFO): the IAM role would inherit the queries of every user in the system views'\n"  # noqa: E501
         "\\set xpander_refused true\n"
         "\\endif\n"
         f"SELECT COUNT(*) > 0 AS xpander_group FROM pg_group g, pg_user u WHERE u.usename = '{U}' AND u.usesysid = ANY (g.grolist)\n"  # noqa: E501
         "\\gset\n"
         "\\if :xpander_group\n"
-        f"\\echo 'xpander-redshift: REFUSED: existing user \"{U}\" is a member of a group'\n"
+        f"\\echo 'xpander-redshift: REFUSED: existing user \"{U}\" is a member of a group: the IAM role would inherit every privilege granted to the group'\n"  # noqa: E501
         "\\set xpander_refused true\n"
+        f"SELECT DISTINCT g.groname FROM pg_group g, pg_user u WHERE u.usename = '{U}' AND u.usesysid = ANY (g.grolist) ORDER BY 1;\n"  # noqa: E501
         "\\endif\n"
         f"SELECT COUNT(*) > 0 AS xpander_role FROM svv_user_grants WHERE user_name = '{U}'\n"
         "\\gset\n"
         "\\if :xpander_role\n"
-        f"\\echo 'xpander-redshift: REFUSED: existing user \"{U}\" has been granted a role'\n"
+        f"\\echo 'xpander-redshift: REFUSED: existing user \"{U}\" has been granted a role: the IAM role would inherit every privilege granted to the role'\n"  # noqa: E501
         "\\set xpander_refused true\n"
+        f"SELECT DISTINCT role_name FROM svv_user_grants WHERE user_name = '{U}' ORDER BY 1;\n"
         "\\endif\n"
         "\\if :xpander_refused\n"
-        f"\\echo 'xpander-redshift: REFUSED: the IAM role would inherit the above. Nothing was changed. Either make \"{U}\" plain (ALTER USER with NOCREATEDB, NOCREATEUSER, PASSWORD DISABLE, SYSLOG ACCESS RESTRICTED; take it out of its groups and roles), or drop it, then run pulumi up again'\n"  # noqa: E501
+        "\\echo 'xpander-redshift: REFUSED: Nothing was changed. Ways forward:'\n"
+        f'\\echo \'xpander-redshift: REFUSED:   1. make the user plain, then run `pulumi up` again: ALTER USER "{U}" NOCREATEUSER NOCREATEDB PASSWORD DISABLE SYSLOG ACCESS RESTRICTED; for each of its groups: ALTER GROUP <group> DROP USER "{U}"; for each of its roles: REVOKE ROLE <role> FROM "{U}";\'\n'  # noqa: E501
+        f"\\echo 'xpander-redshift: REFUSED:   2. if nothing else uses it, drop it (DROP USER \"{U}\") and let the stack create it;'\n"  # noqa: E501
+        "\\echo 'xpander-redshift: REFUSED:   3. or choose another xpander-redshift:roleName, so that the stack creates a new user.'\n"  # noqa: E501
+        "\\echo 'xpander-redshift: REFUSED: Only a superuser can read PG_USER_INFO and SVL_USER_INFO: provision as the master user (the default), or the check cannot tell whether the user is plain.'\n"  # noqa: E501
         "ROLLBACK;\n"
         "SELECT CAST('xpander-redshift: REFUSED, see above' AS INTEGER);\n"
         "\\endif\n"
@@ -830,6 +892,9 @@ UNSAFE_USERS = {
 }
 
 
+NAMED_IN_THE_LOG = {"group": "analysts", "role": "sys:dba"}
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("unsafe", sorted(UNSAFE_USERS))
 def test_psql_script_refuses_an_unsafe_existing_user_and_changes_nothing(
@@ -849,6 +914,8 @@ def test_psql_script_refuses_an_unsafe_existing_user_and_changes_nothing(
 
     assert result.returncode == 3  # psql's status for a failed statement under ON_ERROR_STOP
     assert f'xpander-redshift: REFUSED: existing user "{USER}" {reason}' in result.stdout
+    if unsafe in NAMED_IN_THE_LOG:  # the groups and roles, as psql prints a query's rows
+        assert f"\n {NAMED_IN_THE_LOG[unsafe]}\n(1 row)" in result.stdout, result.stdout
     assert "Nothing was changed" in result.stdout
     assert "adopted" not in result.stdout and "GRANT" not in result.stdout
     assert after == before
