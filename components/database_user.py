@@ -22,7 +22,7 @@ import pulumi_kubernetes as k8s
 # Stack state written before the provider had a module of its own names this path.
 from components.iamr_user_provider import IamrUser, IamrUserProvider
 from model import job_manifests as jobs
-from model import sql as redshift_sql
+from model.data_api_sql import data_api_sql
 from model.psql_script import cleanup_sql, psql_script
 
 __all__ = ["IamrDatabaseUser", "IamrDatabaseUserArgs", "IamrUserProvider"]
@@ -91,7 +91,7 @@ class IamrDatabaseUser(pulumi.ComponentResource):
     ) -> None:
         super().__init__("xpander:redshift:IamrDatabaseUser", name, None, opts)
         if args.provisioner == "data-api":
-            sql = redshift_sql.data_api_sql(args.user, args.schemas, args.owner)
+            sql = data_api_sql(args.user, args.schemas, args.owner)
             done = self._data_api(name, args)
         else:
             sql = psql_script(args.user, args.schemas, args.owner)

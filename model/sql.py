@@ -388,18 +388,3 @@ def _acl_name(text: str, position: int, *, stop: str) -> tuple[str, int]:
         name.append(character)
         position += 1
     raise ValueError(f"unterminated quoted name in ACL {text!r}")
-
-
-def data_api_sql(user: str, schemas: Sequence[str], owner: str) -> str:
-    """What the data-api provisioner runs on create against Redshift, as the plan shows it."""
-    from model.plain_user import CHECKS  # noqa: PLC0415 - model.plain_user quotes with this module
-
-    header = [
-        "-- Read-only checks first; if one fails, nothing changes: the schemas and the owner",
-        "-- exist, no schema is external (Spectrum), and the user is absent or plain:",
-        *(f"--   {check.provider_sql(user)}" for check in CHECKS),
-        "-- A plain existing user is adopted (and never dropped); any other is refused.",
-        "-- Then one BatchExecuteStatement (one transaction); CREATE USER only if it is absent:",
-    ]
-    statements = provisioning_statements(user, schemas, owner, user_exists=False)
-    return "".join(f"{line}\n" for line in header) + "".join(f"{s};\n" for s in statements)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from model.data_api_sql import data_api_sql
 from model.job_manifests import SQL_FILE
 from model.outputs import (
     COMPUTED,
@@ -22,7 +23,6 @@ from model.outputs import (
     connector_configs,
 )
 from model.resource_types import CONFIG_MAP_TYPE, IAMR_USER_TYPE
-from model.sql import data_api_sql
 
 Plan = dict[str, Any]
 
