@@ -28,13 +28,17 @@ ARGS ?=
 
 setup: $(STAMP)
 
+# The setup steps `make plan` may run first print to stderr only, so that
+# `make plan ARGS=--json > plan.json` writes nothing but the plan's JSON to the file.
 $(UV_HOME)/bin/uv: scripts/uv-requirements.txt
-	PYTHON=$(PYTHON) ./scripts/bootstrap-uv.sh $(UV_HOME)
+	@echo "bootstrapping uv into $(UV_HOME) (scripts/uv-requirements.txt)" >&2
+	@PYTHON=$(PYTHON) ./scripts/bootstrap-uv.sh $(UV_HOME) >&2
 
 # --inexact: keep the test tools that `make dev` added.
 $(STAMP): pyproject.toml uv.lock $(UV_DEP)
-	$(UV_SYNC) --inexact
-	touch $(STAMP)
+	@echo "installing the program and the policy pack into $(VENV) (uv.lock)" >&2
+	@$(UV_SYNC) --inexact >&2
+	@touch $(STAMP)
 
 # Exact: the environment is then the locked set of every group, nothing else. Runs each time
 # (a no-op in well under a second when nothing changed), since `pulumi install` syncs the default
