@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tools import readme_tables
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 DOCUMENTS = [README, *sorted((ROOT / "docs").glob("*.md"))]
@@ -91,7 +93,8 @@ def test_every_relative_link_and_anchor_resolves(document: Path) -> None:
             linked = (document.parent / file).resolve() if file else document
             if not linked.exists():
                 broken.append(target)
-            elif anchor and (linked.suffix != ".md" or anchor not in _slugs(linked)):
+                continue
+            if anchor and (linked.suffix != ".md" or anchor not in _slugs(linked)):
                 broken.append(target)
     assert not broken, f"{document.relative_to(ROOT)}: {broken}"
 
@@ -101,3 +104,17 @@ def test_the_readme_stays_a_five_minute_read() -> None:
     assert len(README.read_text().splitlines()) <= 400
     linked = set(re.findall(r"\]\(docs/([\w.-]+\.md)", README.read_text()))
     assert linked == {p.name for p in DOCUMENTS[1:]}, "every docs/ file is linked from README"
+
+
+def test_readme_tables_renders_each_table_in_its_own_file(tmp_path, monkeypatch, capsys) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text("intro\n<!-- t:start -->\nold\n<!-- t:end -->\nrest\n")
+    monkeypatch.setattr(readme_tables, "ROOT", tmp_path)
+    monkeypatch.setattr(readme_tables, "TABLES", {"t": (doc, lambda: "| new |\n")})
+
+    assert readme_tables.main(["--check"]) == 1
+    assert "doc.md: differs from the model" in capsys.readouterr().err
+    assert "old" in doc.read_text()  # --check writes nothing
+    assert readme_tables.main([]) == 0
+    assert doc.read_text() == "intro\n<!-- t:start -->\n| new |\n<!-- t:end -->\nrest\n"
+    assert readme_tables.main(["--check"]) == 0

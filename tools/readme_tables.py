@@ -1,7 +1,7 @@
-"""Documentation tables rendered from the model: settings, AWS's Redshift controls, deployer permissions.
+"""Tables in README.md and docs/ rendered from the model: settings, AWS's controls, permissions.
 
 python -m tools.readme_tables            # rewrite each table in the file that holds it
-python -m tools.readme_tables --check    # exit 1 (naming the files) if a table differs from the model
+python -m tools.readme_tables --check    # exit 1, naming each file whose tables are stale
 """
 
 from __future__ import annotations
