@@ -1,7 +1,7 @@
 """The new cluster's security baseline as data: parameter group, audit log names, AWS's controls.
 
 One place for the names and values the cluster component creates, the plan and the tests read,
-and the README's controls table is rendered from (`python -m tools.controls_table`).
+and docs/security-baseline.md's controls table is rendered from (`python -m tools.readme_tables`).
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ def _meets(requirement: Requirement, inputs: dict[str, Any]) -> bool:
 
 
 def controls_table() -> str:
-    """The README's table: each control, what in the plan meets it, the setting to opt out."""
+    """The security baseline doc's table: each control, what meets it, the setting to opt out."""
     rows = [
         "| control | asks for | met by (planned resource: property) | opt out with |",
         "| --- | --- | --- | --- |",

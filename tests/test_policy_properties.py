@@ -250,7 +250,8 @@ def test_open_and_external_id_verdicts_match_who_can_assume(extra: list[dict[str
 def test_the_self_assume_verdict_matches_who_can_assume(candidates: list[dict[str, Any]]) -> None:
     # The role's own account is not known at preview (its ARN is an output), so a document that
     # names the role's name only through an account wildcard narrowed elsewhere cannot be told
-    # from the self-assume by the pack; such documents are left out here (README: limits).
+    # from the self-assume by the pack; such documents are left out here
+    # (docs/policy-pack.md: limits).
     assume(not any(NAMESAKE_PATTERN in json.dumps(s) for s in candidates))
     trust = [POD_IDENTITY, *candidates]
     # A self-assume: one statement through which the role itself gets both actions without an

@@ -1,7 +1,7 @@
-"""README tables rendered from the model: settings, AWS's Redshift controls, deployer permissions.
+"""Tables in README.md and docs/ rendered from the model: settings, AWS's controls, permissions.
 
-python -m tools.readme_tables            # rewrite the tables in README.md
-python -m tools.readme_tables --check    # exit 1 if README.md differs from the model
+python -m tools.readme_tables            # rewrite each table in the file that holds it
+python -m tools.readme_tables --check    # exit 1, naming each file whose tables are stale
 """
 
 from __future__ import annotations
@@ -14,31 +14,49 @@ from model.cluster_baseline import controls_table
 from model.deployer_permissions import permissions_markdown
 from tools.project_file import settings_table
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-TABLES: dict[str, Callable[[], str]] = {
-    "settings-table": settings_table,
-    "aws-controls": controls_table,
-    "deployer-permissions": permissions_markdown,
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+SECURITY_BASELINE = ROOT / "docs" / "security-baseline.md"
+# Each table's marker name, the file that holds it, and the model's rendering.
+TABLES: dict[str, tuple[Path, Callable[[], str]]] = {
+    "settings-table": (README, settings_table),
+    "aws-controls": (SECURITY_BASELINE, controls_table),
+    "deployer-permissions": (SECURITY_BASELINE, permissions_markdown),
 }
 
 
-def render(text: str) -> str:
-    """README text with each marked table replaced by the model's rendering."""
-    for name, table in TABLES.items():
+def files() -> list[Path]:
+    """The files that hold a rendered table, each once, in the order of TABLES."""
+    return list(dict.fromkeys(path for path, _ in TABLES.values()))
+
+
+def render(path: Path, text: str) -> str:
+    """`path`'s text with each of its marked tables replaced by the model's rendering."""
+    for name, (holder, table) in TABLES.items():
+        if holder != path:
+            continue
         start, end = f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
         head, found, rest = text.partition(start)
         if not found or end not in rest:
-            raise ValueError(f"README.md has no {start.strip()} ... {end} block")
+            raise ValueError(f"{path.relative_to(ROOT)} has no {start.strip()} ... {end} block")
         text = head + start + table() + end + rest.split(end, 1)[1]
     return text
 
 
 def main(argv: list[str]) -> int:
-    current = README.read_text()
-    wanted = render(current)
-    if "--check" in argv:
-        return 0 if wanted == current else 1
-    README.write_text(wanted)
+    stale = []
+    for path in files():
+        current = path.read_text()
+        wanted = render(path, current)
+        if wanted == current:
+            continue
+        stale.append(path)
+        if "--check" not in argv:
+            path.write_text(wanted)
+    if "--check" in argv and stale:
+        for path in stale:
+            print(f"{path.relative_to(ROOT)}: differs from the model", file=sys.stderr)
+        return 1
     return 0
 
 
