@@ -100,7 +100,7 @@ class IamrDatabaseUser(pulumi.ComponentResource):
         self.user_name = done
         self.sql = pulumi.Output.from_input(sql)
         self.provisioner = pulumi.Output.from_input(args.provisioner)
-        # A Job cannot run on `pulumi destroy`: what is left to undo by hand (README).
+        # A Job cannot run on `pulumi destroy`: the SQL left to run by hand (docs/database-user.md)
         self.cleanup_sql = pulumi.Output.from_input(
             cleanup_sql(args.user, args.schemas, args.owner)
             if args.provisioner == "kubernetes-job"

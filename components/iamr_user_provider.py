@@ -109,7 +109,7 @@ def _reads_explained(method: Callable[P, R]) -> Callable[P, R]:
 class IamrUserProvider(pulumi.dynamic.ResourceProvider):
     """create / read / diff / update / delete of the IAMR user over the Redshift Data API.
 
-    Rules (README, "The database user"): an existing user is adopted only when plain; delete drops
+    Rules (docs/database-user.md): an existing user is adopted only when plain; delete drops
     only a user this stack created; read reports the grants that exist, so drift shows and update
     restores exactly what is missing; every write is one BatchExecuteStatement (one transaction);
     a cluster, schema or owner gone out of band never leaves the resource stuck.

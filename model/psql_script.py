@@ -22,7 +22,7 @@ from model.sql import (
 )
 
 LOG_PREFIX = "xpander-redshift:"
-# What the Job's log says about the user: grep for these (README, kubernetes-job section).
+# What the Job's log says about the user: grep for these (docs/database-user.md).
 CREATED, EXISTING, REFUSED = "created user", "user exists and is plain, adopted", "REFUSED"
 
 
