@@ -62,3 +62,17 @@ def test_an_unreadable_secure_value_is_marked_not_validated():
     config = {**DEV_CONFIG, f"{PROJECT}:organizationId": SECRET}
     run = run_program(config)
     assert run.outputs["organizationId"] == SECRET_SHOWN
+
+
+def test_a_secret_admin_secret_arn_is_a_secret_output_and_a_secret_provisioner_input():
+    arn = "arn:aws:secretsmanager:us-west-2:111122223333:secret:redshift!analytics-admin-AbC123"
+    config = {
+        **DEV_CONFIG,
+        f"{PROJECT}:existingClusterIdentifier": "analytics",
+        f"{PROJECT}:existingAdminSecretArn": arn,
+    }
+    run = run_program(config, secret_keys=[f"{PROJECT}:existingAdminSecretArn"])
+    assert run.outputs["masterPasswordSecretArn"] == SECRET_SHOWN
+    user = one(run, "pulumi-python:dynamic/xpander:IamrUser")
+    assert user.inputs["secretArn"] == SECRET_SHOWN
+    assert all(arn not in json.dumps(r.inputs) for r in run.resources)
