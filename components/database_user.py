@@ -40,7 +40,7 @@ class IamrDatabaseUserArgs:
     schemas: Sequence[str]  # grantSchemas
     owner: str  # defaultPrivilegesFor: whose future tables the user can read
     secret_arn: pulumi.Input[str] | None = None  # the cluster's master_password_secret_arn
-    db_user: str | None = None  # data-api only: authenticate as this user instead of the secret
+    db_user: pulumi.Input[str] | None = None  # data-api only: authenticate as this user
     timeout_seconds: int = 300  # provisionerTimeoutSeconds
     # kubernetes-job only
     eks_cluster_name: str | None = None

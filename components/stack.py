@@ -41,7 +41,7 @@ class ClusterFacts:
     endpoint: pulumi.Output[str]
     port: pulumi.Output[int]
     admin_secret_arn: pulumi.Input[str] | None
-    admin_db_user: str | None  # DbUser for the Data API when there is no admin secret
+    admin_db_user: pulumi.Input[str] | None  # the Data API's DbUser when there is no admin secret
     node_type: pulumi.Output[str]
     security_group_id: pulumi.Input[str] | None
     subnet_group_name: pulumi.Input[str] | None
@@ -200,7 +200,8 @@ class XpanderRedshift(pulumi.ComponentResource):
             admin_secret_arn=secret_if(
                 s.is_secret("existingAdminSecretArn"), s.existing_admin_secret_arn
             ),
-            admin_db_user=None if s.existing_admin_secret_arn else s.master_username,
+            # Without an admin secret the Data API authenticates as the cluster's own master user.
+            admin_db_user=None if s.existing_admin_secret_arn else found.master_username,
             node_type=found.node_type,
             security_group_id=s.existing_security_group_id,
             subnet_group_name=found.cluster_subnet_group_name,
