@@ -33,7 +33,7 @@ class ConfigKey:
     required: bool = False
     default_doc: str | None = None  # how a computed default is described to users
     rule: v.Rule | None = None  # the value's own rule (each item's, for arrays)
-    allow_empty: bool = False  # arrays: an empty list is a meaningful value
+    max_items: tuple[int, str] | None = None  # arrays: how many AWS takes, and why
 
     @property
     def full_name(self) -> str:
@@ -74,6 +74,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "Private subnets of the EKS nodes, for the Redshift subnet group (guide step 1).",
         default_doc="required unless existingClusterIdentifier",
         rule=v.SUBNET_ID,
+        max_items=(20, "a cluster subnet group holds at most 20 subnets"),
     ),
     ConfigKey(
         "clusterIdentifier",
@@ -164,6 +165,9 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "Schemas whose tables the IAMR user may read (now and in future).",
         ("public",),
         rule=v.schema_problem,
+        # Each grant names every schema in one statement, and the Data API takes at most 100 kB
+        # of SQL per statement (ExecuteStatement: "Cannot process query string larger than 100kB").
+        max_items=(100, "one statement names them all, and a statement must stay under 100 kB"),
     ),
     ConfigKey(
         "vpcId",
@@ -179,6 +183,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "it for self-managed nodes, custom launch templates or security groups for pods.",
         default_doc="the EKS cluster security group",
         rule=v.SECURITY_GROUP_ID,
+        max_items=(60, "a security group holds at most 60 inbound rules (VPC quota)"),
     ),
     ConfigKey(
         "kmsKeyId",
@@ -212,7 +217,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "string",
         "With auditLogging = s3: the existing bucket Redshift writes audit logs to.",
         default_doc="none (required with auditLogging = s3)",
-        rule=v.BUCKET_NAME,
+        rule=v.bucket_name_problem,
     ),
     ConfigKey(
         "auditLogS3KeyPrefix",
@@ -272,6 +277,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "wildcard.",
         default_doc="none: no GetClusterCredentials",
         rule=v.credentials_db_user_problem,
+        max_items=(50, "the role's inline policies share IAM's 10,240-character limit"),
     ),
     ConfigKey(
         "tags",

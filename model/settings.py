@@ -48,6 +48,13 @@ __all__ = [
 
 MAX_SHOWN = 80  # characters of a refused value shown in its problem line
 CLUSTER_ONLY_KEYS = (  # settings of a cluster this stack creates: refused with an existing one
+    "nodeTypes",
+    "numberOfNodes",
+    "port",
+    "vpcId",
+    "kmsKeyId",
+    "protect",
+    "skipFinalSnapshot",
     "requireSsl",
     "auditLogging",
     "auditLogRetentionDays",
@@ -58,6 +65,10 @@ CLUSTER_ONLY_KEYS = (  # settings of a cluster this stack creates: refused with 
     "allowVersionUpgrade",
     "multiAz",
 )
+# Keys whose values are secret material: the stack keeps them secret in outputs and state. Every
+# other key shapes resources or lands in their inputs, so a secret value there is refused.
+SECRET_KEYS = ("organizationId", "existingAdminSecretArn")
+SECRET_CONNECTOR_FIELDS = ("organizationId",)
 
 
 class _Secret:
@@ -278,12 +289,37 @@ def _value_problems(key: ConfigKey, value: Any, where: str | None = None) -> lis
     """The problems of one parsed value by its key's own rule (`where` names it in messages)."""
     name = where or key.name
     if isinstance(value, tuple):
-        if not value and not key.allow_empty:
+        if not value:
             return [_problem(name, [], "must not be empty")]
+        if key.max_items and len(value) > key.max_items[0]:
+            count, why = key.max_items
+            return [_problem(name, f"{len(value)} entries", f"at most {count}: {why}")]
         return _list_problems(name, value, key.rule)
     if key.rule and (broken := key.rule(value)):
         return [_problem(name, value, broken)]
     return []
+
+
+def _default(key: ConfigKey) -> Any:
+    return tuple(key.default) if isinstance(key.default, tuple | list) else key.default
+
+
+def _holds_secret(value: Any) -> bool:
+    """Whether a structured value holds a value the stack file keeps encrypted."""
+    if isinstance(value, dict):
+        return any(_holds_secret(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(item) for item in value)
+    return value is SECRET
+
+
+def _not_secret_material(name: str) -> str:
+    return (
+        f"{name}: is stored as a secret, but it is not secret material: it shapes resources and "
+        "lands in their inputs, where the stack would not keep it secret, and the offline plan "
+        "cannot read it. Set it without --secret; only "
+        f"{', '.join(SECRET_KEYS)} and connectors[].organizationId may be secrets"
+    )
 
 
 def _is_unset(key: ConfigKey, value: Any) -> bool:
@@ -296,15 +332,22 @@ def _read_values(raw: Mapping[str, Any], problems: list[str], secrets: set[str])
     values: dict[str, Any] = {}
     for key in CONFIG_KEYS:
         text = raw.get(key.name)
-        default = tuple(key.default) if isinstance(key.default, tuple | list) else key.default
-        values[key.name] = default
-        if text is SECRET:
+        values[key.name] = _default(key)
+        if text is SECRET or key.name in secrets or _holds_secret(text):
+            if key.name not in SECRET_KEYS and key.name != "connectors":
+                problems.append(_not_secret_material(key.full_name))
+                continue
             secrets.add(key.name)
-            # The offline plan cannot read it: a string stands in as "[secret]", anything else
-            # keeps its default. `pulumi up` sees the value and checks it.
-            if key.type == "string":
+            if text is SECRET:  # the offline plan cannot read it: "[secret]" stands in
+                if key.type != "string":
+                    problems.append(
+                        f"{key.full_name}: is one secret the offline plan cannot read; keep "
+                        "only each connector's organizationId secret (`pulumi config set "
+                        f"--secret --path '{key.full_name}[0].organizationId' ...`)"
+                    )
+                    continue
                 values[key.name] = outputs.SECRET
-            continue
+                continue
         if _is_unset(key, text):
             if key.required:
                 problems.append(
@@ -344,10 +387,12 @@ def _cluster_problems(raw: Mapping[str, Any], values: Mapping[str, Any]) -> list
     existing = values["existingClusterIdentifier"]
     node_types, port, count = values["nodeTypes"], values["port"], values["numberOfNodes"]
     if existing:
+        # Pulumi hands over Pulumi.yaml's defaults as if set: only a value other than the default
+        # can be a choice that an existing cluster would silently ignore.
         problems += [
-            _problem(key, raw[key], "applies only to a cluster this stack creates")
+            _problem(key, values[key], "applies only to a cluster this stack creates")
             for key in CLUSTER_ONLY_KEYS
-            if raw.get(key) is not None
+            if values[key] != _default(KEYS_BY_NAME[key])
         ]
         return problems
     if broken := v.port_problem(port, node_types):
@@ -356,10 +401,6 @@ def _cluster_problems(raw: Mapping[str, Any], values: Mapping[str, Any]) -> list
         problems.append(_problem("numberOfNodes", count, broken))
     if values["multiAz"] and (broken := v.multi_az_problem(node_types, count)):
         problems.append(_problem("multiAz", True, broken))
-    subnets = values["privateSubnetIds"] or ()
-    if len(subnets) > v.MAX_SUBNETS_PER_GROUP:
-        rule = f"a subnet group holds at most {v.MAX_SUBNETS_PER_GROUP}"
-        problems.append(_problem("privateSubnetIds", list(subnets), rule))
     if _is_unset(KEYS_BY_NAME["privateSubnetIds"], raw.get("privateSubnetIds")):
         problems.append(
             f"{PROJECT}:privateSubnetIds: is required unless existingClusterIdentifier is set - "
@@ -374,6 +415,10 @@ def _cluster_problems(raw: Mapping[str, Any], values: Mapping[str, Any]) -> list
     for key in ("auditLogBucket", "auditLogS3KeyPrefix"):
         if values[key] and destination != "s3":
             problems.append(_problem(key, values[key], "applies only with auditLogging = s3"))
+    retention = "auditLogRetentionDays"
+    if destination != "cloudwatch" and values[retention] != _default(KEYS_BY_NAME[retention]):
+        rule = "applies only with auditLogging = cloudwatch (the stack's log groups)"
+        problems.append(_problem(retention, values[retention], rule))
     return problems
 
 
@@ -402,8 +447,10 @@ def _existing_cluster_problems(values: Mapping[str, Any]) -> list[str]:
 
 def _tag_problems(tags: Mapping[str, str]) -> list[str]:
     problems = []
-    if len(tags) > v.MAX_TAGS:
-        problems.append(_problem("tags", f"{len(tags)} tags", f"at most {v.MAX_TAGS}"))
+    # The stack adds a Name tag to every resource (a Name of the user's own replaces it).
+    if len({*tags, "Name"}) > v.MAX_TAGS:
+        rule = f"at most {v.MAX_TAGS - 1} besides Name: AWS takes {v.MAX_TAGS} tags a resource"
+        problems.append(_problem("tags", f"{len(tags)} tags", rule))
     for key, value in tags.items():
         if broken := v.tag_problem(key, value):
             problems.append(_problem(f"tags.{key[:40]}", value, broken))
@@ -436,6 +483,10 @@ def _connector_problems(index: int, entry: Any, top: Mapping[str, Any]) -> list[
         if field not in entry:
             continue
         key = KEYS_BY_NAME[field]
+        if _holds_secret(entry[field]):
+            if field not in SECRET_CONNECTOR_FIELDS:
+                problems.append(_not_secret_material(f"{PROJECT}:{where}.{field}"))
+            continue  # an unreadable secret: "[secret]" stands in, unchecked
         try:
             value = _PARSERS[key.type](entry[field])
         except ValueError as err:
@@ -466,10 +517,7 @@ def _unique_problems(connectors: Sequence[ConnectorSettings]) -> list[str]:
 
 def _connectors(values: Mapping[str, Any], problems: list[str]) -> tuple[ConnectorSettings, ...]:
     entries = values["connectors"]
-    if entries is None:
-        return ()
-    if not entries:
-        problems.append(_problem("connectors", [], "must list at least one connector"))
+    if not entries:  # unset, or [] as Pulumi.yaml-style "not set"
         return ()
     if len(entries) > MAX_CONNECTORS:
         problems.append(
@@ -482,8 +530,11 @@ def _connectors(values: Mapping[str, Any], problems: list[str]) -> tuple[Connect
         return ()
 
     def field(entry: Mapping[str, Any], name: str) -> Any:
-        key = KEYS_BY_NAME[name]
-        return _PARSERS[key.type](entry[name]) if name in entry else values[name]
+        if name not in entry:
+            return values[name]
+        if entry[name] is SECRET:  # the offline plan cannot read it
+            return outputs.SECRET
+        return _PARSERS[KEYS_BY_NAME[name].type](entry[name])
 
     connectors = tuple(
         ConnectorSettings(
@@ -511,7 +562,9 @@ def _key_problems(config: Mapping[str, Any]) -> list[str]:
         if not isinstance(full, str):
             problems.append(f"config key {_shown(full)}: keys are text, `<namespace>:<name>`")
             continue
-        namespace, colon, name = full.rpartition(":")
+        # Pulumi splits a key at its first colon: `xpander-redshift:aws:region` is this project's
+        # key `aws:region`, which the gate names.
+        namespace, colon, name = full.partition(":")
         if not colon:
             hint = _did_you_mean(full)
             problems.append(
@@ -521,6 +574,11 @@ def _key_problems(config: Mapping[str, Any]) -> list[str]:
             )
         elif namespace == PROJECT:
             continue  # the gate itself names this project's unknown keys
+        elif namespace == "aws" and name != "region" and _close(name, ["region"]):
+            problems.append(
+                f"{_shown(full)}: is not a setting the AWS provider reads; "
+                "did you mean `aws:region`?"
+            )
         elif re.sub(r"[^a-z0-9]", "", namespace.lower()) == squashed_project or (
             difflib.SequenceMatcher(None, namespace.lower(), PROJECT).ratio() >= 0.8
         ):
@@ -529,10 +587,16 @@ def _key_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _close(name: str, candidates: Sequence[str]) -> list[str]:
+    return difflib.get_close_matches(name, candidates, n=1)
+
+
 def _did_you_mean(name: str) -> str | None:
     if name in KEYS_BY_NAME:
         return f"did you mean `{PROJECT}:{name}`?"
-    close = difflib.get_close_matches(name, KEYS_BY_NAME, n=1)
+    if ":" in name:  # a namespaced key written under this project's prefix
+        return f"did you mean `{name[:60]}`?"
+    close = _close(name, list(KEYS_BY_NAME))
     return f"did you mean `{PROJECT}:{close[0]}`?" if close else None
 
 

@@ -9,6 +9,7 @@ besides the dynamic provider's `check()` on state written by an older version.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -192,8 +193,7 @@ MAX_NODES_BY_TYPE = {
     "ra3.4xlarge": 32,
     "dc2.large": 32,
 }
-MAX_SUBNETS_PER_GROUP = 20
-MAX_TAGS = 50
+MAX_TAGS = 50  # per resource, the stack's Name tag included (AWS tagging quota)
 # CloudWatch Logs PutRetentionPolicy "retentionInDays": the only values it accepts.
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -233,12 +233,12 @@ _SECRET_ARN = re.compile(
     r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@!-]{1,512}", re.ASCII
 )
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
+_IP_ADDRESS = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
+_RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 # EnableLogging "S3KeyPrefix": letters, whitespace, digits and _ . : / = + \ - @ (ASCII here).
 _S3_KEY_PREFIX = re.compile(r"[A-Za-z0-9 _.:/=+\\@-]{1,512}", re.ASCII)
 CONNECTOR_NAME = re.compile(r"[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?", re.ASCII)
-# AWS tags: letters, digits, white space and _ . : / = + - @ (Tagging API "Tag" restrictions);
-# keys 1-128, values 0-256 characters; `aws:` is reserved for AWS.
-_TAG_TEXT = re.compile(r"[\w\s.:/=+@-]*")
 
 
 def matches(pattern: re.Pattern[str], rule: str) -> Rule:
@@ -318,6 +318,10 @@ def role_name_problem(value: str) -> str | None:
 def role_path_problem(value: str) -> str | None:
     if not _ROLE_PATH.fullmatch(value) or "//" in value:
         return "must start and end with '/', use printable ASCII and be at most 512 characters"
+    # IAM accepts them in a path, but the role's ARN goes into ArnEquals conditions and Resource
+    # elements, where IAM reads '*' and '?' as wildcards: the self-assume would admit other roles.
+    if "*" in value or "?" in value:
+        return "must not contain '*' or '?': in the role's ARN, IAM policies read them as wildcards"
     return None
 
 
@@ -354,12 +358,23 @@ def credentials_db_user_problem(value: str) -> str | None:
     return _reserved(value)
 
 
+def _tag_text(text: str) -> bool:
+    """AWS's tag character set, `[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]`: Unicode letters, space
+    separators and numbers (so no tab or newline), and _ . : / = + - @ (Tagging API, Tag)."""
+    return all(
+        c in "_.:/=+-@"
+        or unicodedata.category(c)[0] in ("L", "N")
+        or unicodedata.category(c) == "Zs"
+        for c in text
+    )
+
+
 def tag_problem(key: str, value: str) -> str | None:
-    if not 1 <= len(key) <= 128 or not _TAG_TEXT.fullmatch(key):
+    if not 1 <= len(key) <= 128 or not _tag_text(key):
         return "tag keys are 1-128 letters, digits, spaces and _ . : / = + - @"
     if key.lower().startswith("aws:"):
         return "tag keys must not start with 'aws:' (reserved for AWS)"
-    if len(value) > 256 or not _TAG_TEXT.fullmatch(value):
+    if len(value) > 256 or not _tag_text(value):
         return "tag values are at most 256 letters, digits, spaces and _ . : / = + - @"
     return None
 
@@ -427,9 +442,25 @@ SECRET_ARN = matches(
 )
 SUBNET_ID = matches(_SUBNET, "must be a subnet id like subnet-0123456789abcdef0")
 NODE_TYPE = matches(_NODE_TYPE, "must be a node type like ra3.large")
-BUCKET_NAME = matches(
-    _BUCKET, "must be an S3 bucket name: 3-63 lowercase letters, digits, '.' or '-'"
-)
+
+
+def bucket_name_problem(value: str) -> str | None:
+    """S3's general purpose bucket naming rules (S3 User Guide, "Bucket naming rules")."""
+    rule = (
+        "must be an S3 bucket name: 3-63 lowercase letters, digits, '.' or '-', starting and "
+        "ending with a letter or digit"
+    )
+    if not _BUCKET.fullmatch(value):
+        return rule
+    if ".." in value or ".-" in value or "-." in value:
+        return "must not hold two adjacent periods or a period next to a hyphen (S3 rule)"
+    if _IP_ADDRESS.fullmatch(value):
+        return "must not be formatted as an IP address (S3 rule)"
+    if value.startswith(_RESERVED_BUCKET_PREFIXES) or value.endswith(_RESERVED_BUCKET_SUFFIXES):
+        return "uses a prefix or suffix S3 reserves (xn--, sthree-, -s3alias, --ol-s3, ...)"
+    return None
+
+
 S3_KEY_PREFIX = matches(
     _S3_KEY_PREFIX, "must be 1-512 letters, digits, spaces and _ . : / = + \\ - @"
 )

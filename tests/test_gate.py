@@ -157,6 +157,8 @@ def test_structured_values_come_as_yaml_or_as_json_text_alike():
         ("xpander-redshif:databaseName", "did you mean `xpander-redshift:databaseName`"),
         ("port", "did you mean `xpander-redshift:port`"),
         ("xpander-redshift:prot", "did you mean `xpander-redshift:port`"),
+        ("xpander-redshift:aws:region", "did you mean `aws:region`"),
+        ("aws:regin", "did you mean `aws:region`"),
     ],
 )
 def test_a_key_with_the_wrong_prefix_is_named_with_the_key_it_likely_meant(key, hint):

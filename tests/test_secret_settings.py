@@ -11,9 +11,10 @@ import json
 import subprocess
 import sys
 
+import pytest
 import yaml
 
-from model.settings import SECRET
+from model.settings import SECRET, SettingsError, settings_from_config
 from tests.stack_helpers import DEV_CONFIG, ROOT, one
 from tools.engine import SECRET as SECRET_SHOWN
 from tools.engine import run_program
@@ -76,3 +77,25 @@ def test_a_secret_admin_secret_arn_is_a_secret_output_and_a_secret_provisioner_i
     user = one(run, "pulumi-python:dynamic/xpander:IamrUser")
     assert user.inputs["secretArn"] == SECRET_SHOWN
     assert all(arn not in json.dumps(r.inputs) for r in run.resources)
+
+
+@pytest.mark.parametrize("key", ["vpcId", "userProvisioner", "rolePath", "masterUsername", "tags"])
+def test_a_secret_on_a_setting_that_is_not_secret_material_is_refused(key):
+    """The stack would put such a value in plain text in resource inputs (state), and the offline
+    plan cannot read it to render the stack it shapes: refused, naming the key, either way."""
+    with pytest.raises(SettingsError, match=f"{PROJECT}:{key}: is stored as a secret"):
+        settings_from_config({**DEV_CONFIG, f"{PROJECT}:{key}": SECRET})
+    with pytest.raises(SettingsError, match=f"{PROJECT}:{key}: is stored as a secret"):
+        settings_from_config(DEV_CONFIG, secret_keys=[f"{PROJECT}:{key}"])
+
+
+def test_a_connectors_organization_id_may_be_a_nested_secret():
+    """What `pulumi config set --secret --path 'xpander-redshift:connectors[0].organizationId'`
+    writes: the offline plan shows it as [secret], and the stack keeps it secret."""
+    connectors = [{"name": "sales", "roleName": "xpander-sales", "organizationId": SECRET}]
+    settings = settings_from_config({**DEV_CONFIG, f"{PROJECT}:connectors": connectors})
+    assert settings.all_connectors[0].organization_id == SECRET_SHOWN
+    assert settings.is_secret("connectors")
+    nested_role = [{"name": "sales", "roleName": SECRET}]
+    with pytest.raises(SettingsError, match=r"connectors\[0\].roleName: is stored as a secret"):
+        settings_from_config({**DEV_CONFIG, f"{PROJECT}:connectors": nested_role})

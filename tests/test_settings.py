@@ -14,6 +14,8 @@ from tools.project_file import render, settings_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
+KMS = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
 REQUIRED = {
     "organizationId": "org-4f1c9a2e7b",
     "eksClusterName": "xpander-dev",
@@ -447,6 +449,72 @@ def test_kubernetes_job_on_an_existing_cluster_needs_the_admin_secret():
         settings_with(existingClusterIdentifier="analytics", userProvisioner="kubernetes-job")
 
 
-def test_an_existing_cluster_keeps_its_own_port_so_the_port_rule_does_not_apply():
-    s = settings_with(existingClusterIdentifier="analytics", port="5460")
-    assert s.existing_cluster_identifier == "analytics"
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("port", "5460"), ("nodeTypes", '["ra3.4xlarge"]'), ("kmsKeyId", KMS), ("protect", "false")],
+)
+def test_settings_of_a_new_cluster_are_refused_with_an_existing_one(key, value):
+    """An existing cluster keeps its own port, nodes, key and protection: a value other than the
+    default would be ignored, so it is refused. The default itself is not refused: Pulumi hands
+    Pulumi.yaml's defaults to the program as if they were set."""
+    with pytest.raises(SettingsError, match=f"{key} = .*applies only to a cluster this stack"):
+        settings_with(existingClusterIdentifier="analytics", **{key: value})
+    assert settings_with(existingClusterIdentifier="analytics", port="5439", protect="true")
+
+
+def test_log_retention_applies_only_to_the_stacks_cloudwatch_log_groups():
+    with pytest.raises(SettingsError, match="auditLogRetentionDays = '30': applies only with"):
+        settings_with(auditLogging="none", auditLogRetentionDays="30")
+
+
+@pytest.mark.parametrize("path", ["/*/", "/team?/", "/a/*/"])
+def test_a_role_path_with_iam_wildcards_is_refused(path):
+    """'*' and '?' are wildcards in ArnEquals/ArnLike and Resource (IAM JSON policy reference):
+    in the self-assume condition they would admit other roles."""
+    with pytest.raises(SettingsError, match="wildcards"):
+        settings_with(rolePath=path)
+
+
+def test_tags_leave_room_for_the_stacks_name_tag():
+    """AWS takes 50 tags per resource; the stack adds Name, so 49 of the user's own fit."""
+    forty_nine = json.dumps({f"k{i}": "v" for i in range(49)})
+    assert len(settings_with(tags=forty_nine).tags) == 49
+    fifty = json.dumps({f"k{i}": "v" for i in range(50)})
+    with pytest.raises(SettingsError, match="at most 49 besides Name"):
+        settings_with(tags=fifty)
+    with_name = json.dumps({"Name": "mine", **{f"k{i}": "v" for i in range(49)}})
+    assert len(settings_with(tags=with_name).tags) == 50
+
+
+@pytest.mark.parametrize(
+    "tags", [{"a\tb": "x"}, {"a": "line\nbreak"}, {"a": "x\u0000"}, {"k": "a;b"}]
+)
+def test_tags_outside_aws_character_set_are_refused(tags):
+    with pytest.raises(SettingsError, match="tags"):
+        settings_with(tags=json.dumps(tags))
+
+
+def test_tags_in_any_script_are_accepted():
+    assert settings_with(tags=json.dumps({"équipe": "données 42", "チーム": "データ"})).tags
+
+
+@pytest.mark.parametrize(
+    ("bucket", "rule"),
+    [
+        ("my.bucket..x", "adjacent periods"),
+        ("192.168.1.1", "IP address"),
+        ("xn--bucket", "reserves"),
+        ("bucket-s3alias", "reserves"),
+        ("Bucket", "S3 bucket name"),
+    ],
+)
+def test_audit_log_buckets_follow_s3_naming_rules(bucket, rule):
+    with pytest.raises(SettingsError, match=rule):
+        settings_with(auditLogging="s3", auditLogBucket=bucket)
+
+
+def test_grant_schemas_are_bounded_by_the_data_api_statement_size():
+    hundred = json.dumps([f"s{i}" for i in range(100)])
+    assert len(settings_with(grantSchemas=hundred).grant_schemas) == 100
+    with pytest.raises(SettingsError, match="at most 100: one statement names them all"):
+        settings_with(grantSchemas=json.dumps([f"s{i}" for i in range(101)]))
