@@ -277,7 +277,7 @@ GRANTS: tuple[DeployerGrant, ...] = (
     ),
     DeployerGrant(
         tuple(iam_documents.DBUSER_CREDENTIALS_ACTIONS),
-        "`dbuser:<cluster>/<masterUsername>`, `dbname:<cluster>/<databaseName>`",
+        "`dbuser:<cluster>/<its master user>`, `dbname:<cluster>/<databaseName>`",
         "existing cluster, data-api, no existingAdminSecretArn",
         _data_api_as_db_user,
     ),
