@@ -128,6 +128,7 @@ def _is_secure(node: yaml.Node) -> bool:
         and isinstance(node.value[0][0], yaml.ScalarNode)
         and node.value[0][0].value == "secure"
         and isinstance(node.value[0][1], yaml.ScalarNode)
+        and node.value[0][1].tag == "tag:yaml.org,2002:str"
     )
 
 
