@@ -329,3 +329,56 @@ def test_no_outputs_file_crashes_connector_or_verify(tmp_path_factory, capsys, d
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
     assert len(captured.err) < 5000
+
+
+def connector_error(config: Any) -> str:
+    with pytest.raises(connector.ConnectorConfigError) as raised:
+        connector.ui_fields({"connectorConfig": config})
+    return str(raised.value)
+
+
+def test_a_field_that_is_no_string_is_named_and_exit_1(tmp_path):
+    """Each UI field is text the user pastes: a number, list, object or boolean is refused."""
+    odd = {
+        "ClusterNamePath": 5,
+        "DatabaseNamePath": [],
+        "CatalogNamePath": {},
+        "IAM Role ARN": True,
+        "Region": 1.5,
+        "Auth Method": "Password",
+    }
+    result = run_tool("--outputs-file", str(write_json(tmp_path, {"connectorConfig": odd})))
+    assert (result.returncode, result.stdout) == (1, "")
+    for shown in (
+        "ClusterNamePath = 5 (not a string)",
+        "DatabaseNamePath = [] (not a string)",
+        "CatalogNamePath = {} (not a string)",
+        "IAM Role ARN = true (not a string)",
+        "Region = 1.5 (not a string)",
+        'Auth Method = "Password" (xpander connects with IAM authentication: it must be IAM)',
+    ):
+        assert shown in result.stderr
+
+
+@pytest.mark.parametrize("method", ["iam", "Password", "IAM "])
+def test_an_auth_method_other_than_iam_is_refused(method):
+    assert "it must be IAM" in connector_error({**CONFIG, "Auth Method": method})
+
+
+def test_a_blank_field_has_no_value_yet():
+    assert "no value yet: Region = '   '" in connector_error({**CONFIG, "Region": "   "})
+
+
+@pytest.mark.parametrize(("config", "shown"), [(None, "null"), ("x", 'not an object: "x"')])
+def test_a_connector_config_that_is_no_object_says_so(tmp_path, config, shown):
+    result = run_tool("--outputs-file", str(write_json(tmp_path, {"connectorConfig": config})))
+    assert result.returncode == 1
+    assert f"`connectorConfig` is {shown}; this project exports it as an object" in result.stderr
+    assert "no `connectorConfig` output" not in result.stderr
+
+
+def test_a_field_held_as_a_secret_says_how_to_read_it():
+    message = connector_error({**CONFIG, "Region": "[secret]"})
+    assert "held as a secret in the outputs: Region" in message
+    assert "`pulumi stack output --json --show-secrets`" in message
+    assert "deploy the stack first" not in message

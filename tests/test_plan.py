@@ -461,3 +461,16 @@ def test_a_team_that_opts_out_lowers_the_rule_with_the_policy_pack_config(tmp_pa
     misspelt = run_cli("--config-file", str(stack), "--policy-pack-config", str(levels))
     assert misspelt.returncode == 2
     assert "'redshift-require-tls' is not a policy" in misspelt.stderr
+
+
+def test_a_deeply_nested_policy_pack_config_exits_2(tmp_path, capsys):
+    """Python's JSON reader recurses per level: a deep file is refused, not a RecursionError."""
+    levels = tmp_path / "levels.json"
+    levels.write_text("[" * 100_000 + "]" * 100_000)
+    stack = stack_file(tmp_path, "deep")
+    code, out, err = run_main(
+        capsys, "--config-file", str(stack), "--policy-pack-config", str(levels)
+    )
+    assert (code, out) == (2, "")
+    assert err.startswith(f"policy pack config {levels}: nested too deeply")
+    assert "Traceback" not in err

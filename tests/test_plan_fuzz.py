@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8"))["config"]
 MAX_STDERR = plan_tool.MAX_PROBLEMS * (plan_tool.MAX_LINE + 1) + 100
 
+CIPHERTEXT = "v1:AAABAQ==:c2VjcmV0"  # what `pulumi config set --secret` writes; never printed
 # Lines a careless or hostile stack file holds, each one a config entry (indented under config:).
 HOSTILE_LINES = [
     "  123: x",
@@ -44,7 +45,13 @@ HOSTILE_LINES = [
     f"  {PROJECT}:connectors: [{{name: a}}, {{name: a}}]",
     f"  {PROJECT}:connectors: '[{{\"name\": 1}}]'",
     f'  {PROJECT}:tags: \'{{"a": {{"b": 1}}}}\'',
-    f"  {PROJECT}:organizationId:\n    secure: AAABAQ==",
+    f"  {PROJECT}:organizationId:\n    secure: {CIPHERTEXT}",
+    f"  {PROJECT}:connectors:\n    - name: a\n      organizationId:\n        secure: {CIPHERTEXT}",
+    f"  {PROJECT}:tags:\n    team:\n      secure: {CIPHERTEXT}",
+    f"  {PROJECT}:tags: {{a: x, a: y}}",
+    f"  {PROJECT}:protect: yes",
+    f"  {PROJECT}:port: 5_439",
+    f"{PROJECT}:port: 5439",
     f"  {PROJECT}:privateSubnetIds: {{a: b}}",
     f"  {PROJECT}:privateSubnetIds: []",
     "  xpander_redshift:port: 5439",
@@ -75,7 +82,7 @@ def stack_files(draw: st.DrawFn) -> str:
         config[name] = value
     text = yaml.safe_dump({"config": config}, allow_unicode=True, width=1000)
     extra = draw(st.lists(st.sampled_from(HOSTILE_LINES), max_size=3, unique=True))
-    # A duplicated key (last one wins, as for PyYAML) is part of what this explores.
+    # A repeated key (refused, as the Pulumi CLI's yaml.v3 refuses it) is part of what it explores.
     return text + "".join(line + "\n" for line in extra)
 
 
@@ -97,6 +104,7 @@ def test_no_stack_file_crashes_the_plan(tmp_path_factory, capsys, content):
     captured = capsys.readouterr()
     assert code in (0, 1, 2), captured.err[-2000:]
     assert "Traceback" not in captured.err
+    assert CIPHERTEXT not in captured.out + captured.err
     assert len(captured.err) <= MAX_STDERR
     if code == 2:
         assert captured.out == ""

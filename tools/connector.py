@@ -5,8 +5,9 @@
 Reads `pulumi stack output --json` (the Pulumi CLI on PATH) or FILE: the JSON that command
 prints, or a plan from `python -m tools.plan --json`. Prints the fields in the order the UI's form
 shows them, as a two-column table or, with --json, as a JSON object.
-Exit status: 0 printed; 1 `connectorConfig` is missing or incomplete; 2 the outputs could not be
-read (no Pulumi CLI, the CLI failed, no such file, not JSON).
+Exit status: 0 printed; 1 `connectorConfig` is missing, incomplete or holds a field the UI cannot
+take (not a non-empty string, an `Auth Method` other than IAM, a value shown as a secret); 2 the
+outputs could not be read (no Pulumi CLI, the CLI failed, no such file, not JSON).
 """
 
 from __future__ import annotations
@@ -18,15 +19,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from model.outputs import (
+    AUTH_METHOD,
     CONNECTOR_CONFIG,
     NOT_VALUES,
+    SECRET,
     UI_FIELDS,
     ConnectorNotFoundError,
     connector_outputs,
 )
 from tools.outputs import OutputsError, add_source_arguments, load_outputs
+from tools.stack_file import printable
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_UNREADABLE = 0, 1, 2
+AUTH_METHOD_FIELD = UI_FIELDS[-1]  # "Auth Method"
 
 
 class ConnectorConfigError(Exception):
@@ -34,31 +39,64 @@ class ConnectorConfigError(Exception):
 
 
 def ui_fields(outputs: Mapping[str, Any]) -> dict[str, str]:
-    """The connector fields in the UI's order; raises naming every missing or unknown field."""
-    config = outputs.get(CONNECTOR_CONFIG)
-    if config is None:
+    """The connector fields in the UI's order; raises naming every field that cannot be pasted."""
+    if CONNECTOR_CONFIG not in outputs:
         known = ", ".join(sorted(outputs)) or "none"
         raise ConnectorConfigError(
             f"the stack has no `{CONNECTOR_CONFIG}` output (outputs: {known}); "
             "run `pulumi up` with this project first"
         )
+    config = outputs[CONNECTOR_CONFIG]
     if not isinstance(config, dict):
-        raise ConnectorConfigError(f"`{CONNECTOR_CONFIG}` is not an object: {json.dumps(config)}")
+        what = "null" if config is None else f"not an object: {_shown(config)}"
+        raise ConnectorConfigError(
+            f"`{CONNECTOR_CONFIG}` is {what}; this project exports it as an object of the UI's "
+            f"fields ({', '.join(UI_FIELDS)}): run `pulumi up` with this project"
+        )
     missing = [field for field in UI_FIELDS if field not in config]
-    unknown = [field for field in UI_FIELDS if field in config and _not_a_value(config[field])]
+    present = [(field, config[field]) for field in UI_FIELDS if field in config]
+    secret = [field for field, value in present if value == SECRET]
+    pending = [f"{field} = {value!r}" for field, value in present if _pending(value)]
+    wrong = [
+        f"{field} = {_shown(value)} (not a string)"
+        for field, value in present
+        if value is not None and not isinstance(value, str)
+    ]
+    method = config.get(AUTH_METHOD_FIELD)
+    if isinstance(method, str) and method.strip() and method not in (*NOT_VALUES, AUTH_METHOD):
+        wrong.append(
+            f"{AUTH_METHOD_FIELD} = {_shown(method)} (xpander connects with IAM authentication: "
+            f"it must be {AUTH_METHOD})"
+        )
     problems = []
     if missing:
         problems.append(f"missing field(s): {', '.join(missing)}")
-    if unknown:
-        shown = ", ".join(f"{field} = {config[field]!r}" for field in unknown)
-        problems.append(f"no value yet: {shown} (deploy the stack first)")
+    if pending:
+        problems.append(f"no value yet: {', '.join(pending)} (deploy the stack first)")
+    if wrong:
+        problems.append(f"not a value the UI takes: {', '.join(wrong)}")
+    if secret:
+        problems.append(
+            f"held as a secret in the outputs: {', '.join(secret)}; the UI's fields are not "
+            "secrets, but the stack marked them so (say, from a secret config value): print "
+            "them with `pulumi stack output --json --show-secrets` and pass that file with "
+            "--outputs-file"
+        )
     if problems:
-        raise ConnectorConfigError(f"`{CONNECTOR_CONFIG}` is incomplete: " + "; ".join(problems))
+        raise ConnectorConfigError(
+            f"`{CONNECTOR_CONFIG}` cannot go into the UI: " + "; ".join(problems)
+        )
     return {field: str(config[field]) for field in UI_FIELDS}
 
 
-def _not_a_value(value: Any) -> bool:
-    return value is None or value == "" or (isinstance(value, str) and value in NOT_VALUES)
+def _pending(value: Any) -> bool:
+    """No value yet: unset, empty, or a stand-in for one known after deploy (not a secret)."""
+    not_yet = ("", *(shown for shown in NOT_VALUES if shown != SECRET))
+    return value is None or (isinstance(value, str) and value.strip() in not_yet)
+
+
+def _shown(value: Any) -> str:
+    return printable(json.dumps(value, default=repr))
 
 
 def table(fields: Mapping[str, str]) -> str:

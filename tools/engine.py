@@ -29,8 +29,7 @@ from pulumi.runtime.sync_await import _sync_await
 from model.outputs import COMPUTED, PLACEHOLDER_ACCOUNT_ID, SECRET
 from model.partitions import partition_of
 from model.settings import PROJECT
-from model.settings import SECRET as ENCRYPTED
-from tools.stack_file import config_strings
+from tools.stack_file import config_strings, holds_secret
 
 __all__ = ["COMPUTED", "PLACEHOLDER_ACCOUNT_ID", "SECRET", "PlanMocks", "run_program"]
 
@@ -247,7 +246,8 @@ async def _resolve(value: Any) -> Any:
 
 
 def stack_config_strings(document: Mapping[str, Any]) -> dict[str, Any]:
-    """A stack file's `config:` block as the engine passes it on: strings, JSON for lists."""
+    """A stack file's `config:` block as the engine passes it on: scalars as text, lists and
+    mappings as they are, secrets (at any depth) as model.settings.SECRET."""
     return config_strings(document.get("config") or {})
 
 
@@ -301,7 +301,8 @@ def run_program(
         ROOT.set(None)
         mocks = PlanMocks(account_id, config, extra_invokes)
         monitor = RecordingMonitor(mocks)
-        encrypted = [key for key, value in config.items() if value is ENCRYPTED]
+        # A key is secret when any part of its value is (Pulumi marks the whole top-level key).
+        encrypted = [key for key, value in config.items() if holds_secret(value)]
         pulumi.runtime.set_all_config(dict(config), secret_keys=[*secret_keys, *encrypted])
         pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
         # Outputs awaited at the end of a run live in a process-wide list: a run that failed

@@ -23,14 +23,14 @@ from model.outputs import (
     PLAN_ACCOUNT_ID,
     PLAN_ACCOUNT_IS_PLACEHOLDER,
 )
-from model.settings import PROJECT, SECRET, SettingsError, settings_from_config
+from model.settings import PROJECT, SettingsError, settings_from_config
 from model.validators import ACCOUNT_ID
 from tools import engine
 from tools.plan_markdown import render_markdown
 from tools.plan_views import mandatory_violations, render_text
 from tools.policy_check import PolicyConfigError, evaluate
 from tools.policy_check import load_config as load_policy_config
-from tools.stack_file import load_config, printable
+from tools.stack_file import holds_secret, load_config, printable
 
 EXIT_OK, EXIT_POLICY, EXIT_SETTINGS = 0, 1, 2
 # Pulumi's stack names: letters, digits, `-`, `_`, `.`; `--stack` may qualify one with its
@@ -42,7 +42,7 @@ MAX_LINE = 1000  # characters of one problem line
 
 def check_settings(config: dict[str, Any]) -> None:
     """Raise SettingsError before anything runs, exactly as the program would."""
-    secret_keys = [key for key, value in config.items() if value is SECRET]
+    secret_keys = [key for key, value in config.items() if holds_secret(value)]
     settings_from_config(config, secret_keys=secret_keys)
 
 

@@ -158,6 +158,11 @@ def load_config(path: Path) -> dict[str, Any]:
         loaded = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise PolicyConfigError(f"policy pack config {path}: {error}") from None
+    except RecursionError:
+        raise PolicyConfigError(
+            f"policy pack config {path}: nested too deeply to be a policy pack config "
+            "(a JSON object of policy names to levels)"
+        ) from None
     if not isinstance(loaded, dict):
         raise PolicyConfigError(f"policy pack config {path}: expected a JSON object")
     config_levels(loaded)

@@ -2,8 +2,15 @@
 
 No input crashes this: YAML that parses but is not config (non-string keys, `!!binary`, `!!set`,
 circular or exploding aliases, unencodable text) is refused with one problem per config key, and
-every problem names its key. Timestamps stay the text they were written as, as the Pulumi CLI's
-YAML reader (Go yaml.v3, decoding into untyped values) keeps them.
+every problem names its key.
+
+A top-level config scalar is handed on as the text written (a quoted one: its content), as the
+Pulumi CLI reads it (sdk/go/common/resource/config/value.go, `unmarshalValue`: "First, try to
+unmarshal as a string"): `0777`, `1_000`, `yes`, `.5` stay that text, not YAML 1.1's numbers and
+booleans. Lists and mappings are handed on as Python structures, their scalars as YAML reads them
+(timestamps kept as text, as Go yaml.v3 keeps them); a `{secure: <ciphertext>}` anywhere in them
+is `model.settings.SECRET`, so no ciphertext goes further. Mapping keys must be unique at every
+level (yaml.v3, which the CLI reads stack files with, refuses a repeated key).
 """
 
 from __future__ import annotations
@@ -44,26 +51,32 @@ def _key_name(node: yaml.Node) -> str:
     return printable(str(node.value)) if isinstance(node, yaml.ScalarNode) else f"<{node.tag}>"
 
 
-def _expanded_size(node: yaml.Node, sizes: dict[int, int], active: set[int]) -> int:
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _expanded_size(
+    node: yaml.Node, sizes: dict[int, int], active: set[int], aliased: list[bool]
+) -> int:
     """How many values the node becomes once its aliases are expanded; -1 for a cycle.
 
     Aliases are shared nodes, so the count is memoised per node: linear in the file's size even
-    when the expansion is exponential.
+    when the expansion is exponential. `aliased[0]` is set when a node is met again (an alias).
     """
     key = id(node)
     if key in sizes:
+        aliased[0] = True
         return sizes[key]
     if key in active:
         return -1
     active.add(key)
     total = 1
-    children: list[yaml.Node] = []
-    if isinstance(node, yaml.SequenceNode):
-        children = list(node.value)
-    elif isinstance(node, yaml.MappingNode):
-        children = [part for pair in node.value for part in pair]
-    for child in children:
-        size = _expanded_size(child, sizes, active)
+    for child in _children(node):
+        size = _expanded_size(child, sizes, active, aliased)
         if size < 0:
             return -1
         total = min(total + size, MAX_VALUES_PER_KEY + 1)
@@ -72,11 +85,76 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int], active: set[int]) -> 
     return total
 
 
+def _repeated_keys(node: yaml.Node, seen: set[int]) -> list[tuple[str, int, int]]:
+    """Mapping keys written twice in one mapping, anywhere under `node`: (key, line, first line).
+
+    As Go yaml.v3 (decode.go, `uniqueKeys`) compares them: two scalar keys with the same text.
+    """
+    found: list[tuple[str, int, int]] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            lines: dict[str, int] = {}
+            for key_node, _ in current.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                text = str(key_node.value)
+                line = key_node.start_mark.line + 1
+                if text in lines:
+                    found.append((text, line, lines[text]))
+                else:
+                    lines[text] = line
+        stack.extend(_children(current))
+    return found
+
+
+def _repeated_key_problem(where: str, repeated: tuple[str, int, int]) -> str:
+    key, line, first = repeated
+    return (
+        f"{where}: key {printable(key)!r} is written twice (lines {first} and {line}); the "
+        "Pulumi CLI refuses a repeated YAML key: keep one"
+    )
+
+
+def _is_secure(node: yaml.Node) -> bool:
+    """`{secure: <ciphertext>}`: what `pulumi config set --secret` writes, at any depth."""
+    return (
+        isinstance(node, yaml.MappingNode)
+        and len(node.value) == 1
+        and isinstance(node.value[0][0], yaml.ScalarNode)
+        and node.value[0][0].value == "secure"
+        and isinstance(node.value[0][1], yaml.ScalarNode)
+        and node.value[0][1].tag == "tag:yaml.org,2002:str"
+    )
+
+
+# Tags whose top-level scalars are handed on as the text written; others (`!!binary`, unknown
+# tags) are constructed, so that they are refused as not config.
+_TEXT_TAGS = {
+    f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "timestamp")
+}
+
+
+def _secrets_marked(value: Any) -> Any:
+    """A constructed value with every `{secure: ...}` mapping in it replaced by the marker."""
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get("secure"), str):
+            return ENCRYPTED
+        return {k: _secrets_marked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_secrets_marked(v) for v in value]
+    return value
+
+
 def _value_problem(value: Any) -> str | None:
     """Why a constructed YAML value cannot be config (None when it can)."""
     if isinstance(value, str):
         return None if _encodable(value) else _NOT_UNICODE
-    if value is None or isinstance(value, bool | int | float):
+    if value is None or value is ENCRYPTED or isinstance(value, bool | int | float):
         return None
     if isinstance(value, list):
         return next((p for p in map(_value_problem, value) if p), None)
@@ -105,6 +183,8 @@ def _config_problems(loader: _Loader, config: yaml.MappingNode) -> tuple[dict[st
     values: dict[str, Any] = {}
     problems: list[str] = []
     sizes: dict[int, int] = {}
+    checked: set[int] = set()
+    first_line: dict[str, int] = {}
     for key_node, value_node in config.value:
         name = _key_name(key_node)
         if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == "tag:yaml.org,2002:str"):
@@ -113,7 +193,14 @@ def _config_problems(loader: _Loader, config: yaml.MappingNode) -> tuple[dict[st
                 f"e.g. {PROJECT}:port"
             )
             continue
-        size = _expanded_size(value_node, sizes, set())
+        line = key_node.start_mark.line + 1
+        if str(key_node.value) in first_line:
+            repeated = (str(key_node.value), line, first_line[str(key_node.value)])
+            problems.append(_repeated_key_problem("config", repeated))
+            continue
+        first_line[str(key_node.value)] = line
+        aliased = [False]
+        size = _expanded_size(value_node, sizes, set(), aliased)
         if size < 0:
             problems.append(f"{name}: its YAML aliases refer to themselves (a circular alias)")
             continue
@@ -121,10 +208,17 @@ def _config_problems(loader: _Loader, config: yaml.MappingNode) -> tuple[dict[st
             problems.append(
                 f"{name}: expands to more than {MAX_VALUES_PER_KEY} values (YAML aliases); "
                 "write the value out"
+                if aliased[0]
+                else f"{name}: holds more than {MAX_VALUES_PER_KEY} values; a config value "
+                "is far smaller: is this the right file?"
             )
             continue
+        repeated_keys = _repeated_keys(value_node, checked)
+        if repeated_keys:
+            problems.append(_repeated_key_problem(name, repeated_keys[0]))
+            continue
         try:
-            value = loader.construct_object(value_node, deep=True)
+            value = _handed_on(loader, value_node)
         except (yaml.YAMLError, TypeError, ValueError) as err:
             problems.append(f"{name}: is not a config value: {printable(str(err).splitlines()[0])}")
             continue
@@ -134,6 +228,17 @@ def _config_problems(loader: _Loader, config: yaml.MappingNode) -> tuple[dict[st
             continue
         values[str(key_node.value)] = value
     return values, problems
+
+
+def _handed_on(loader: _Loader, node: yaml.Node) -> Any:
+    """A config value as the Pulumi CLI hands it on: a top-level scalar as its text, a secret
+    as the marker, a list or mapping as YAML builds it (secrets in it marked)."""
+    if _is_secure(node):
+        return ENCRYPTED
+    if isinstance(node, yaml.ScalarNode) and node.tag in _TEXT_TAGS:
+        # A null (`key:`, `~`, `null`) decodes into Go's empty string.
+        return "" if node.tag.endswith(":null") else str(node.value)
+    return _secrets_marked(loader.construct_object(node, deep=True))
 
 
 def read_config(config_file: Path) -> dict[str, Any]:
@@ -178,14 +283,15 @@ def _config_node(config_file: Path, root: yaml.Node | None) -> yaml.MappingNode 
         return None
     if not isinstance(root, yaml.MappingNode):
         raise shape
-    for key_node, value_node in root.value:
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value == "config":
-            if isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":null"):
-                return None
-            if not isinstance(value_node, yaml.MappingNode):
-                raise shape
-            return value_node
-    # Settings written at the top level, without the `config:` block Pulumi reads them from.
+    first_line: dict[str, int] = {}
+    for key_node, _ in root.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            line = key_node.start_mark.line + 1
+            if str(key_node.value) in first_line:
+                repeated = (str(key_node.value), line, first_line[str(key_node.value)])
+                raise SettingsError([_repeated_key_problem(str(config_file), repeated)])
+            first_line[str(key_node.value)] = line
+    # Settings written at the top level, outside the `config:` block Pulumi reads them from.
     stray = [
         key_node.value
         for key_node, _ in root.value
@@ -202,6 +308,13 @@ def _config_node(config_file: Path, root: yaml.Node | None) -> yaml.MappingNode 
                 "reads settings only under `config:` (indent it below a `config:` line)"
             ]
         )
+    for key_node, value_node in root.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == "config":
+            if isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":null"):
+                return None
+            if not isinstance(value_node, yaml.MappingNode):
+                raise shape
+            return value_node
     return None
 
 
@@ -213,33 +326,44 @@ def declared_type_problems(config: Mapping[str, Any]) -> list[str]:
         key = KEYS_BY_NAME.get(full_name.removeprefix(f"{PROJECT}:"))
         if key is None or not key.declared or not full_name.startswith(f"{PROJECT}:"):
             continue
-        structured = isinstance(value, list) or (isinstance(value, dict) and "secure" not in value)
-        if key.type != "array" and structured:
+        if key.type != "array" and isinstance(value, list | dict):
             fix = 'write it as a JSON string, e.g. \'{"team":"data"}\''
-        elif key.type == "array" and isinstance(value, dict) and "secure" not in value:
+        elif key.type == "array" and isinstance(value, dict):
             fix = "write a YAML list"
         else:
             continue
-        shown = printable(json.dumps(value))
+        shown = printable(json.dumps(value, default=repr))
         problems.append(f"{full_name} = {shown!r}: Pulumi.yaml declares it type: {key.type}; {fix}")
     return problems
 
 
 def config_strings(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Config values as the engine passes them on: strings, JSON for lists and mappings,
-    `true`/`false` for booleans; a `secure:` value is model.settings.SECRET, which the gate shows
-    as a secret and never reads."""
+    """Config values already built by a YAML reader, as the engine passes them on: scalars as
+    text (`true`/`false` for booleans), lists and mappings as they are; a `secure:` value, at the
+    top level or inside a list or mapping, is model.settings.SECRET, which the gate shows as a
+    secret and never reads. (`read_config` keeps the text written; this serves documents read
+    with `yaml.safe_load`.)"""
     result: dict[str, Any] = {}
     for key, value in config.items():
-        if isinstance(value, dict) and "secure" in value:
-            result[key] = ENCRYPTED
-        elif isinstance(value, bool):
+        if isinstance(value, bool):
             result[key] = "true" if value else "false"
-        elif isinstance(value, str):
-            result[key] = value
+        elif isinstance(value, int | float):
+            result[key] = str(value)
         else:
-            result[key] = json.dumps(value)
+            result[key] = _secrets_marked(value)
     return result
+
+
+def holds_secret(value: Any) -> bool:
+    """Whether a config value is the secret marker or holds one: Pulumi marks the whole
+    top-level key secret when any part of it is (`pulumi config set --secret --path`)."""
+    if value is ENCRYPTED:
+        return True
+    if isinstance(value, dict):
+        return any(map(holds_secret, value.values()))
+    if isinstance(value, list):
+        return any(map(holds_secret, value))
+    return False
 
 
 def load_config(config_file: Path) -> dict[str, Any]:
