@@ -197,6 +197,8 @@ class SettingsError(ValueError):
 
 def _shown(value: Any) -> str:
     """A refused value as its problem line shows it: repr, cut to a bounded length."""
+    if value is SECRET:
+        return "[secret]"
     if isinstance(value, str):
         text = repr(value)
     else:

@@ -327,7 +327,7 @@ def declared_type_problems(config: Mapping[str, Any]) -> list[str]:
         if key is None or not key.declared or not full_name.startswith(f"{PROJECT}:"):
             continue
         if key.type != "array" and isinstance(value, list | dict):
-            fix = 'write it as a JSON string, e.g. \'{"team":"data"}\''
+            fix = f"write one {key.type} value"
         elif key.type == "array" and isinstance(value, dict):
             fix = "write a YAML list"
         else:
