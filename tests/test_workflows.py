@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -249,9 +250,14 @@ def test_make_plan_json_writes_only_json_even_when_setup_runs_first(tmp_path):
     itself is replaced by `true`, so the test installs nothing)."""
     if not (ROOT / ".venv" / "bin" / "python").exists() or shutil.which("make") is None:
         pytest.skip("needs make and the project's .venv")
+    # As a user's shell runs it: not as a make nested in CI's `make test`, which would print
+    # "Entering directory" lines of its own (make's variables say how deep it is).
+    nested = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")
+    env = {key: value for key, value in os.environ.items() if key not in nested}
     done = subprocess.run(
         ["make", "-W", "pyproject.toml", "plan", "ARGS=--json", "UV_SYNC=true", "UV_DEP="],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
