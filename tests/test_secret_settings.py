@@ -99,3 +99,19 @@ def test_a_connectors_organization_id_may_be_a_nested_secret():
     nested_role = [{"name": "sales", "roleName": SECRET}]
     with pytest.raises(SettingsError, match=r"connectors\[0\].roleName: is stored as a secret"):
         settings_from_config({**DEV_CONFIG, f"{PROJECT}:connectors": nested_role})
+
+
+def test_the_pack_judges_a_secret_trust_policy_as_the_analyzer_sees_it(tmp_path):
+    """CrossGuard's analyzer receives secret properties unwrapped, so `pulumi preview` judges a
+    trust policy built from a secret organizationId; the offline plan must too, not fall back
+    to "could not judge" (its placeholder reveals nothing: the plan cannot read the secret)."""
+    from tools.plan import build_plan  # noqa: PLC0415 - the plan tool, as the other tests use it
+
+    document = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    document["config"][f"{PROJECT}:organizationId"] = {"secure": CIPHERTEXT}
+    stack = tmp_path / "Pulumi.secret.yaml"
+    stack.write_text(yaml.safe_dump(document))
+    plan = build_plan(stack, stack="secret")
+    assert plan["policyViolations"] == []
+    role = next(r for r in plan["resources"] if r["type"] == "aws:iam/role:Role")
+    assert role["inputs"]["assumeRolePolicy"] == SECRET_SHOWN  # the plan itself still hides it

@@ -56,6 +56,8 @@ class PlannedResource:
     protect: bool = False
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     custom_timeouts: dict[str, str] = field(default_factory=dict)  # set ones only; not in as_json
+    # The inputs as the policy analyzer sees them: secrets unwrapped. Not in as_json.
+    analyzer_inputs: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -77,17 +79,21 @@ class ProgramRun:
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
-def plain(value: Any) -> Any:
-    """Engine wire values as readable JSON: unknowns -> <computed>, secrets -> [secret]."""
+def plain(value: Any, *, reveal: bool = False) -> Any:
+    """Engine wire values as readable JSON: unknowns -> <computed>, secrets -> [secret].
+
+    `reveal`: secrets as their values, as the policy analyzer receives them (the offline plan's
+    secrets are placeholders it could not read, so nothing secret is revealed).
+    """
     if isinstance(value, dict):
         special = value.get(_SECRET_SIG)
         if special == _SECRET_VALUE:
-            return SECRET
+            return plain(value.get("value"), reveal=reveal) if reveal else SECRET
         if special == _RESOURCE_VALUE:
             return value.get("urn")
-        return {k: plain(v) for k, v in value.items()}
+        return {k: plain(v, reveal=reveal) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [plain(v, reveal=reveal) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)  # protobuf carries every number as a double
     return COMPUTED if value == _UNKNOWN else value
@@ -214,6 +220,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     parent=request.parent or None,
                     custom=bool(request.custom),
                     inputs=plain(json_format.MessageToDict(request.object)),
+                    analyzer_inputs=plain(json_format.MessageToDict(request.object), reveal=True),
                     dependencies=sorted(set(request.dependencies)),
                     protect=bool(request.protect),
                     property_dependencies={

@@ -61,6 +61,8 @@ def build_plan(
     check_settings(config)
     run = engine.run_program(config, stack=stack, account_id=account_id)
     resources = [r.as_json() for r in run.resources]
+    # The analyzer sees secret inputs unwrapped: judge what `pulumi preview` would judge.
+    analyzed = [{**r.as_json(), "inputs": r.analyzer_inputs} for r in run.resources]
     return {
         "project": PROJECT,
         "stack": stack,
@@ -68,7 +70,7 @@ def build_plan(
         PLAN_ACCOUNT_IS_PLACEHOLDER: account_id == PLACEHOLDER_ACCOUNT_ID,
         "resources": resources,
         "outputs": run.outputs,
-        "policyViolations": evaluate(resources, project=PROJECT, stack=stack, config=policy_config),
+        "policyViolations": evaluate(analyzed, project=PROJECT, stack=stack, config=policy_config),
     }
 
 
