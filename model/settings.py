@@ -262,9 +262,20 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 def _tags(value: Any) -> dict[str, str]:
     tags = _structured(value, dict, 'mapping of strings, e.g. {"team": "data"}')
-    if not all(isinstance(k, str) and isinstance(val, str) for k, val in tags.items()):
+    # `pulumi config set --path 'xpander-redshift:tags.cost-center' 4711` stores a number (and
+    # `true` a boolean); an AWS tag value is their text.
+    text = {k: _tag_value(val) for k, val in tags.items()}
+    if not all(isinstance(k, str) and isinstance(val, str) for k, val in text.items()):
         raise ValueError('must be a mapping of strings to strings, e.g. {"team": "data"}')
-    return dict(tags)
+    return text
+
+
+def _tag_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
 
 
 _PARSERS: dict[str, Callable[[Any], Any]] = {
@@ -427,6 +438,13 @@ def _cluster_problems(raw: Mapping[str, Any], values: Mapping[str, Any]) -> list
 def _existing_cluster_problems(values: Mapping[str, Any]) -> list[str]:
     problems = []
     existing = values["existingClusterIdentifier"]
+    if existing and values["sourceSecurityGroupIds"] and not values["existingSecurityGroupId"]:
+        rule = (
+            "with an existing cluster, ingress rules go only into existingSecurityGroupId: set it"
+        )
+        problems.append(
+            _problem("sourceSecurityGroupIds", list(values["sourceSecurityGroupIds"]), rule)
+        )
     for key in ("existingSecurityGroupId", "existingAdminSecretArn"):
         if values[key] and not existing:
             problems.append(

@@ -157,7 +157,7 @@ BAD_INPUTS = [
     ("credentialsDbUsers", '["select"]', "reserved word"),
     ("tags", "team=data", "mapping of strings"),
     ("tags", '{"aws:owner": "me"}', "must not start with 'aws:'"),
-    ("tags", '{"team": 1}', "mapping of strings to strings"),
+    ("tags", '{"team": [1]}', "mapping of strings to strings"),
     ("tags", '{"team": "a<b>"}', "tag values"),
     ("tags", '{"te*am": "x"}', "tag keys"),
     ("multiAz", "true", "numberOfNodes of 2 or more"),
@@ -492,6 +492,20 @@ def test_tags_leave_room_for_the_stacks_name_tag():
 def test_tags_outside_aws_character_set_are_refused(tags):
     with pytest.raises(SettingsError, match="tags"):
         settings_with(tags=json.dumps(tags))
+
+
+def test_tag_values_set_as_numbers_or_booleans_are_their_text():
+    """`pulumi config set --path 'xpander-redshift:tags.cost-center' 4711` stores a number."""
+    tags = settings_with(tags={"cost-center": 4711, "billable": True, "ratio": 0.5}).tags
+    assert tags == {"cost-center": "4711", "billable": "true", "ratio": "0.5"}
+
+
+def test_source_groups_with_an_existing_cluster_need_the_group_they_open():
+    with pytest.raises(SettingsError, match="ingress rules go only into existingSecurityGroupId"):
+        settings_with(
+            existingClusterIdentifier="analytics",
+            sourceSecurityGroupIds='["sg-0123456789abcdef0"]',
+        )
 
 
 def test_tags_in_any_script_are_accepted():
