@@ -10,9 +10,8 @@ value and the rule; derived defaults are computed here and nowhere else.
 from __future__ import annotations
 
 import difflib
-import json
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +26,7 @@ from model.config_keys import (
     USER_PROVISIONERS,
     ConfigKey,
 )
+from model.config_values import PARSERS, SECRET, holds_secret, problem, shown
 from model.validators import ACCOUNT_ID, DATABASE_NAME
 
 __all__ = [
@@ -46,7 +46,6 @@ __all__ = [
     "settings_from_config",
 ]
 
-MAX_SHOWN = 80  # characters of a refused value shown in its problem line
 CLUSTER_ONLY_KEYS = (  # settings of a cluster this stack creates: refused with an existing one
     "nodeTypes",
     "numberOfNodes",
@@ -69,16 +68,6 @@ CLUSTER_ONLY_KEYS = (  # settings of a cluster this stack creates: refused with 
 # other key shapes resources or lands in their inputs, so a secret value there is refused.
 SECRET_KEYS = ("organizationId", "existingAdminSecretArn")
 SECRET_CONNECTOR_FIELDS = ("organizationId",)
-
-
-class _Secret:
-    """A value the stack file keeps encrypted (`secure:`): the offline plan cannot read it."""
-
-    def __repr__(self) -> str:
-        return "[secret]"
-
-
-SECRET: Any = _Secret()
 
 
 def iamr_user(role_name: str) -> str:
@@ -192,109 +181,13 @@ class SettingsError(ValueError):
         super().__init__("\n".join(self.problems))
 
 
-# --- reading one value ---------------------------------------------------------------------------
-
-
-def _shown(value: Any) -> str:
-    """A refused value as its problem line shows it: repr, cut to a bounded length."""
-    if value is SECRET:
-        return "[secret]"
-    if isinstance(value, str):
-        text = repr(value)
-    else:
-        try:
-            text = repr(json.dumps(value, ensure_ascii=True, default=repr))
-        except (ValueError, RecursionError):  # circular structures
-            text = f"<{type(value).__name__}>"
-    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 5] + "...'"
-
-
-def _problem(key: str, value: Any, rule: str) -> str:
-    return f"{PROJECT}:{key} = {_shown(value)}: {rule}"
-
-
-_INTEGER = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
-
-
-def _integer(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        return int(value)
-    raise ValueError("must be a whole number written with the digits 0-9")
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise ValueError("must be true or false")
-
-
-def _string(value: Any) -> str:
-    # The engine hands every scalar over as text; a YAML number in a stack file is the same text.
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    raise ValueError("must be a string")
-
-
-def _structured(value: Any, kind: type, example: str) -> Any:
-    """A list or mapping as YAML gives it, or as the JSON text the engine passes for one."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except (ValueError, RecursionError):
-            raise ValueError(f"must be a {example} (YAML, or the same as a JSON string)") from None
-    if not isinstance(value, kind):
-        raise ValueError(f"must be a {example} (YAML, or the same as a JSON string)")
-    return value
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    items = _structured(value, list, 'list of strings, e.g. ["a", "b"]')
-    if not all(isinstance(item, str) for item in items):
-        raise ValueError('must be a list of strings, e.g. ["a", "b"]')
-    return tuple(items)
-
-
-def _tags(value: Any) -> dict[str, str]:
-    tags = _structured(value, dict, 'mapping of strings, e.g. {"team": "data"}')
-    # `pulumi config set --path 'xpander-redshift:tags.cost-center' 4711` stores a number (and
-    # `true` a boolean); an AWS tag value is their text.
-    text = {k: _tag_value(val) for k, val in tags.items()}
-    if not all(isinstance(k, str) and isinstance(val, str) for k, val in text.items()):
-        raise ValueError('must be a mapping of strings to strings, e.g. {"team": "data"}')
-    return text
-
-
-def _tag_value(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return value
-
-
-_PARSERS: dict[str, Callable[[Any], Any]] = {
-    "string": _string,
-    "integer": _integer,
-    "boolean": _boolean,
-    "array": _strings,
-    "object": _tags,
-    "connectors": lambda value: _structured(value, list, "list of connector mappings"),
-}
-
-
 def _list_problems(key: str, items: Sequence[str], rule: v.Rule | None) -> list[str]:
     problems = []
     if len(set(items)) != len(items):
-        problems.append(_problem(key, list(items), "must not repeat an entry"))
+        problems.append(problem(key, list(items), "must not repeat an entry"))
     for item in items:
         if rule and (broken := rule(item)):
-            problems.append(_problem(key, item, broken))
+            problems.append(problem(key, item, broken))
     return problems
 
 
@@ -303,27 +196,18 @@ def _value_problems(key: ConfigKey, value: Any, where: str | None = None) -> lis
     name = where or key.name
     if isinstance(value, tuple):
         if not value:
-            return [_problem(name, [], "must not be empty")]
+            return [problem(name, [], "must not be empty")]
         if key.max_items and len(value) > key.max_items[0]:
             count, why = key.max_items
-            return [_problem(name, f"{len(value)} entries", f"at most {count}: {why}")]
+            return [problem(name, f"{len(value)} entries", f"at most {count}: {why}")]
         return _list_problems(name, value, key.rule)
     if key.rule and (broken := key.rule(value)):
-        return [_problem(name, value, broken)]
+        return [problem(name, value, broken)]
     return []
 
 
 def _default(key: ConfigKey) -> Any:
     return tuple(key.default) if isinstance(key.default, tuple | list) else key.default
-
-
-def _holds_secret(value: Any) -> bool:
-    """Whether a structured value holds a value the stack file keeps encrypted."""
-    if isinstance(value, dict):
-        return any(_holds_secret(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_holds_secret(item) for item in value)
-    return value is SECRET
 
 
 def _not_secret_material(name: str) -> str:
@@ -346,7 +230,7 @@ def _read_values(raw: Mapping[str, Any], problems: list[str], secrets: set[str])
     for key in CONFIG_KEYS:
         text = raw.get(key.name)
         values[key.name] = _default(key)
-        if text is SECRET or key.name in secrets or _holds_secret(text):
+        if text is SECRET or key.name in secrets or holds_secret(text):
             if key.name not in SECRET_KEYS and key.name != "connectors":
                 problems.append(_not_secret_material(key.full_name))
                 continue
@@ -369,9 +253,9 @@ def _read_values(raw: Mapping[str, Any], problems: list[str], secrets: set[str])
                 )
             continue
         try:
-            value = _PARSERS[key.type](text)
+            value = PARSERS[key.type](text)
         except ValueError as err:
-            problems.append(_problem(key.name, text, str(err)))
+            problems.append(problem(key.name, text, str(err)))
             continue
         if key.type != "connectors":
             problems += _value_problems(key, value)
@@ -388,9 +272,9 @@ def _region_problems(region: Any) -> list[str]:
     if region is SECRET:
         return ["aws:region: must not be a secret: the plan and every ARN need it"]
     if not isinstance(region, str):
-        return [f"aws:region = {_shown(region)}: must be an AWS region like us-west-2"]
+        return [f"aws:region = {shown(region)}: must be an AWS region like us-west-2"]
     if broken := partitions.region_problem(region):
-        return [f"aws:region = {_shown(region)}: {broken}"]
+        return [f"aws:region = {shown(region)}: {broken}"]
     return []
 
 
@@ -403,17 +287,17 @@ def _cluster_problems(raw: Mapping[str, Any], values: Mapping[str, Any]) -> list
         # Pulumi hands over Pulumi.yaml's defaults as if set: only a value other than the default
         # can be a choice that an existing cluster would silently ignore.
         problems += [
-            _problem(key, values[key], "applies only to a cluster this stack creates")
+            problem(key, values[key], "applies only to a cluster this stack creates")
             for key in CLUSTER_ONLY_KEYS
             if values[key] != _default(KEYS_BY_NAME[key])
         ]
         return problems
     if broken := v.port_problem(port, node_types):
-        problems.append(_problem("port", port, broken))
+        problems.append(problem("port", port, broken))
     if broken := v.number_of_nodes_problem(count, node_types):
-        problems.append(_problem("numberOfNodes", count, broken))
+        problems.append(problem("numberOfNodes", count, broken))
     if values["multiAz"] and (broken := v.multi_az_problem(node_types, count)):
-        problems.append(_problem("multiAz", True, broken))
+        problems.append(problem("multiAz", True, broken))
     if _is_unset(KEYS_BY_NAME["privateSubnetIds"], raw.get("privateSubnetIds")):
         problems.append(
             f"{PROJECT}:privateSubnetIds: is required unless existingClusterIdentifier is set - "
@@ -427,11 +311,11 @@ def _cluster_problems(raw: Mapping[str, Any], values: Mapping[str, Any]) -> list
         )
     for key in ("auditLogBucket", "auditLogS3KeyPrefix"):
         if values[key] and destination != "s3":
-            problems.append(_problem(key, values[key], "applies only with auditLogging = s3"))
+            problems.append(problem(key, values[key], "applies only with auditLogging = s3"))
     retention = "auditLogRetentionDays"
     if destination != "cloudwatch" and values[retention] != _default(KEYS_BY_NAME[retention]):
         rule = "applies only with auditLogging = cloudwatch (the stack's log groups)"
-        problems.append(_problem(retention, values[retention], rule))
+        problems.append(problem(retention, values[retention], rule))
     return problems
 
 
@@ -443,12 +327,12 @@ def _existing_cluster_problems(values: Mapping[str, Any]) -> list[str]:
             "with an existing cluster, ingress rules go only into existingSecurityGroupId: set it"
         )
         problems.append(
-            _problem("sourceSecurityGroupIds", list(values["sourceSecurityGroupIds"]), rule)
+            problem("sourceSecurityGroupIds", list(values["sourceSecurityGroupIds"]), rule)
         )
     for key in ("existingSecurityGroupId", "existingAdminSecretArn"):
         if values[key] and not existing:
             problems.append(
-                _problem(key, values[key], "applies only with existingClusterIdentifier; set that")
+                problem(key, values[key], "applies only with existingClusterIdentifier; set that")
             )
     if (
         existing
@@ -456,7 +340,7 @@ def _existing_cluster_problems(values: Mapping[str, Any]) -> list[str]:
         and not values["existingAdminSecretArn"]
     ):
         problems.append(
-            _problem(
+            problem(
                 "userProvisioner",
                 "kubernetes-job",
                 "with an existing cluster psql needs a password: set existingAdminSecretArn",
@@ -470,10 +354,10 @@ def _tag_problems(tags: Mapping[str, str]) -> list[str]:
     # The stack adds a Name tag to every resource (a Name of the user's own replaces it).
     if len({*tags, "Name"}) > v.MAX_TAGS:
         rule = f"at most {v.MAX_TAGS - 1} besides Name: AWS takes {v.MAX_TAGS} tags a resource"
-        problems.append(_problem("tags", f"{len(tags)} tags", rule))
+        problems.append(problem("tags", f"{len(tags)} tags", rule))
     for key, value in tags.items():
         if broken := v.tag_problem(key, value):
-            problems.append(_problem(f"tags.{key[:40]}", value, broken))
+            problems.append(problem(f"tags.{key[:40]}", value, broken))
     return problems
 
 
@@ -484,9 +368,9 @@ def _connector_problems(index: int, entry: Any, top: Mapping[str, Any]) -> list[
     """Problems of one entry of `connectors`; its fields follow the top-level keys' rules."""
     where = f"connectors[{index}]"
     if not isinstance(entry, dict):
-        return [_problem(where, entry, 'must be a mapping like {"name": "sales", ...}')]
+        return [problem(where, entry, 'must be a mapping like {"name": "sales", ...}')]
     problems = [
-        _problem(
+        problem(
             f"{where}.{field}",
             entry[field],
             f"is not a connector field; use name, {', '.join(CONNECTOR_FIELDS)}",
@@ -498,19 +382,19 @@ def _connector_problems(index: int, entry: Any, top: Mapping[str, Any]) -> list[
     if name is None:
         problems.append(f"{PROJECT}:{where}.name: is required (a short name for outputs)")
     elif broken := v.CONNECTOR(name):
-        problems.append(_problem(f"{where}.name", name, broken))
+        problems.append(problem(f"{where}.name", name, broken))
     for field in CONNECTOR_FIELDS:
         if field not in entry:
             continue
         key = KEYS_BY_NAME[field]
-        if _holds_secret(entry[field]):
+        if holds_secret(entry[field]):
             if field not in SECRET_CONNECTOR_FIELDS:
                 problems.append(_not_secret_material(f"{PROJECT}:{where}.{field}"))
             continue  # an unreadable secret: "[secret]" stands in, unchecked
         try:
-            value = _PARSERS[key.type](entry[field])
+            value = PARSERS[key.type](entry[field])
         except ValueError as err:
-            problems.append(_problem(f"{where}.{field}", entry[field], str(err)))
+            problems.append(problem(f"{where}.{field}", entry[field], str(err)))
             continue
         problems += _value_problems(key, value, where=f"{where}.{field}")
     return problems
@@ -529,7 +413,7 @@ def _unique_problems(connectors: Sequence[ConnectorSettings]) -> list[str]:
             value = identity(connector)
             if value in seen:
                 problems.append(
-                    _problem("connectors", value, f"each connector needs its own {label}")
+                    problem("connectors", value, f"each connector needs its own {label}")
                 )
             seen.add(value)
     return problems
@@ -541,7 +425,7 @@ def _connectors(values: Mapping[str, Any], problems: list[str]) -> tuple[Connect
         return ()
     if len(entries) > MAX_CONNECTORS:
         problems.append(
-            _problem("connectors", f"{len(entries)} entries", f"at most {MAX_CONNECTORS}")
+            problem("connectors", f"{len(entries)} entries", f"at most {MAX_CONNECTORS}")
         )
         return ()
     found = [p for i, e in enumerate(entries) for p in _connector_problems(i, e, values)]
@@ -554,7 +438,7 @@ def _connectors(values: Mapping[str, Any], problems: list[str]) -> tuple[Connect
             return values[name]
         if entry[name] is SECRET:  # the offline plan cannot read it
             return outputs.SECRET
-        return _PARSERS[KEYS_BY_NAME[name].type](entry[name])
+        return PARSERS[KEYS_BY_NAME[name].type](entry[name])
 
     connectors = tuple(
         ConnectorSettings(
@@ -580,7 +464,7 @@ def _key_problems(config: Mapping[str, Any]) -> list[str]:
     squashed_project = re.sub(r"[^a-z0-9]", "", PROJECT)
     for full in config:
         if not isinstance(full, str):
-            problems.append(f"config key {_shown(full)}: keys are text, `<namespace>:<name>`")
+            problems.append(f"config key {shown(full)}: keys are text, `<namespace>:<name>`")
             continue
         # Pulumi splits a key at its first colon: `xpander-redshift:aws:region` is this project's
         # key `aws:region`, which the gate names.
@@ -588,22 +472,22 @@ def _key_problems(config: Mapping[str, Any]) -> list[str]:
         if not colon:
             hint = _did_you_mean(full)
             problems.append(
-                f"{_shown(full)}: configuration keys are `<namespace>:<name>`; {hint}"
+                f"{shown(full)}: configuration keys are `<namespace>:<name>`; {hint}"
                 if hint
-                else f"{_shown(full)}: configuration keys are `<namespace>:<name>`"
+                else f"{shown(full)}: configuration keys are `<namespace>:<name>`"
             )
         elif namespace == PROJECT:
             continue  # the gate itself names this project's unknown keys
         elif namespace == "aws" and name != "region" and _close(name, ["region"]):
             problems.append(
-                f"{_shown(full)}: is not a setting the AWS provider reads; "
+                f"{shown(full)}: is not a setting the AWS provider reads; "
                 "did you mean `aws:region`?"
             )
         elif re.sub(r"[^a-z0-9]", "", namespace.lower()) == squashed_project or (
             difflib.SequenceMatcher(None, namespace.lower(), PROJECT).ratio() >= 0.8
         ):
             hint = _did_you_mean(name) or f"did you mean `{PROJECT}:{name[:60]}`?"
-            problems.append(f"{_shown(full)}: {namespace!r} is not this project; {hint}")
+            problems.append(f"{shown(full)}: {namespace!r} is not this project; {hint}")
     return problems
 
 

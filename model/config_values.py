@@ -1,0 +1,129 @@
+"""Reading one config value the way each caller hands it over, and showing a refused one.
+
+The engine passes every value as text (structured ones as JSON); a stack file read by the offline
+plan gives YAML lists and mappings, and `SECRET` for a value the file keeps encrypted. Each parser
+returns the key's type or raises ValueError with the rule, worded for the user.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from model.config_keys import PROJECT
+
+MAX_SHOWN = 80  # characters of a refused value shown in its problem line
+
+
+class _Secret:
+    """A value the stack file keeps encrypted (`secure:`): the offline plan cannot read it."""
+
+    def __repr__(self) -> str:
+        return "[secret]"
+
+
+SECRET: Any = _Secret()
+
+
+def shown(value: Any) -> str:
+    """A refused value as its problem line shows it: repr, cut to a bounded length."""
+    if value is SECRET:
+        return "[secret]"
+    if isinstance(value, str):
+        text = repr(value)
+    else:
+        try:
+            text = repr(json.dumps(value, ensure_ascii=True, default=repr))
+        except (ValueError, RecursionError):  # circular structures
+            text = f"<{type(value).__name__}>"
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 5] + "...'"
+
+
+def problem(key: str, value: Any, rule: str) -> str:
+    return f"{PROJECT}:{key} = {shown(value)}: {rule}"
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
+
+
+def integer(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        return int(value)
+    raise ValueError("must be a whole number written with the digits 0-9")
+
+
+def boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ValueError("must be true or false")
+
+
+def string(value: Any) -> str:
+    # The engine hands every scalar over as text; a YAML number in a stack file is the same text.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError("must be a string")
+
+
+def structured(value: Any, kind: type, example: str) -> Any:
+    """A list or mapping as YAML gives it, or as the JSON text the engine passes for one."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            raise ValueError(f"must be a {example} (YAML, or the same as a JSON string)") from None
+    if not isinstance(value, kind):
+        raise ValueError(f"must be a {example} (YAML, or the same as a JSON string)")
+    return value
+
+
+def strings(value: Any) -> tuple[str, ...]:
+    items = structured(value, list, 'list of strings, e.g. ["a", "b"]')
+    if not all(isinstance(item, str) for item in items):
+        raise ValueError('must be a list of strings, e.g. ["a", "b"]')
+    return tuple(items)
+
+
+def tags(value: Any) -> dict[str, str]:
+    mapping = structured(value, dict, 'mapping of strings, e.g. {"team": "data"}')
+    # `pulumi config set --path 'xpander-redshift:tags.cost-center' 4711` stores a number (and
+    # `true` a boolean); an AWS tag value is their text.
+    text = {k: tag_value(val) for k, val in mapping.items()}
+    if not all(isinstance(k, str) and isinstance(val, str) for k, val in text.items()):
+        raise ValueError('must be a mapping of strings to strings, e.g. {"team": "data"}')
+    return text
+
+
+def tag_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "string": string,
+    "integer": integer,
+    "boolean": boolean,
+    "array": strings,
+    "object": tags,
+    "connectors": lambda value: structured(value, list, "list of connector mappings"),
+}
+
+
+def holds_secret(value: Any) -> bool:
+    """Whether a structured value holds a value the stack file keeps encrypted."""
+    if isinstance(value, dict):
+        return any(holds_secret(item) for item in value.values())
+    if isinstance(value, list):
+        return any(holds_secret(item) for item in value)
+    return value is SECRET
