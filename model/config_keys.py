@@ -34,6 +34,10 @@ class ConfigKey:
     default_doc: str | None = None  # how a computed default is described to users
     rule: v.Rule | None = None  # the value's own rule (each item's, for arrays)
     max_items: tuple[int, str] | None = None  # arrays: how many AWS takes, and why
+    # A setting of a cluster the stack creates: with an existing cluster only its default is taken.
+    new_cluster_only: bool = False
+    # Secret material: may be set with --secret, and the stack keeps it secret in outputs and state.
+    secret: bool = False
 
     @property
     def full_name(self) -> str:
@@ -60,6 +64,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "Your xpander Organization ID: the ExternalId the xpander platform assumes the role with.",
         required=True,
         rule=v.ORGANIZATION_ID,
+        secret=True,
     ),
     ConfigKey(
         "eksClusterName",
@@ -103,6 +108,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "Node types in order of preference; the first one the region offers is used.",
         ("ra3.large", "ra3.xlplus"),
         rule=v.NODE_TYPE,
+        new_cluster_only=True,
     ),
     ConfigKey(
         "numberOfNodes",
@@ -110,12 +116,14 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "Number of compute nodes; 1 makes a single-node cluster.",
         1,
         rule=v.between(1, v.MAX_NODES),
+        new_cluster_only=True,
     ),
     ConfigKey(
         "port",
         "integer",
         "Port the cluster listens on (RA3 and RG: 5431-5455 or 8191-8215).",
-        5439,  # its rule depends on the node types: see validators.port_problem
+        5439,  # its rule depends on the node types: see validators.port_problem,
+        new_cluster_only=True,
     ),
     ConfigKey(
         "roleName",
@@ -175,6 +183,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "VPC of the Redshift security group.",
         default_doc="the EKS cluster's VPC",
         rule=v.VPC_ID,
+        new_cluster_only=True,
     ),
     ConfigKey(
         "sourceSecurityGroupIds",
@@ -191,12 +200,14 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "ARN of a customer managed KMS key for cluster encryption.",
         default_doc="none: the AWS managed key",
         rule=v.KMS_KEY_ARN,
+        new_cluster_only=True,
     ),
     ConfigKey(
         "requireSsl",
         "boolean",
         "Refuse connections without TLS (the cluster parameter group's require_ssl).",
         True,
+        new_cluster_only=True,
     ),
     ConfigKey(
         "auditLogging",
@@ -204,6 +215,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "Where audit logs (connection, user, user activity) go: cloudwatch, s3 or none.",
         "cloudwatch",
         rule=v.one_of(AUDIT_LOG_DESTINATIONS),
+        new_cluster_only=True,
     ),
     ConfigKey(
         "auditLogRetentionDays",
@@ -211,6 +223,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "Retention of the CloudWatch log groups the stack creates for audit logs.",
         365,
         rule=v.one_of(v.LOG_RETENTION_DAYS),
+        new_cluster_only=True,
     ),
     ConfigKey(
         "auditLogBucket",
@@ -218,6 +231,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "With auditLogging = s3: the existing bucket Redshift writes audit logs to.",
         default_doc="none (required with auditLogging = s3)",
         rule=v.bucket_name_problem,
+        new_cluster_only=True,
     ),
     ConfigKey(
         "auditLogS3KeyPrefix",
@@ -225,12 +239,14 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "With auditLogging = s3: the prefix of the log objects.",
         default_doc="none: the bucket's root",
         rule=v.S3_KEY_PREFIX,
+        new_cluster_only=True,
     ),
     ConfigKey(
         "enhancedVpcRouting",
         "boolean",
         "Keep COPY/UNLOAD traffic inside the VPC (needs an S3 gateway endpoint or a NAT).",
         True,
+        new_cluster_only=True,
     ),
     ConfigKey(
         "automatedSnapshotRetentionDays",
@@ -238,30 +254,35 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "Days automated snapshots are kept (1-35).",
         7,
         rule=v.between(1, 35),
+        new_cluster_only=True,
     ),
     ConfigKey(
         "allowVersionUpgrade",
         "boolean",
         "Let Redshift apply major version upgrades in the maintenance window.",
         True,
+        new_cluster_only=True,
     ),
     ConfigKey(
         "multiAz",
         "boolean",
         "Deploy the cluster in two Availability Zones (RA3, two or more nodes).",
         False,
+        new_cluster_only=True,
     ),
     ConfigKey(
         "skipFinalSnapshot",
         "boolean",
         "Delete the cluster without a final snapshot (not for data you want to keep).",
         False,
+        new_cluster_only=True,
     ),
     ConfigKey(
         "protect",
         "boolean",
         "Protect the cluster from `pulumi destroy` and replacement.",
         True,
+        new_cluster_only=True,
     ),
     ConfigKey(
         "installPodIdentityAgent",
@@ -333,6 +354,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "With an existing cluster: Secrets Manager secret of an admin user for the provisioner.",
         default_doc="none: DbUser = its master user",
         rule=v.SECRET_ARN,
+        secret=True,
     ),
     ConfigKey(
         "connectors",

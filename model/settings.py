@@ -46,27 +46,9 @@ __all__ = [
     "settings_from_config",
 ]
 
-CLUSTER_ONLY_KEYS = (  # settings of a cluster this stack creates: refused with an existing one
-    "nodeTypes",
-    "numberOfNodes",
-    "port",
-    "vpcId",
-    "kmsKeyId",
-    "protect",
-    "skipFinalSnapshot",
-    "requireSsl",
-    "auditLogging",
-    "auditLogRetentionDays",
-    "auditLogBucket",
-    "auditLogS3KeyPrefix",
-    "enhancedVpcRouting",
-    "automatedSnapshotRetentionDays",
-    "allowVersionUpgrade",
-    "multiAz",
-)
-# Keys whose values are secret material: the stack keeps them secret in outputs and state. Every
-# other key shapes resources or lands in their inputs, so a secret value there is refused.
-SECRET_KEYS = ("organizationId", "existingAdminSecretArn")
+# Keys whose values are secret material (`secret` in the table), and the connector field that is:
+# every other key shapes resources or lands in their inputs, so a secret value there is refused.
+SECRET_KEYS = tuple(key.name for key in CONFIG_KEYS if key.secret)
 SECRET_CONNECTOR_FIELDS = ("organizationId",)
 
 
@@ -288,7 +270,7 @@ def _cluster_problems(raw: Mapping[str, Any], values: Mapping[str, Any]) -> list
         # can be a choice that an existing cluster would silently ignore.
         problems += [
             problem(key, values[key], "applies only to a cluster this stack creates")
-            for key in CLUSTER_ONLY_KEYS
+            for key in (k.name for k in CONFIG_KEYS if k.new_cluster_only)
             if values[key] != _default(KEYS_BY_NAME[key])
         ]
         return problems
