@@ -121,7 +121,8 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
 
 
 def holds_secret(value: Any) -> bool:
-    """Whether a structured value holds a value the stack file keeps encrypted."""
+    """Whether a value is the secret marker or holds one: Pulumi marks the whole top-level key
+    secret when any part of it is (`pulumi config set --secret --path`)."""
     if isinstance(value, dict):
         return any(holds_secret(item) for item in value.values())
     if isinstance(value, list):

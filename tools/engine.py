@@ -26,10 +26,11 @@ from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from model.config_values import holds_secret
 from model.outputs import COMPUTED, PLACEHOLDER_ACCOUNT_ID, SECRET
 from model.partitions import partition_of
 from model.settings import PROJECT
-from tools.stack_file import config_strings, holds_secret
+from tools.stack_file import config_strings
 
 __all__ = ["COMPUTED", "PLACEHOLDER_ACCOUNT_ID", "SECRET", "PlanMocks", "run_program"]
 

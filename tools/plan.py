@@ -18,6 +18,7 @@ from typing import Any
 
 import pulumi
 
+from model.config_values import holds_secret
 from model.outputs import (
     PLACEHOLDER_ACCOUNT_ID,
     PLAN_ACCOUNT_ID,
@@ -30,7 +31,7 @@ from tools.plan_markdown import render_markdown
 from tools.plan_views import mandatory_violations, render_text
 from tools.policy_check import PolicyConfigError, evaluate
 from tools.policy_check import load_config as load_policy_config
-from tools.stack_file import holds_secret, load_config, printable
+from tools.stack_file import load_config, printable
 
 EXIT_OK, EXIT_POLICY, EXIT_SETTINGS = 0, 1, 2
 # Pulumi's stack names: letters, digits, `-`, `_`, `.`; `--stack` may qualify one with its

@@ -354,18 +354,6 @@ def config_strings(config: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def holds_secret(value: Any) -> bool:
-    """Whether a config value is the secret marker or holds one: Pulumi marks the whole
-    top-level key secret when any part of it is (`pulumi config set --secret --path`)."""
-    if value is ENCRYPTED:
-        return True
-    if isinstance(value, dict):
-        return any(map(holds_secret, value.values()))
-    if isinstance(value, list):
-        return any(map(holds_secret, value))
-    return False
-
-
 def load_config(config_file: Path) -> dict[str, Any]:
     """The stack file's config as the engine would pass it to the program."""
     config = read_config(config_file)
