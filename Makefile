@@ -7,6 +7,7 @@
 #   make lint    ruff, and the workflow linters (actionlint, zizmor)
 #   make verify  the guide's connection checks against a deployed stack: make verify ARGS="--json"
 #   make connector  the connectorConfig fields for the xpander UI: make connector ARGS="--json"
+#   make deployer-policy  the IAM policy for the deploying identity: ARGS="--stack prod --account-id ID"
 #   make lock    re-resolve uv.lock after a change to pyproject.toml; export the policy pack's pins
 # Everything Python comes from uv.lock (hashes included) through uv, which the first run bootstraps
 # into .uv/ from scripts/uv-requirements.txt: a fresh machine needs Python 3.11+ only.
@@ -24,7 +25,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 ARGS ?=
 
-.PHONY: setup dev plan test lint lint-workflows typecheck postgres verify connector lock lock-check clean
+.PHONY: setup dev plan test lint lint-workflows typecheck postgres verify connector deployer-policy lock lock-check clean
 
 setup: $(STAMP)
 
@@ -73,6 +74,9 @@ verify: $(STAMP)
 
 connector: $(STAMP)
 	@$(PY) -m tools.connector $(ARGS)
+
+deployer-policy: $(STAMP)
+	@$(PY) -m tools.deployer_policy $(ARGS)
 
 POLICY_EXPORT := export --quiet --locked --only-group policy --no-emit-project
 

