@@ -1,10 +1,10 @@
 """IamrDatabaseUser: the Redshift user `IAMR:<role>` and its read grants (guide step 6).
 
-One interface, two provisioners (`provisioner`):
-- "data-api" (default): a dynamic provider with a real lifecycle over the Redshift Data API
-  (`components.iamr_user_provider`); it needs no network path to the private cluster.
-- "kubernetes-job": the guide's way, psql in a hardened Job inside the EKS cluster, awaited by the
-  Kubernetes provider so that failed SQL fails `pulumi up` (manifests: `model.job_manifests`).
+One interface, two provisioners, said by the type of `IamrDatabaseUserArgs.provisioner`:
+- `DataApiProvisioner` (default): a dynamic provider with a real lifecycle over the Redshift Data
+  API (`providers.iamr_user`); it needs no network path to the private cluster.
+- `KubernetesJobProvisioner`: the guide's way, psql in a hardened Job inside the EKS cluster,
+  awaited by the Kubernetes provider so that failed SQL fails `pulumi up` (`model.job_manifests`).
 Both run the SQL of `model.sql`. Arguments come from validated settings: nothing is re-checked here.
 """
 
@@ -13,43 +13,69 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-# Stack state written before the provider had a module of its own names this path.
-from components.iamr_user_provider import IamrUser, IamrUserProvider
+# Stack state written before the provider had a package of its own names this module's
+# IamrUserProvider (and components.iamr_user_provider's): kept as re-exports.
 from model import job_manifests as jobs
 from model.data_api_sql import data_api_sql
 from model.psql_script import cleanup_sql, psql_script
+from providers.iamr_user.props import IamrUserProps
+from providers.iamr_user.provider import IamrUserProvider
+from providers.iamr_user.resource import IamrUser
 
-__all__ = ["IamrDatabaseUser", "IamrDatabaseUserArgs", "IamrUserProvider"]
+__all__ = [
+    "DataApiProvisioner",
+    "IamrDatabaseUser",
+    "IamrDatabaseUserArgs",
+    "IamrUserProvider",
+    "KubernetesJobProvisioner",
+]
+
+
+@dataclass(frozen=True)
+class DataApiProvisioner:
+    """userProvisioner: data-api. Authenticate with the admin secret, or as `db_user`."""
+
+    KIND: ClassVar[str] = "data-api"
+    secret_arn: pulumi.Input[str] | None = None  # the cluster's master_password_secret_arn
+    db_user: pulumi.Input[str] | None = None  # temporary credentials for this user instead
+
+
+@dataclass(frozen=True)
+class KubernetesJobProvisioner:
+    """userProvisioner: kubernetes-job. psql in the EKS cluster, as the master user."""
+
+    KIND: ClassVar[str] = "kubernetes-job"
+    eks_cluster_name: str
+    cluster_endpoint: pulumi.Input[str]  # the cluster's DNS name
+    cluster_port: pulumi.Input[int]
+    master_username: str
+    vpc_id: pulumi.Input[str]  # the cluster's VPC: its CIDRs bound the Job's egress
+    secret_arn: pulumi.Input[str] | None  # the master password's secret
+    namespace: str = "xpander"
+    psql_image: str = "postgres:15-alpine"
+
+
+Provisioner = DataApiProvisioner | KubernetesJobProvisioner
 
 
 @dataclass(frozen=True)
 class IamrDatabaseUserArgs:
     """What the stack passes: names from the settings gate, cluster facts as Outputs."""
 
-    provisioner: str  # "data-api" | "kubernetes-job" (setting userProvisioner)
+    provisioner: Provisioner
     region: str
     cluster_identifier: pulumi.Input[str]  # the cluster's output, so the user waits for the cluster
     database: pulumi.Input[str]
     user: str  # IAMR:<roleName>
     schemas: Sequence[str]  # grantSchemas
     owner: str  # defaultPrivilegesFor: whose future tables the user can read
-    secret_arn: pulumi.Input[str] | None = None  # the cluster's master_password_secret_arn
-    db_user: pulumi.Input[str] | None = None  # data-api only: authenticate as this user
     timeout_seconds: int = 300  # provisionerTimeoutSeconds
-    # kubernetes-job only
-    eks_cluster_name: str | None = None
-    namespace: str = "xpander"
-    cluster_endpoint: pulumi.Input[str] | None = None  # the cluster's DNS name
-    cluster_port: pulumi.Input[int] | None = None
-    master_username: str | None = None
-    psql_image: str = "postgres:15-alpine"
-    vpc_id: pulumi.Input[str] | None = None  # the cluster's VPC: its CIDRs bound the Job's egress
 
 
 def master_password_secret(secret_string: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -90,22 +116,21 @@ class IamrDatabaseUser(pulumi.ComponentResource):
         self, name: str, args: IamrDatabaseUserArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("xpander:redshift:IamrDatabaseUser", name, None, opts)
-        if args.provisioner == "data-api":
+        how = args.provisioner
+        cleanup: str | None = None
+        if isinstance(how, DataApiProvisioner):
             sql = data_api_sql(args.user, args.schemas, args.owner)
-            done = self._data_api(name, args)
+            done = self._data_api(name, args, how)
         else:
             sql = psql_script(args.user, args.schemas, args.owner)
-            done = self._kubernetes_job(name, args, sql)
+            done = self._kubernetes_job(name, args, how, sql)
+            # A Job cannot run on `pulumi destroy`: the SQL left to run by hand
+            cleanup = cleanup_sql(args.user, args.schemas, args.owner)
 
         self.user_name = done
         self.sql = pulumi.Output.from_input(sql)
-        self.provisioner = pulumi.Output.from_input(args.provisioner)
-        # A Job cannot run on `pulumi destroy`: the SQL left to run by hand (docs/database-user.md)
-        self.cleanup_sql = pulumi.Output.from_input(
-            cleanup_sql(args.user, args.schemas, args.owner)
-            if args.provisioner == "kubernetes-job"
-            else None
-        )
+        self.provisioner = pulumi.Output.from_input(how.KIND)
+        self.cleanup_sql = pulumi.Output.from_input(cleanup)
         self.register_outputs(
             {
                 "userName": self.user_name,
@@ -115,20 +140,20 @@ class IamrDatabaseUser(pulumi.ComponentResource):
             }
         )
 
-    def _data_api(self, name: str, args: IamrDatabaseUserArgs) -> pulumi.Output[str]:
-        props: dict[str, Any] = {
-            "region": args.region,
-            "clusterIdentifier": args.cluster_identifier,
-            "database": args.database,
-            "user": args.user,
-            "schemas": list(args.schemas),
-            "owner": args.owner,
-            "timeoutSeconds": args.timeout_seconds,
-        }
-        if args.secret_arn is not None:
-            props["secretArn"] = args.secret_arn
-        if args.db_user is not None:
-            props["dbUser"] = args.db_user
+    def _data_api(
+        self, name: str, args: IamrDatabaseUserArgs, how: DataApiProvisioner
+    ) -> pulumi.Output[str]:
+        props = IamrUserProps[pulumi.Input[str]](
+            region=args.region,
+            cluster_identifier=args.cluster_identifier,
+            database=args.database,
+            user=args.user,
+            schemas=tuple(args.schemas),
+            owner=args.owner,
+            timeout_seconds=args.timeout_seconds,
+            secret_arn=how.secret_arn,
+            db_user=how.db_user,
+        )
         user = IamrUser(
             f"{name}-iamr-user",
             props,
@@ -137,18 +162,10 @@ class IamrDatabaseUser(pulumi.ComponentResource):
         return user.user
 
     def _kubernetes_job(
-        self, name: str, args: IamrDatabaseUserArgs, script: str
+        self, name: str, args: IamrDatabaseUserArgs, how: KubernetesJobProvisioner, script: str
     ) -> pulumi.Output[str]:
-        cluster_name, endpoint, port = (
-            args.eks_cluster_name,
-            args.cluster_endpoint,
-            args.cluster_port,
-        )
-        master, region, vpc_id = args.master_username, args.region, args.vpc_id
-        if cluster_name is None or endpoint is None or port is None or master is None:
-            raise ValueError("kubernetes-job: the settings gate passes these; a caller did not")
-        if vpc_id is None:
-            raise ValueError("kubernetes-job: the stack passes the cluster's VPC; a caller did not")
+        cluster_name, endpoint, port = how.eks_cluster_name, how.cluster_endpoint, how.cluster_port
+        master, region, vpc_id = how.master_username, args.region, how.vpc_id
         invoke = pulumi.InvokeOutputOptions(parent=self)
         eks = aws.eks.get_cluster_output(name=cluster_name, region=region, opts=invoke)
         config = pulumi.Output.all(eks.endpoint, eks.certificate_authorities).apply(
@@ -164,7 +181,7 @@ class IamrDatabaseUser(pulumi.ComponentResource):
 
         password = master_password_secret(
             aws.secretsmanager.get_secret_version_output(
-                secret_id=args.secret_arn, region=args.region, opts=invoke
+                secret_id=how.secret_arn, region=args.region, opts=invoke
             ).secret_string
         )
         port_text = pulumi.Output.from_input(port).apply(str)
@@ -188,7 +205,7 @@ class IamrDatabaseUser(pulumi.ComponentResource):
 
         base = jobs.dns_label(name)[: jobs.BASE_NAME_MAX]
         digest = jobs.sql_hash(script)
-        secret_doc = jobs.secret_manifest(jobs.dns_label(base, "pgpass"), args.namespace, pgpass)
+        secret_doc = jobs.secret_manifest(jobs.dns_label(base, "pgpass"), how.namespace, pgpass)
         secret = k8s.core.v1.Secret(
             f"{name}-password",
             metadata=secret_doc["metadata"],
@@ -197,7 +214,7 @@ class IamrDatabaseUser(pulumi.ComponentResource):
             opts=in_cluster,
         )
         config_doc = jobs.config_map_manifest(
-            jobs.dns_label(base, f"sql-{digest}"), args.namespace, script
+            jobs.dns_label(base, f"sql-{digest}"), how.namespace, script
         )
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-sql",
@@ -208,7 +225,7 @@ class IamrDatabaseUser(pulumi.ComponentResource):
         vpc = aws.ec2.get_vpc_output(id=vpc_id, region=region, opts=invoke)
         policy_doc = jobs.network_policy_manifest(
             name=jobs.dns_label(base, "egress"),
-            namespace=args.namespace,
+            namespace=how.namespace,
             instance=base,
             vpc=pulumi.Output.all(vpc.cidr_block, vpc.cidr_block_associations).apply(
                 lambda va: jobs.vpc_peers(_vpc_cidrs(va[0], va[1]))
@@ -223,8 +240,8 @@ class IamrDatabaseUser(pulumi.ComponentResource):
         )
         job_doc = jobs.job_manifest(
             name=jobs.dns_label(base, digest),
-            namespace=args.namespace,
-            image=args.psql_image,
+            namespace=how.namespace,
+            image=how.psql_image,
             instance=base,
             connection=connection,
             secret_name=secret.metadata.name,

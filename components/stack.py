@@ -15,7 +15,12 @@ import pulumi_aws as aws
 
 from components.access_role import XpanderAccessRole, XpanderAccessRoleArgs
 from components.cluster import AuditLogging, RedshiftCluster, RedshiftClusterArgs
-from components.database_user import IamrDatabaseUser, IamrDatabaseUserArgs
+from components.database_user import (
+    DataApiProvisioner,
+    IamrDatabaseUser,
+    IamrDatabaseUserArgs,
+    KubernetesJobProvisioner,
+)
 from components.network import (
     ExistingClusterAccess,
     ExistingClusterAccessArgs,
@@ -245,23 +250,29 @@ class XpanderRedshift(pulumi.ComponentResource):
         IamrDatabaseUser(
             f"{prefix}-user",
             IamrDatabaseUserArgs(
-                provisioner=s.user_provisioner,
+                provisioner=(
+                    KubernetesJobProvisioner(
+                        eks_cluster_name=s.eks_cluster_name,
+                        cluster_endpoint=cluster.endpoint,
+                        cluster_port=cluster.port,
+                        master_username=s.master_username,
+                        vpc_id=cluster.vpc_id,
+                        secret_arn=cluster.admin_secret_arn,
+                        namespace=c.namespace,
+                        psql_image=s.psql_image,
+                    )
+                    if s.user_provisioner == KubernetesJobProvisioner.KIND
+                    else DataApiProvisioner(
+                        secret_arn=cluster.admin_secret_arn, db_user=cluster.admin_db_user
+                    )
+                ),
                 region=s.region,
                 cluster_identifier=cluster.identifier,
                 database=s.database_name,
                 user=c.database_user,
                 schemas=c.grant_schemas,
                 owner=s.default_privileges_for,
-                secret_arn=cluster.admin_secret_arn,
-                db_user=cluster.admin_db_user,
                 timeout_seconds=s.provisioner_timeout_seconds,
-                eks_cluster_name=s.eks_cluster_name,
-                namespace=c.namespace,
-                cluster_endpoint=cluster.endpoint,
-                cluster_port=cluster.port,
-                master_username=s.master_username,
-                psql_image=s.psql_image,
-                vpc_id=cluster.vpc_id,
             ),
             opts=child,
         )

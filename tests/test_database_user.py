@@ -19,9 +19,13 @@ from typing import Any
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from components.iamr_user_provider import IamrUserProvider
+from providers.iamr_user.provider import IamrUserProvider
 
 ROOT = Path(__file__).resolve().parent.parent
+PROVIDER_FILE = ROOT / "providers" / "iamr_user" / "provider.py"
+# What the released provider (main at f25887e) wrote to state: its pickled provider, and the
+# inputs and outputs of a created and an adopted user (tests/test_iamr_user_provider.py drives it).
+RELEASED_STATE = ROOT / "tests" / "golden" / "released-iamr-user-state.json"
 REGION = "us-west-2"
 SECRET_ARN = "arn:aws:secretsmanager:us-west-2:111122223333:secret:redshift!xpander-redshift-admin"
 USER = "IAMR:xpander-redshift-access"
@@ -112,12 +116,13 @@ def test_check_reports_names_that_cannot_be_quoted(provider: IamrUserProvider) -
 
 _LOAD_AND_RUN = """
 import base64, json, sys
-try:
-    import components
-except ImportError:
-    pass
-else:
-    sys.exit("components is importable before loading: this test proves nothing")
+for package in ("components", "providers"):
+    try:
+        __import__(package)
+    except ImportError:
+        pass
+    else:
+        sys.exit(f"{package} is importable before loading: this test proves nothing")
 
 import boto3, dill
 from botocore.stub import Stubber
@@ -138,7 +143,7 @@ stub.add_response("get_statement_result",
                   {"Records": [[{"stringValue": "PostgreSQL 8.0.2 on i686, Redshift 1.0.1"}]]})
 stub.activate()
 provider._client_factory = lambda region: client
-module = sys.modules["components.iamr_user_provider"]
+module = sys.modules["providers.iamr_user.provider"]
 redshift = module.Catalog(provider._api(props)).redshift
 stub.assert_no_pending_responses()
 print(json.dumps({
@@ -173,8 +178,8 @@ def test_the_provider_pickled_by_pulumi_runs_in_a_process_that_cannot_import_com
 
     result = _load_in_fresh_interpreter(serialized, cwd=tmp_path)
 
-    assert result["class"] == "components.iamr_user_provider.IamrUserProvider"
-    assert Path(result["module_file"]).resolve() == ROOT / "components" / "iamr_user_provider.py"
+    assert result["class"] == "providers.iamr_user.provider.IamrUserProvider"
+    assert Path(result["module_file"]).resolve() == PROVIDER_FILE
     assert result["id"] == f"xpander-redshift/xpander_demo/{USER}"
     assert result["redshift"] is True  # the Data API client, boto3 and model.sql all loaded
     assert result["diff_replaces"] == ["user"]
@@ -185,7 +190,7 @@ def test_a_provider_from_another_checkout_falls_back_to_the_working_directory() 
 
     result = _load_in_fresh_interpreter(serialized, cwd=ROOT)
 
-    assert Path(result["module_file"]).resolve() == ROOT / "components" / "iamr_user_provider.py"
+    assert Path(result["module_file"]).resolve() == PROVIDER_FILE
 
 
 def test_the_serialized_provider_carries_no_test_seams() -> None:
@@ -197,3 +202,20 @@ def test_the_serialized_provider_carries_no_test_seams() -> None:
     serialized = serialize_provider(IamrUserProvider(str(ROOT), client_factory=factory))
 
     assert seam_marker.encode() not in base64.b64decode(serialized)
+
+
+def test_the_provider_in_state_written_by_the_released_code_loads_through_the_old_module_path() -> (
+    None
+):
+    """The released loader imports `components.iamr_user_provider`: the shim hands it the new class.
+
+    Its pickled project root does not exist here, so it falls back to the working directory, as
+    Pulumi's provider host runs in the project's directory.
+    """
+    released = json.loads(RELEASED_STATE.read_text())
+
+    result = _load_in_fresh_interpreter(released["provider"], cwd=ROOT)
+
+    assert result["class"] == "providers.iamr_user.provider.IamrUserProvider"
+    assert Path(result["module_file"]).resolve() == PROVIDER_FILE
+    assert result["redshift"] is True and result["diff_replaces"] == ["user"]

@@ -33,8 +33,8 @@ from psycopg import sql
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from components.iamr_catalog import all_grants, grant_plan, grants_state, parse_grants
 from model.resource_types import IAMR_USER_MODULE, IAMR_USER_NAME
+from providers.iamr_user.catalog import all_grants, grant_plan, grants_state, parse_grants
 from tests.data_api_emulator import DataApiEmulator, Fault, running_emulator
 from tests.pg_server import PostgresServer
 from tools import engine

@@ -23,6 +23,7 @@ from model.outputs import (
     connector_configs,
 )
 from model.resource_types import CONFIG_MAP_TYPE, IAMR_USER_TYPE
+from providers.iamr_user.props import KEYS
 
 Plan = dict[str, Any]
 
@@ -78,7 +79,8 @@ def provisioning_sql(plan: Plan) -> list[str]:
         inputs = resource["inputs"]
         if resource["type"] == IAMR_USER_TYPE:
             statements.append(f"-- {resource['name']} (Data API):")
-            sql = data_api_sql(inputs["user"], inputs["schemas"], inputs["owner"])
+            user, schemas, owner = (inputs[KEYS[k]] for k in ("user", "schemas", "owner"))
+            sql = data_api_sql(user, schemas, owner)
             statements += sql.splitlines()
         elif resource["type"] == CONFIG_MAP_TYPE:
             script = (inputs.get("data") or {}).get(SQL_FILE)

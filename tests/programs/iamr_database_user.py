@@ -6,7 +6,12 @@ tests read them from the run.
 
 import pulumi
 
-from components.database_user import IamrDatabaseUser, IamrDatabaseUserArgs
+from components.database_user import (
+    DataApiProvisioner,
+    IamrDatabaseUser,
+    IamrDatabaseUserArgs,
+    KubernetesJobProvisioner,
+)
 
 CLUSTER_ENDPOINT = "xpander-redshift.abc123.us-west-2.redshift.amazonaws.com"
 SECRET_ARN = "arn:aws:secretsmanager:us-west-2:111122223333:secret:redshift!xpander-redshift-admin"
@@ -32,25 +37,31 @@ class StandInCluster(pulumi.CustomResource):
 
 
 cluster = StandInCluster("cluster")
+kind = pulumi.Config("test").require("provisioner")
 user = IamrDatabaseUser(
     "xpander-user",
     IamrDatabaseUserArgs(
-        provisioner=pulumi.Config("test").require("provisioner"),
+        provisioner=(
+            KubernetesJobProvisioner(
+                eks_cluster_name="xpander-eks",
+                cluster_endpoint=cluster.dns_name,
+                cluster_port=cluster.port,
+                master_username="xpander_admin",
+                vpc_id="vpc-0123456789abcdef0",
+                secret_arn=cluster.master_password_secret_arn,
+                namespace="xpander",
+                psql_image="postgres:15-alpine",
+            )
+            if kind == KubernetesJobProvisioner.KIND
+            else DataApiProvisioner(secret_arn=cluster.master_password_secret_arn)
+        ),
         region="us-west-2",
         cluster_identifier=cluster.cluster_identifier,
         database="xpander_demo",
         user="IAMR:xpander-redshift-access",
         schemas=["public", "sales"],
         owner="xpander_admin",
-        secret_arn=cluster.master_password_secret_arn,
         timeout_seconds=300,
-        eks_cluster_name="xpander-eks",
-        namespace="xpander",
-        cluster_endpoint=cluster.dns_name,
-        cluster_port=cluster.port,
-        master_username="xpander_admin",
-        psql_image="postgres:15-alpine",
-        vpc_id="vpc-0123456789abcdef0",
     ),
 )
 pulumi.export("userName", user.user_name)

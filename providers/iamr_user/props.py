@@ -1,0 +1,76 @@
+"""The IamrUser contract: the props the component registers, the provider reads and the plan shows.
+
+Pure (no pulumi import), so the offline plan (tools/plan_views.py) reads the very class the
+provider does. The camelCase keys are what Pulumi state holds; each is declared once here, with
+whether a change of it names another database user (a replacement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, Generic, TypeVar
+
+DEFAULT_TIMEOUT_SECONDS = 300
+
+T = TypeVar("T")
+"""What a cluster fact is: `str` in the provider and the plan, a Pulumi Input in the component."""
+
+
+def _key(name: str, *, replaces: bool = False) -> dict[str, Any]:
+    return {"key": name, "replaces": replaces}
+
+
+@dataclass(frozen=True)
+class IamrUserProps(Generic[T]):
+    """The inputs of one IamrUser; `to_dict`/`from_dict` are its state form."""
+
+    region: str = field(metadata=_key("region", replaces=True))
+    cluster_identifier: T = field(metadata=_key("clusterIdentifier", replaces=True))
+    database: T = field(metadata=_key("database", replaces=True))
+    user: str = field(metadata=_key("user", replaces=True))
+    schemas: tuple[str, ...] = field(metadata=_key("schemas"))
+    owner: str = field(metadata=_key("owner"))
+    timeout_seconds: int = field(default=DEFAULT_TIMEOUT_SECONDS, metadata=_key("timeoutSeconds"))
+    secret_arn: T | None = field(default=None, metadata=_key("secretArn"))
+    db_user: T | None = field(default=None, metadata=_key("dbUser"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """As registered and kept in state; absent optional facts are left out."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            out[f.metadata["key"]] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> IamrUserProps[str]:
+        """Read props (or outputs, which repeat them) from state; extra keys are ignored."""
+        timeout = values.get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS
+        schemas: Sequence[Any] = values.get("schemas") or ()
+        return IamrUserProps[str](
+            region=str(values["region"]),
+            cluster_identifier=str(values["clusterIdentifier"]),
+            database=str(values["database"]),
+            user=str(values["user"]),
+            schemas=tuple(str(s) for s in schemas),
+            owner=str(values["owner"]),
+            timeout_seconds=int(timeout),
+            secret_arn=str(values["secretArn"]) if values.get("secretArn") else None,
+            db_user=str(values["dbUser"]) if values.get("dbUser") else None,
+        )
+
+    @property
+    def resource_id(self) -> str:
+        return f"{self.cluster_identifier}/{self.database}/{self.user}"
+
+
+KEYS: dict[str, str] = {f.name: f.metadata["key"] for f in fields(IamrUserProps)}
+"""The state key of each field: `KEYS["cluster_identifier"] == "clusterIdentifier"`."""
+INPUT_KEYS: tuple[str, ...] = tuple(f.metadata["key"] for f in fields(IamrUserProps))
+# Changing any of these means a different database user: the new one is made, then the old goes.
+REPLACE_KEYS: tuple[str, ...] = tuple(
+    f.metadata["key"] for f in fields(IamrUserProps) if f.metadata["replaces"]
+)
