@@ -534,7 +534,7 @@ def parse_settings(
     for key in CONFIG_KEYS:  # unset lists are empty ("the computed default" in the table)
         if key.type == "array" and fields[key.field] is None:
             fields[key.field] = ()
-    return Settings(
+    settings = Settings(
         **{
             **fields,
             "region": str(region),
@@ -546,3 +546,10 @@ def parse_settings(
             "secret_keys": frozenset(secrets),
         }
     )
+    # AWS's limits on what the program builds from several settings (model/aws_limits.py, which
+    # reads the IAM documents built from Settings: imported here, once this module is loaded).
+    from model.aws_limits import limit_problems  # noqa: PLC0415
+
+    if problems := limit_problems(settings):
+        raise SettingsError(problems)
+    return settings

@@ -193,6 +193,9 @@ MAX_NODES_BY_TYPE = {
     "ra3.4xlarge": 32,
     "dc2.large": 32,
 }
+# Node types whose node range starts at 2: no single-node cluster (Cluster Management Guide, "Node
+# type details"; ra3.large, ra3.xlplus and dc2.large run single-node).
+MULTI_NODE_ONLY = frozenset({"ra3.4xlarge", "ra3.16xlarge", "dc2.8xlarge", "ds2.8xlarge"})
 MAX_TAGS = 50  # per resource, the stack's Name tag included (AWS tagging quota)
 # CloudWatch Logs PutRetentionPolicy "retentionInDays": the only values it accepts.
 LOG_RETENTION_DAYS = (
@@ -221,12 +224,22 @@ _KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-
 # GetClusterCredentials "DbUser": 1-64 characters, letters, digits, _ + . @ -, a letter first,
 # no ':' or '/', not PUBLIC, not a reserved word. "*" is this stack's explicit wildcard opt-in.
 _CREDENTIALS_DB_USER = re.compile(r"[A-Za-z][A-Za-z0-9_+.@-]{0,63}", re.ASCII)
-# [registry[:port]/]repository[:tag][@sha256:digest], as the OCI distribution spec names images.
+# A container image reference in the grammar of distribution/reference (the one Docker, containerd
+# and the kubelet parse): [domain[:port]/]path[:tag][@digest]. Path components are lowercase
+# alphanumerics joined by '.', '_', '__' or dashes; a domain is dot-separated DNS components, with
+# an optional port; a tag is [\w][\w.-]{0,127}; a digest is algorithm:hex of 32 or more digits.
+# The name part is at most 255 characters (NameTotalLengthMax).
+_ALNUM = r"[a-z0-9]+"
+_PATH_COMPONENT = rf"{_ALNUM}(?:(?:[_.]|__|-+){_ALNUM})*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
 _IMAGE = re.compile(
-    r"(?:[a-z0-9][a-z0-9.-]*(?::[0-9]{1,5})?/)?[a-z0-9][a-z0-9._/-]*"
-    r"(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?",
+    rf"(?P<name>(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
+    r"(?::[\w][\w.-]{0,127})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?",
     re.ASCII,
 )
+IMAGE_NAME_MAX = 255
 # Secrets Manager secret ARNs end in the name and a 6-character suffix; Redshift-managed admin
 # secrets are named `redshift!<cluster>-<user>`, so '!' belongs to the name's character set.
 _SECRET_ARN = re.compile(
@@ -236,8 +249,9 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
 _IP_ADDRESS = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
 _RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
-# EnableLogging "S3KeyPrefix": letters, whitespace, digits and _ . : / = + \ - @ (ASCII here).
-_S3_KEY_PREFIX = re.compile(r"[A-Za-z0-9 _.:/=+\\@-]{1,512}", re.ASCII)
+# EnableLogging "S3KeyPrefix" (botocore redshift S3KeyPrefixValue): at most 256 characters of
+# [\p{L}\p{Z}\p{N}_.:/=+\-@] (its documentation also names a backslash; the pattern has none).
+S3_KEY_PREFIX_MAX = 256
 CONNECTOR_NAME = re.compile(r"[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?", re.ASCII)
 
 
@@ -336,7 +350,11 @@ def service_account_problem(value: str) -> str | None:
 
 
 def image_problem(value: str) -> str | None:
-    if not _IMAGE.fullmatch(value):
+    """distribution/reference's grammar (reference.go), as the kubelet parses an image."""
+    found = _IMAGE.fullmatch(value)
+    if found and len(found.group("name")) > IMAGE_NAME_MAX:
+        return f"the image's name (before ':' or '@') is at most {IMAGE_NAME_MAX} characters"
+    if not found:
         return (
             "must be a container image reference like 'postgres:15-alpine', 'registry/repo:tag' "
             "or 'repo@sha256:<64 hex digits>'"
@@ -369,6 +387,12 @@ def _tag_text(text: str) -> bool:
     )
 
 
+def _s3_prefix_text(text: str) -> bool:
+    """botocore's S3KeyPrefixValue pattern: Unicode letters, separators (Z*) and numbers, and
+    _ . : / = + - @."""
+    return all(c in "_.:/=+-@" or unicodedata.category(c)[0] in ("L", "N", "Z") for c in text)
+
+
 def tag_problem(key: str, value: str) -> str | None:
     if not 1 <= len(key) <= 128 or not _tag_text(key):
         return "tag keys are 1-128 letters, digits, spaces and _ . : / = + - @"
@@ -393,6 +417,12 @@ def number_of_nodes_problem(count: int, node_types: Sequence[str]) -> str | None
     """Every node type the stack may choose must take `count` nodes at create time."""
     if count > MAX_NODES:
         return None  # the key's own rule says so
+    if count == 1 and (multi := [t for t in node_types if t in MULTI_NODE_ONLY]):
+        return (
+            f"{', '.join(multi)} cannot run as a single node (Cluster Management Guide, node "
+            "type details: 2 nodes or more); set numberOfNodes to 2 or more, or remove "
+            "them from nodeTypes"
+        )
     for node_type in node_types:
         limit = MAX_NODES_BY_TYPE.get(node_type, MAX_NODES)
         if count > limit:
@@ -461,9 +491,17 @@ def bucket_name_problem(value: str) -> str | None:
     return None
 
 
-S3_KEY_PREFIX = matches(
-    _S3_KEY_PREFIX, "must be 1-512 letters, digits, spaces and _ . : / = + \\ - @"
-)
+def S3_KEY_PREFIX(value: Any) -> str | None:  # noqa: N802 - a rule, named like the others
+    if not isinstance(value, str) or not value or not _s3_prefix_text(value):
+        return "must be letters, digits, spaces and _ . : / = + - @ (EnableLogging S3KeyPrefix)"
+    if len(value) > S3_KEY_PREFIX_MAX:
+        return (
+            f"is {len(value)} characters; EnableLogging takes at most {S3_KEY_PREFIX_MAX} "
+            "(botocore redshift S3KeyPrefixValue)"
+        )
+    return None
+
+
 CONNECTOR = matches(
     CONNECTOR_NAME, "must be 1-32 lowercase letters, digits or '-', starting with a letter"
 )
