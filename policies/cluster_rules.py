@@ -20,6 +20,7 @@ from .networks import (
     NODE_TYPE_PORTS,
     SecurityGroupRule,
     node_type_ports,
+    opens_nothing_to_reach,
     world_openings,
 )
 from .stack_view import (
@@ -182,7 +183,7 @@ def check_port_from_security_group_only(args: StackValidationArgs, found: Findin
                     rule.urn,
                     undecided=True,
                 )
-        for opening in world_openings(rules):
+        for opening in world_openings([r for r in rules if not opens_nothing_to_reach(r)]):
             urns = sorted({r.urn for r in opening.rules})
             labels = ", ".join(r.label for r in opening.rules)
             cidrs = ", ".join(c for r in opening.rules for c in r.cidrs)

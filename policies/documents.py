@@ -19,6 +19,21 @@ from typing import Any, Final
 from .values import is_unknown, strings
 
 WILDCARDS: Final = "*?"
+# A policy variable (`${aws:PrincipalTag/dbuser}`, `${aws:userid}`, with or without a default):
+# its value comes from the request, often from the caller itself (session tags, the session
+# name), so a rule reads it as the wildcard it may become (IAM User Guide, "IAM policy
+# elements: Variables and tags"). `${*}`, `${?}` and `${$}` stand for the character itself.
+POLICY_VARIABLE: Final = re.compile(r"\$\{([^}]*)\}")
+_ESCAPES: Final = {"*": "*", "?": "?", "$": "$"}
+
+
+def has_policy_variable(text: str) -> bool:
+    return any(m.group(1).strip() not in _ESCAPES for m in POLICY_VARIABLE.finditer(text))
+
+
+def variables_as_wildcards(text: str) -> str:
+    """`dbuser:c/${aws:PrincipalTag/dbuser}` -> `dbuser:c/*`: every value the caller may pick."""
+    return POLICY_VARIABLE.sub(lambda m: _ESCAPES.get(m.group(1).strip(), "*"), text)
 
 
 @lru_cache(maxsize=4096)
@@ -98,6 +113,7 @@ class Statement:
     principals: Mapping[str, tuple[str, ...]]
     not_principal: bool
     conditions: Mapping[str, Mapping[str, tuple[str, ...]]]  # operator -> key (lower) -> values
+    raw_resources: tuple[str, ...] = ()  # as written, policy variables included
 
     @property
     def label(self) -> str:
@@ -151,17 +167,19 @@ def _statement(index: int, raw: Mapping[str, Any]) -> Statement:
             if isinstance(block, Mapping):
                 conditions[str(name)] = {str(k).lower(): strings(v) for k, v in block.items()}
     not_principal = "NotPrincipal" in raw
+    written = strings(raw["NotResource"] if "NotResource" in raw else raw.get("Resource"))
     return Statement(
         index=index,
         sid=str(raw.get("Sid") or ""),
         effect=str(raw.get("Effect") or ""),
         actions=strings(raw["NotAction"] if "NotAction" in raw else raw.get("Action")),
         not_action="NotAction" in raw,
-        resources=strings(raw["NotResource"] if "NotResource" in raw else raw.get("Resource")),
+        resources=tuple(variables_as_wildcards(r) for r in written),
         not_resource="NotResource" in raw,
         principals=_principals(raw["NotPrincipal"] if not_principal else raw.get("Principal")),
         not_principal=not_principal,
         conditions=conditions,
+        raw_resources=written,
     )
 
 
@@ -298,6 +316,12 @@ def covers_every_cluster(patterns: Sequence[str], resource_type: str) -> bool:
     return all(any(_matches_probe(p, probe) for p in patterns) for probe in probes)
 
 
+def matches_probe(pattern: str, probe: str) -> bool:
+    """Whether a Resource pattern matches `probe` (`service:{region}:{account}:resource`), put in
+    the region, account and partition the pattern itself names: a resource it does not name."""
+    return _matches_probe(pattern, probe)
+
+
 def _matches_probe(pattern: str, probe: str) -> bool:
     parts = arn_parts(pattern)
     region, account, partition = "us-east-1", "000000000000", "aws"
@@ -309,11 +333,104 @@ def _matches_probe(pattern: str, probe: str) -> bool:
     return glob(pattern).fullmatch(arn) is not None
 
 
-def allowed(statements: Sequence[Statement], action: str, resource: Callable[[str], bool]) -> bool:
+Request = Mapping[str, str | None]  # condition key (lower case) -> value; None: known absent
+
+
+def _condition_holds(
+    op: Operator, key: str, values: Sequence[str], request: Request
+) -> bool | None:
+    """Whether one condition holds for a request; None when the request does not say."""
+    if key not in request:
+        return None
+    value = request[key]
+    if op.base == "null":
+        return all(v.lower() == ("true" if value is None else "false") for v in values)
+    if value is None:
+        return op.if_exists or op.for_all_values or op.base.startswith(("stringnot", "arnnot"))
+    patterns = [_resolve(v, request) for v in values]
+    if any(p is None for p in patterns):
+        return None
+    base = op.base
+    negated = base.startswith(("stringnot", "arnnot"))
+    positive = base.replace("not", "", 1) if negated else base
+    if positive == "bool":
+        hit = value.lower() in (str(p).lower() for p in patterns)
+    elif positive == "stringequals":
+        hit = value in patterns
+    elif positive == "stringequalsignorecase":
+        hit = value.lower() in (str(p).lower() for p in patterns)
+    elif positive in ("stringlike", "arnlike", "arnequals"):
+        hit = any(glob(str(p)).fullmatch(value) for p in patterns)
+    else:
+        return None
+    return not hit if negated else hit
+
+
+def _resolve(value: str, request: Request) -> str | None:
+    """A condition value with the request's policy variables put in; None if one is unknown."""
+    missing = False
+
+    def put(match: re.Match[str]) -> str:
+        nonlocal missing
+        name = match.group(1).strip()
+        if name in _ESCAPES:
+            return _ESCAPES[name]
+        known_value = request.get(name.split(",")[0].strip().lower())
+        if known_value is None:
+            missing = True
+            return ""
+        return known_value
+
+    resolved = POLICY_VARIABLE.sub(put, value)
+    return None if missing else resolved
+
+
+def conditions_hold(statement: Statement, request: Request | None) -> bool | None:
+    """Whether every condition of the statement holds for the request (they are ANDed).
+
+    False as soon as one certainly fails; None when one depends on what the request does not
+    say (a key it does not list, an operator not modelled); True only when all certainly hold.
+    """
+    verdict: bool | None = True
+    for name, block in statement.conditions.items():
+        op = operator(name)
+        for key, values in block.items():
+            holds = _condition_holds(op, key, values, request or {})
+            if holds is False:
+                return False
+            if holds is None:
+                verdict = None
+    return verdict
+
+
+def allowed(
+    statements: Sequence[Statement],
+    action: str,
+    resource: Callable[[str], bool],
+    request: Request | None = None,
+) -> bool:
     """Some Allow statement grants `action` on the resource and no Deny takes it away.
 
-    Conditions are not evaluated: a conditional Allow counts as an Allow, a conditional Deny as a
-    Deny, so a rule that demands a permission never counts on a condition that may not hold.
+    Allow and Deny are evaluated together, each with its conditions, for the request the rule
+    asks about (IAM User Guide, "Policy evaluation logic"): an Allow whose conditions certainly
+    fail grants nothing; a Deny denies only when its conditions certainly hold, so a guardrail
+    (`aws:SecureTransport` false, a data perimeter on `aws:ResourceAccount`) that does not match
+    the request leaves the grant in place. A condition the request does not decide counts for the
+    Allow and not for the Deny: a rule that demands a permission never fails on a guess.
     """
     matching = [s for s in statements if s.covers_action(action) and s.covers_resource(resource)]
-    return any(s.allows for s in matching) and not any(s.denies for s in matching)
+    return any(s.allows and conditions_hold(s, request) is not False for s in matching) and not any(
+        s.denies and conditions_hold(s, request) is True for s in matching
+    )
+
+
+def granted(statements: Sequence[Statement], action: str, resource: Callable[[str], bool]) -> bool:
+    """What a rule against reach asks: some Allow may grant it and no unconditional Deny removes it.
+
+    An Allow counts whatever its conditions (they may hold); only a Deny without conditions
+    certainly takes the grant away.
+    """
+    matching = [s for s in statements if s.covers_action(action) and s.covers_resource(resource)]
+    return any(s.allows for s in matching) and not any(
+        s.denies and not s.conditions for s in matching
+    )

@@ -22,18 +22,21 @@ from .documents import (
 from .findings import Findings
 from .principals import (
     ASSUME_ROLE,
+    POD_IDENTITY_PRINCIPAL,
+    XPANDER_ROLE_COMPONENT,
     RoleIdentity,
     account_of,
+    guide_shaped_trust,
     is_trust_grant,
     passes_without_external_id,
     requires_external_id,
     role_identity,
     self_assume_statements,
     trustees,
+    trusts_pods,
 )
 from .stack_view import (
     CLUSTER,
-    POD_IDENTITY_PRINCIPAL,
     ROLE,
     RoleView,
     StackResource,
@@ -42,7 +45,7 @@ from .stack_view import (
     role_views,
     stack_resources,
 )
-from .values import UNKNOWN, is_unknown, known, known_str
+from .values import UNKNOWN, is_unknown, known, known_str, parent_type
 
 # --- what the guide and AWS require ---------------------------------------------------------------
 
@@ -169,10 +172,9 @@ def check_self_assume(args: ResourceValidationArgs, found: Findings) -> None:
     if args.resource_type != ROLE:
         return
     props, trust = _trust_of(args)
-    if trust is None or not any(
-        s.allows and s.trusts_service(POD_IDENTITY_PRINCIPAL) for s in trust
-    ):
-        return
+    mine = parent_type(getattr(args.opts, "parent", None)) == XPANDER_ROLE_COMPONENT
+    if trust is None or not (guide_shaped_trust(trust) or (mine and trusts_pods(trust))):
+        return  # not the xpander role: another workload's Pod Identity role needs no self-assume
     role = role_identity(props, trust)
     label = role_label(args, props)
     if role.name is UNKNOWN:
@@ -284,6 +286,23 @@ def _judgeable(view: RoleView, found: Findings) -> list[Statement] | None:
     return statements
 
 
+def own_request(role: RoleIdentity) -> dict[str, str | None]:
+    """What the xpander role's own calls (its re-assume, the Data API) carry, as far as known.
+
+    Over TLS (every AWS SDK), as the role itself, to a resource of its own account, with no
+    external ID. Keys not listed are not known, and a Deny on them does not count.
+    """
+    request: dict[str, str | None] = {"aws:securetransport": "true", "sts:externalid": None}
+    if role.account:
+        request |= {
+            "aws:principalaccount": role.account,
+            "aws:resourceaccount": role.account,
+            "aws:principalarn": role.arn(),
+            "aws:principaltype": "AssumedRole",
+        }
+    return request
+
+
 def check_role_can_assume_itself(args: StackValidationArgs, found: Findings) -> None:
     for view in role_views(stack_resources(args)):
         if not (view.is_xpander_role and view.identity.named):
@@ -292,7 +311,10 @@ def check_role_can_assume_itself(args: StackValidationArgs, found: Findings) -> 
         if statements is None:
             continue
         target = view.identity.target()
-        missing = [a for a in ASSUME_ACTIONS if not allowed(statements, a, target.covered_by)]
+        request = own_request(view.identity)
+        missing = [
+            a for a in ASSUME_ACTIONS if not allowed(statements, a, target.covered_by, request)
+        ]
         if missing:
             found.violation(
                 f"Role {view.label}: its permission policies do not allow {' and '.join(missing)} "
@@ -309,16 +331,19 @@ def check_role_can_assume_itself(args: StackValidationArgs, found: Findings) -> 
 # --- xpander-role-has-data-api-permissions --------------------------------------------------------
 
 
+XPANDER_CLUSTER_COMPONENT: Final = "xpander:redshift:RedshiftCluster"
+
+
 def _cluster_targets(
-    resources: Sequence[StackResource], role: RoleIdentity
+    clusters: Sequence[StackResource], role: RoleIdentity
 ) -> list[tuple[ArnTarget, ArnTarget]]:
-    """(cluster ARN, dbname ARN) of each cluster in the stack; "any cluster" if there is none."""
+    """(cluster ARN, dbname ARN) of each cluster given; "any cluster" if there is none."""
+    where = (role.partition, None, role.account)
     targets = []
-    for cluster in of_type(resources, CLUSTER):
+    for cluster in clusters:
         identifier = known_str(cluster.props.get("clusterIdentifier"))
         database = cluster.props.get("databaseName", DEFAULT_DATABASE)
         database = None if is_unknown(database) else database or DEFAULT_DATABASE
-        where = (role.partition, None, role.account)
         targets.append(
             (
                 ArnTarget(
@@ -332,45 +357,66 @@ def _cluster_targets(
                 ),
             )
         )
-    if not targets:
-        where = (role.partition, None, role.account)
-        targets.append(
-            (
-                ArnTarget("redshift", None, "cluster", *where),
-                ArnTarget("redshift", None, "dbname", *where),
-            )
+    return targets or [
+        (
+            ArnTarget("redshift", None, "cluster", *where),
+            ArnTarget("redshift", None, "dbname", *where),
         )
-    return targets
+    ]
+
+
+def _cluster_gaps(
+    statements: Sequence[Statement], cluster: ArnTarget, dbname: ArnTarget, request: Any
+) -> list[str]:
+    gaps = []
+    missing = [
+        a
+        for a in CONNECTOR_CLUSTER_ACTIONS
+        if not allowed(statements, a, cluster.covered_by, request)
+    ]
+    if missing:
+        gaps.append(f"{', '.join(missing)} on the cluster ({cluster})")
+    missing = [
+        a
+        for a in CONNECTOR_DBNAME_ACTIONS
+        if not allowed(statements, a, dbname.covered_by, request)
+    ]
+    if missing:
+        gaps.append(
+            f"{', '.join(missing)} on the database ({dbname}); the Data API "
+            "authenticates the role as IAMR:<role> with it"
+        )
+    return gaps
 
 
 def check_data_api_permissions(args: StackValidationArgs, found: Findings) -> None:
+    """The xpander role reaches its cluster: the stack's own, else at least one of the stack's.
+
+    A stack that holds other clusters (another team's, a second compliant one) does not make
+    the xpander role need them.
+    """
     resources = stack_resources(args)
+    clusters = of_type(resources, CLUSTER)
+    own = [c for c in clusters if c.parent_type == XPANDER_CLUSTER_COMPONENT]
     for view in role_views(resources):
         if not view.is_xpander_role:
             continue
         statements = _judgeable(view, found)
         if statements is None:
             continue
+        request = own_request(view.identity)
         gaps: list[str] = []
-        missing = [a for a in CONNECTOR_STATEMENT_ACTIONS if not allowed(statements, a, on_star)]
+        missing = [
+            a for a in CONNECTOR_STATEMENT_ACTIONS if not allowed(statements, a, on_star, request)
+        ]
         if missing:
             gaps.append(f'{", ".join(missing)} on "*" (AWS defines no narrower resource for them)')
-        for cluster, dbname in _cluster_targets(resources, view.identity):
-            missing = [
-                a
-                for a in CONNECTOR_CLUSTER_ACTIONS
-                if not allowed(statements, a, cluster.covered_by)
-            ]
-            if missing:
-                gaps.append(f"{', '.join(missing)} on the cluster ({cluster})")
-            missing = [
-                a for a in CONNECTOR_DBNAME_ACTIONS if not allowed(statements, a, dbname.covered_by)
-            ]
-            if missing:
-                gaps.append(
-                    f"{', '.join(missing)} on the database ({dbname}); the Data API "
-                    "authenticates the role as IAMR:<role> with it"
-                )
+        per_cluster = [
+            _cluster_gaps(statements, cluster, dbname, request)
+            for cluster, dbname in _cluster_targets(own or clusters, view.identity)
+        ]
+        if own or not any(not g for g in per_cluster):
+            gaps += [gap for cluster_gaps in per_cluster for gap in cluster_gaps]
         if gaps:
             found.violation(
                 f"Role {view.label}: its permission policies do not allow what the xpander "

@@ -143,6 +143,26 @@ class SecurityGroupRule:
         return None if ports is None else ports[0] <= port <= ports[1]
 
 
+HTTPS_PORT: Final = 443
+# ICMP "destination unreachable" (type 3; code 4 is "fragmentation needed") and ICMPv6 "packet too
+# big" (type 2): path-MTU discovery, which AWS recommends allowing (Amazon VPC User Guide,
+# "Path MTU Discovery"). For ICMP, a rule's from_port is the type and to_port the code.
+PATH_MTU_ICMP_TYPES: Final = {"icmp": 3, "icmpv6": 2}
+
+
+def opens_nothing_to_reach(rule: SecurityGroupRule) -> bool:
+    """A world-wide rule that gives no way in to the database port and no way out but HTTPS.
+
+    Egress TCP 443 alone (COPY/UNLOAD and AWS endpoints through a NAT with enhanced VPC
+    routing), and path-MTU ICMP from anywhere.
+    """
+    protocol = rule.known_protocol
+    if not rule.ingress:
+        return protocol == "tcp" and rule.ports() == (HTTPS_PORT, HTTPS_PORT)
+    wanted = PATH_MTU_ICMP_TYPES.get(protocol or "")
+    return wanted is not None and as_int(rule.from_port) == wanted
+
+
 @dataclass(frozen=True)
 class WorldOpening:
     """A slot of traffic (direction, protocol, ports) the union of some rules opens to everyone."""

@@ -28,6 +28,7 @@ from pulumi_policy import (
 )
 
 from . import cluster_rules as cluster
+from . import escalation_rules as escalation
 from . import iam_rules as iam
 from . import permission_rules as permissions
 from .findings import Findings
@@ -170,6 +171,21 @@ RULES: Final[Sequence[Rule]] = (
         'resource that reaches every cluster ("*", NotResource, cluster:*).',
         "`redshift-data:*` (or ExecuteStatement…) on `*`: SQL on every cluster and workgroup "
         "of the account.",
+    ),
+    Rule(
+        escalation.RULE,
+        MANDATORY,
+        True,
+        escalation.check_assumable_roles,
+        "A role that pods (Pod Identity), web identities, other accounts, a Redshift cluster or "
+        "another such role can assume may not pass or assume every role, change its own "
+        "permissions or trust, rewrite managed policies, modify a cluster of the stack or read "
+        "its managed master secret; every document that applies is read, Allow and Deny "
+        "together.",
+        "A role pods or other accounts assume with `iam:PassRole`/`sts:AssumeRole` on `*`, "
+        "`iam:PutRolePolicy`/`AttachRolePolicy` on itself, `redshift:ModifyCluster` (or "
+        "`redshift:*`, a `NotAction`) on the stack's cluster, `secretsmanager:GetSecretValue` "
+        "on `*`; a second admin role it can chain into, or one attached to the cluster.",
     ),
     Rule(
         "redshift-cluster-private-and-encrypted",

@@ -16,6 +16,7 @@ from .documents import (
     Statement,
     covers_every_cluster,
     glob,
+    has_policy_variable,
     parse_document,
     reaches_every_workgroup,
     redshift_resource,
@@ -181,8 +182,23 @@ def _judge_master_user(
     found: Findings,
 ) -> None:
     reach = redshift_resource(pattern, "dbuser")
-    if reach is None or reach.any_cluster or _all_users(reach.rest):
-        return  # every cluster: no-cluster-credentials-on-any-resource; `<cluster>/*`: advisory
+    if reach is None or reach.any_cluster:
+        return  # every cluster: no-cluster-credentials-on-any-resource
+    written = statement.raw_resources[statement.resources.index(pattern)]
+    if has_policy_variable(written.partition("/")[2]):
+        found.violation(
+            f"{where}: statement {statement.label} allows redshift:GetClusterCredentials on "
+            f'"{written}": the user name is a policy variable, which the caller sets itself (its '
+            "session tags through a self-assume with sts:TagSession, its session name), so it "
+            f"can name the master user of cluster '{reach.cluster}' and log in as the "
+            "administrator. Name the users literally (the stack's "
+            "xpander-redshift:credentialsDbUsers), or use GetClusterCredentialsWithIAM on the "
+            "dbname ARN, which needs no dbuser at all.",
+            item.urn,
+        )
+        return
+    if _all_users(reach.rest):
+        return  # `<cluster>/*`: the advisory redshift-credentials-dbuser-wildcard
     for cluster in clusters:
         identifier = cluster.props.get("clusterIdentifier")
         if known_str(identifier) != reach.cluster:

@@ -20,6 +20,9 @@ from .values import UNKNOWN, Unknown, is_unknown, known_str
 # --- principals, and who a trust statement admits -------------------------------------------
 
 ACCOUNT_ID: Final = re.compile(r"\d{12}")
+POD_IDENTITY_PRINCIPAL: Final = "pods.eks.amazonaws.com"
+# The component the stack wraps its own role in (components/access_role.py).
+XPANDER_ROLE_COMPONENT: Final = "xpander:redshift:XpanderAccessRole"
 
 
 @dataclass(frozen=True)
@@ -336,3 +339,36 @@ def requires_external_id(statement: Statement) -> bool:
             continue
         return True
     return False
+
+
+# --- which role is the xpander role ---------------------------------------------------------------
+
+
+def trusts_pods(trust: Sequence[Statement] | None) -> bool:
+    return any(s.allows and s.trusts_service(POD_IDENTITY_PRINCIPAL) for s in trust or [])
+
+
+def guide_shaped_trust(trust: Sequence[Statement] | None) -> bool:
+    """The guide's trust: Pod Identity plus a statement for AWS principals (self or xpander's).
+
+    A Pod Identity role of another workload (a log shipper, a controller) trusts the pods alone;
+    the xpander role also lets its own ARN (the self-assume) and xpander's account in.
+    """
+    if not trusts_pods(trust):
+        return False
+    return any(
+        is_trust_grant(s) and not s.not_principal and s.principals.get("aws") for s in trust or []
+    )
+
+
+def names_connector_calls(statements: Sequence[Statement]) -> bool:
+    """Permissions that name the connector's calls outright (not through `*` or `redshift:*`)."""
+    return any(
+        s.allows
+        and not s.not_action
+        and any(a.lower().startswith(CONNECTOR_ACTION_PREFIXES) for a in s.actions)
+        for s in statements
+    )
+
+
+CONNECTOR_ACTION_PREFIXES: Final = ("redshift-data:", "redshift:getclustercredentialswithiam")

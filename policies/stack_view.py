@@ -16,8 +16,15 @@ from pulumi_policy import PolicyResource, StackValidationArgs
 
 from .documents import Statement, parse_document
 from .networks import SecurityGroupRule
-from .principals import RoleIdentity, role_identity
-from .values import UNKNOWN, is_unknown, known, known_str, strings
+from .principals import (
+    XPANDER_ROLE_COMPONENT,
+    RoleIdentity,
+    guide_shaped_trust,
+    names_connector_calls,
+    role_identity,
+    trusts_pods,
+)
+from .values import UNKNOWN, is_unknown, known, known_str, parent_type, strings
 
 # --- resource types (Pulumi type tokens) ---------------------------------------------------------
 
@@ -28,6 +35,9 @@ USER_POLICY: Final = "aws:iam/userPolicy:UserPolicy"
 GROUP_POLICY: Final = "aws:iam/groupPolicy:GroupPolicy"
 ROLE_POLICY_ATTACHMENT: Final = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 POLICY_ATTACHMENT: Final = "aws:iam/policyAttachment:PolicyAttachment"
+ROLE_POLICY_ATTACHMENTS_EXCLUSIVE: Final = (
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+)
 CLUSTER: Final = "aws:redshift/cluster:Cluster"
 PARAMETER_GROUP: Final = "aws:redshift/parameterGroup:ParameterGroup"
 LOGGING: Final = "aws:redshift/logging:Logging"
@@ -42,8 +52,6 @@ JOB: Final = "kubernetes:batch/v1:Job"
 POLICY_DOCUMENT_TYPES: Final = (ROLE_POLICY, MANAGED_POLICY, USER_POLICY, GROUP_POLICY)
 RULE_RESOURCE_TYPES: Final = (SECURITY_GROUP_RULE, INGRESS_RULE, EGRESS_RULE)
 
-POD_IDENTITY_PRINCIPAL: Final = "pods.eks.amazonaws.com"
-
 
 @dataclass(frozen=True)
 class StackResource:
@@ -57,6 +65,13 @@ class StackResource:
     @property
     def type(self) -> str:
         return str(self.resource.resource_type)
+
+    @property
+    def parent_type(self) -> str | None:
+        parent = self.resource.parent
+        if parent is not None:
+            return str(parent.resource_type)
+        return parent_type(getattr(self.resource.opts, "parent", None))
 
     @property
     def name(self) -> str:
@@ -96,10 +111,14 @@ def refers_to(item: StackResource, prop: str, target: StackResource, value: Any)
     sources = item.sources(prop)
     if sources is None:
         return None
-    return target.urn in sources
+    if target.urn in sources:
+        return True
+    # A value carried in from another stack (a StackReference output) may be this very resource.
+    return None if any(f"::{STACK_REFERENCE}::" in s for s in sources) else False
 
 
 STASH: Final = "pulumi:index:Stash"
+STACK_REFERENCE: Final = "pulumi:pulumi:StackReference"
 
 
 def followed_value(item: StackResource, prop: str, resources: Sequence[StackResource]) -> Any:
@@ -147,7 +166,17 @@ class RoleView:
 
     @property
     def is_xpander_role(self) -> bool:
-        return any(s.allows and s.trusts_service(POD_IDENTITY_PRINCIPAL) for s in self.trust or [])
+        """The role xpander's pods use: by what makes it one, not by trusting pods alone.
+
+        It trusts `pods.eks.amazonaws.com` and is the stack's own role (its component), or has
+        the guide's trust (Pod Identity plus its self-assume or xpander's account), or
+        permissions that name the connector's calls (the Data API, IAM database credentials).
+        """
+        if not trusts_pods(self.trust):
+            return False
+        if self.role.parent_type == XPANDER_ROLE_COMPONENT or guide_shaped_trust(self.trust):
+            return True
+        return names_connector_calls(self.permission_statements() or [])
 
     def permission_statements(self) -> list[Statement] | None:
         """Every permission statement of the role; None if any document is unknown at preview."""
@@ -195,8 +224,11 @@ def attachments_of(
     """(policy attachments to this role, attachments that may be: their role is undecidable)."""
     name = view.identity.name
     found, undecided = [], []
-    for r in of_type(resources, ROLE_POLICY_ATTACHMENT):
-        verdict = refers_to(r, "role", view.role, name)
+    for r in of_type(resources, ROLE_POLICY_ATTACHMENT, ROLE_POLICY_ATTACHMENTS_EXCLUSIVE):
+        exclusive = r.type == ROLE_POLICY_ATTACHMENTS_EXCLUSIVE
+        if exclusive and r.props.get("policyArns") in (None, []):
+            continue  # attaches nothing (it only detaches what others attached)
+        verdict = refers_to(r, "roleName" if exclusive else "role", view.role, name)
         if verdict:
             found.append(r)
         elif verdict is None:

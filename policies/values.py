@@ -114,3 +114,11 @@ def stack_of(urn: str) -> str | None:
     """The stack name inside a URN (`urn:pulumi:<stack>::<project>::...`)."""
     match = re.match(r"^urn:pulumi:([^:]+)::", urn or "")
     return match.group(1) if match else None
+
+
+def parent_type(parent_urn: Any) -> str | None:
+    """The type of the resource a URN names (`...::a:b:C$x:y:Z::name` -> `x:y:Z`)."""
+    if not isinstance(parent_urn, str):
+        return None
+    parts = parent_urn.split("::")
+    return parts[2].split("$")[-1] if len(parts) >= 4 else None

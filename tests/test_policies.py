@@ -84,6 +84,7 @@ EXPECTED_LEVELS = {
     "redshift-snapshot-retention": "mandatory",
     "redshift-serverless-workgroup-private": "mandatory",
     "psql-job-image-pinned-by-digest": "advisory",
+    "assumable-roles-cannot-escalate": "mandatory",
     "could-not-judge-resource-at-preview": "advisory",
     "could-not-judge-stack-at-preview": "advisory",
 }
@@ -118,6 +119,7 @@ JUDGES = {
     # The stack creates no workgroup; the Job only with userProvisioner kubernetes-job (a variant).
     "redshift-serverless-workgroup-private": [],
     "psql-job-image-pinned-by-digest": [],
+    "assumable-roles-cannot-escalate": [rules.ROLE, rules.ROLE_POLICY, rules.CLUSTER],
     "could-not-judge-resource-at-preview": [rules.ROLE, rules.CLUSTER],
     "could-not-judge-stack-at-preview": [rules.ROLE, rules.CLUSTER],
 }
@@ -126,8 +128,12 @@ JUDGES = {
 # --- building what the analyzer hands a policy ---------------------------------------------------
 
 
-def options(*, protect: bool = False) -> PolicyResourceOptions:
-    return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+def options(*, protect: bool = False, parent: str | None = None) -> PolicyResourceOptions:
+    return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], parent)
+
+
+# The component the stack puts its own role under (components/access_role.py).
+ROLE_PARENT = f"urn:pulumi:dev::{PROJECT}::xpander:redshift:XpanderRedshift$xpander:redshift:XpanderAccessRole::xpander-role"
 
 
 def urn_of(type_: str, name: str, stack: str = "dev") -> str:
@@ -141,13 +147,14 @@ def resource_args(
     name: str = "crafted",
     stack: str = "dev",
     protect: bool = False,
+    parent: str | None = None,
 ) -> ResourceValidationArgs:
     return ResourceValidationArgs(
         resource_type=type_,
         props=unknown_checking_proxy(copy.deepcopy(dict(props))),
         urn=urn_of(type_, name, stack),
         name=name,
-        opts=options(protect=protect),
+        opts=options(protect=protect, parent=parent),
         provider=None,
     )
 
@@ -299,8 +306,10 @@ PACK_LAYERS = [
     "principals",
     "networks",
     "stack_view",
+    "exposure",
     "iam_rules",
     "permission_rules",
+    "escalation_rules",
     "cluster_rules",
     "pack",
 ]
@@ -1067,7 +1076,9 @@ def served_violations(
             properties=wire_struct(r["inputs"]),
             urn=r["urn"],
             name=r["name"],
-            options=analyzer_pb2.AnalyzerResourceOptions(protect=bool(r.get("protect"))),
+            options=analyzer_pb2.AnalyzerResourceOptions(
+                protect=bool(r.get("protect")), parent=r.get("parent") or ""
+            ),
         )
         found += [shape(d, r["urn"]) for d in stub.Analyze(request).diagnostics]
     stack = analyzer_pb2.AnalyzeStackRequest(
@@ -1077,7 +1088,9 @@ def served_violations(
                 properties=wire_struct(r["inputs"]),
                 urn=r["urn"],
                 name=r["name"],
-                options=analyzer_pb2.AnalyzerResourceOptions(protect=bool(r.get("protect"))),
+                options=analyzer_pb2.AnalyzerResourceOptions(
+                    protect=bool(r.get("protect")), parent=r.get("parent") or ""
+                ),
                 parent=r.get("parent") or "",
                 dependencies=r["dependencies"],
                 propertyDependencies={

@@ -22,6 +22,7 @@ from tests.test_policies import (
     ACCOUNT,
     PLATFORM_ACCOUNT,
     ROLE_ARN,
+    ROLE_PARENT,
     resource_args,
     role_props,
     violations,
@@ -218,7 +219,10 @@ def can_assume(trust: list[dict[str, Any]], caller: str, guesses: tuple[str | No
 
 def pack_verdicts(trust: list[dict[str, Any]]) -> dict[str, bool]:
     document = {"Version": "2012-10-17", "Statement": trust}
-    args = resource_args(types.ROLE, role_props(json.loads(json.dumps(document))))
+    # The stack's own role (under its component), whatever its trust says.
+    args = resource_args(
+        types.ROLE, role_props(json.loads(json.dumps(document))), parent=ROLE_PARENT
+    )
     return {
         name: bool(violations(name, args))
         for name in (

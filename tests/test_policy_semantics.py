@@ -382,10 +382,13 @@ def test_a_role_policy_attachment_without_any_edge_is_not_passed_silently() -> N
     )
     stack = xpander_stack(extra=[(attachment, [])])
     assert violations("one-way-to-manage-policies-and-rules", stack) == []
-    [message] = violations("could-not-judge-stack-at-preview", stack)
+    found = violations("could-not-judge-stack-at-preview", stack)
+    [message] = [m for m in found if m.startswith("[one-way-to-manage-policies-and-rules]")]
     assert message.startswith(
         "[one-way-to-manage-policies-and-rules] Policy attachment(s) 'mystery'"
     )
+    [escalation] = [m for m in found if m.startswith("[assumable-roles-cannot-escalate]")]
+    assert "'mystery' (the role it attaches to is not known at preview)" in escalation
 
 
 # --- networks -------------------------------------------------------------------------------------
@@ -395,7 +398,7 @@ def rule(
     name: str, direction: str, cidr_key: str, cidr: str, **ports: Any
 ) -> tuple[PolicyResource, list[str]]:
     type_ = types.INGRESS_RULE if direction == "ingress" else types.EGRESS_RULE
-    props = {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, cidr_key: cidr, **ports}
+    props = {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, cidr_key: cidr, **ports}
     return policy_resource(type_, name, {**props, "securityGroupId": ENGINE_UNKNOWN}), ["sg"]
 
 
@@ -419,7 +422,7 @@ def test_rules_reaching_the_whole_internet_together_fail(rules: list[tuple[str, 
     extra = [rule(f"r{i}", d, key, cidr) for i, (d, key, cidr) in enumerate(rules)]
     found = violations("redshift-port-from-security-group-only", xpander_stack(extra=extra))
     assert len(found) == 1, found
-    assert "tcp port 443 from/to the whole" in found[0]
+    assert "tcp port 22 from/to the whole" in found[0]
 
 
 def test_halves_of_the_internet_on_different_ports_pass() -> None:

@@ -1,0 +1,118 @@
+"""assumable-roles-cannot-escalate: what a role that pods or other accounts assume may never do.
+
+For every role `exposure.py` finds assumable from outside, every document that applies is read
+as AWS evaluates it (Allow and an unconditional Deny together; `NotAction`; policy variables as
+the wildcards the caller may make them), and the role may not: pass or assume every role, change
+its own permissions or trust, rewrite managed policies, take over a cluster of the stack
+(ModifyCluster resets the master password and can make it public), or read a cluster's managed
+master secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from pulumi_policy import StackValidationArgs
+
+from .documents import ArnTarget, Statement, granted, matches_probe
+from .exposure import Exposed, exposed_roles, permissions_of
+from .findings import Findings
+from .stack_view import CLUSTER, StackResource, of_type, role_views, stack_resources
+from .values import known_str
+
+RULE: Final = "assumable-roles-cannot-escalate"
+OPT_OUT: Final = f'--policy-pack-config with {{"{RULE}": "advisory"}}'
+SELF_MODIFY: Final = (
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary",
+)
+POLICY_REWRITE: Final = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
+CLUSTER_CONTROL: Final = ("redshift:ModifyCluster", "redshift:ModifyClusterIamRoles")
+ANY_ROLE: Final = "iam::{account}:role/zz-probe-role"
+ANY_POLICY: Final = "iam::{account}:policy/zz-probe-policy"
+ANY_CLUSTER: Final = "redshift:{region}:{account}:cluster:zz-probe-0"
+
+
+def _probe(probe: str) -> Callable[[str], bool]:
+    return lambda pattern: matches_probe(pattern, probe)
+
+
+def _master_secrets(clusters: Sequence[StackResource]) -> list[tuple[str, Callable[[str], bool]]]:
+    """The managed master secret of each cluster (`redshift!<cluster>-<user>-<suffix>`)."""
+    found = []
+    for cluster in clusters:
+        identifier = known_str(cluster.props.get("clusterIdentifier")) or "zz-probe"
+        user = known_str(cluster.props.get("masterUsername")) or "zz-admin"
+        probe = f"secretsmanager:{{region}}:{{account}}:secret:redshift!{identifier}-{user}-AbCdEf"
+        found.append((f"the master secret of cluster '{identifier}'", _probe(probe)))
+    return found
+
+
+def _reaches(
+    statements: Sequence[Statement], exposed: Exposed, clusters: Sequence[StackResource]
+) -> list[str]:
+    role = exposed.view.identity
+    problems = []
+    for action in ("iam:PassRole", "sts:AssumeRole"):
+        if granted(statements, action, _probe(ANY_ROLE)):
+            problems.append(f"{action} on every role (any role's permissions become its own)")
+    own = role.target().covered_by if role.named else _probe(ANY_ROLE)
+    changes = [a for a in SELF_MODIFY if granted(statements, a, own)]
+    if changes:
+        problems.append(f"{', '.join(changes)} on itself (it can grant itself anything)")
+    rewrites = [a for a in POLICY_REWRITE if granted(statements, a, _probe(ANY_POLICY))]
+    if rewrites:
+        problems.append(f"{', '.join(rewrites)} on every managed policy")
+    targets = [
+        (
+            f"cluster '{identifier}'",
+            ArnTarget("redshift", f"cluster:{identifier}", "cluster").covered_by,
+        )
+        for identifier in (known_str(c.props.get("clusterIdentifier")) for c in clusters)
+        if identifier
+    ] + [("every cluster", _probe(ANY_CLUSTER))]
+    for label, target in targets:
+        control = [a for a in CLUSTER_CONTROL if granted(statements, a, target)]
+        if control:
+            problems.append(
+                f"{', '.join(control)} on {label} (reset the master password, make it public, "
+                "attach any role)"
+            )
+            break
+    secrets = _master_secrets(clusters) if clusters else []
+    for label, target in secrets:
+        if granted(statements, "secretsmanager:GetSecretValue", target):
+            problems.append(
+                f"secretsmanager:GetSecretValue on {label} (the master user's password)"
+            )
+            break
+    return problems
+
+
+def check_assumable_roles(args: StackValidationArgs, found: Findings) -> None:
+    resources = stack_resources(args)
+    views = role_views(resources)
+    clusters = of_type(resources, CLUSTER)
+    for exposed in exposed_roles(views, resources):
+        permissions = permissions_of(exposed.view, resources)
+        problems = _reaches(permissions.statements, exposed, clusters)
+        label = exposed.view.label
+        if problems:
+            found.violation(
+                f"Role {label} can be assumed by {exposed.why}, and its permissions allow "
+                f"{'; '.join(problems)}. Whoever runs as it can then act as any role or take the "
+                "database over. Scope each action to the resources it needs (a Deny with no "
+                "condition also takes it away); the stack's own role needs none of them. For a "
+                f"role this stack does not build for xpander, opt out with {OPT_OUT}.",
+                exposed.view.role.urn,
+            )
+        if permissions.unread:
+            found.could_not_judge(
+                f"Role {label} can be assumed by {exposed.why}, and some of what applies to it "
+                f"could not be read: {'; '.join(permissions.unread)}.",
+                exposed.view.role.urn,
+            )
