@@ -133,7 +133,10 @@ def options(*, protect: bool = False, parent: str | None = None) -> PolicyResour
 
 
 # The component the stack puts its own role under (components/access_role.py).
-ROLE_PARENT = f"urn:pulumi:dev::{PROJECT}::xpander:redshift:XpanderRedshift$xpander:redshift:XpanderAccessRole::xpander-role"
+ROLE_PARENT = (
+    f"urn:pulumi:dev::{PROJECT}::xpander:redshift:XpanderRedshift"
+    "$xpander:redshift:XpanderAccessRole::xpander-role"
+)
 
 
 def urn_of(type_: str, name: str, stack: str = "dev") -> str:
