@@ -10,7 +10,8 @@ from pulumi.runtime.config import (
     is_config_secret,
 )
 
-from model.settings import Settings, SettingsError, settings_from_config
+from model.config_keys import Settings
+from model.settings import SettingsError, settings_from_config
 
 
 def read_settings() -> Settings:

@@ -29,8 +29,8 @@ from components.network import (
 )
 from components.pod_identity import PodIdentityBinding, PodIdentityBindingArgs
 from model import iam_documents, outputs
+from model.config_keys import ConnectorSettings, Settings
 from model.outputs import connector_config
-from model.settings import ConnectorSettings, Settings
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,7 @@ class XpanderRedshift(pulumi.ComponentResource):
             endpoint=found.endpoint.apply(host_of),
             port=found.port,
             admin_secret_arn=secret_if(
-                s.is_secret("existingAdminSecretArn"), s.existing_admin_secret_arn
+                s.existing_admin_secret_arn_is_secret, s.existing_admin_secret_arn
             ),
             # Without an admin secret the Data API authenticates as the cluster's own master user.
             admin_db_user=None if s.existing_admin_secret_arn else found.master_username,
@@ -220,7 +220,6 @@ class XpanderRedshift(pulumi.ComponentResource):
         s = self._settings
         child = pulumi.ResourceOptions(parent=self)
         prefix = f"{name}-{c.name}" if s.connectors else name
-        organization_is_secret = s.is_secret("organizationId") or s.is_secret("connectors")
         documents = pulumi.Output.all(self._partition, self._account_id).apply(
             lambda pa: iam_documents.role_documents(s, c, partition=pa[0], account_id=pa[1])
         )
@@ -231,7 +230,7 @@ class XpanderRedshift(pulumi.ComponentResource):
                 role_path=s.role_path,
                 documents=documents,
                 tags=s.tags,
-                trust_is_secret=organization_is_secret,
+                trust_is_secret=c.organization_id_is_secret,
             ),
             opts=child,
         )
@@ -288,5 +287,5 @@ class XpanderRedshift(pulumi.ComponentResource):
             ),
             outputs.ROLE_ARN: role.role_arn,
             outputs.DATABASE_USER: c.database_user,
-            outputs.ORGANIZATION_ID: secret_if(organization_is_secret, c.organization_id),
+            outputs.ORGANIZATION_ID: secret_if(c.organization_id_is_secret, c.organization_id),
         }

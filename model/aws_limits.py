@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from model import cluster_baseline as baseline
 from model import iam_documents, partitions
+from model.config_keys import ConnectorSettings, Settings
 from model.config_values import problem
 from model.outputs import SECRET
 from model.tags import resource_tags
-
-if TYPE_CHECKING:
-    from model.settings import ConnectorSettings, Settings
 
 # Tag values: at most 256 characters (botocore: eks/iam/logs `TagValue`/`tagValueType` max 256;
 # the AWS tagging quota for every service the stack tags).

@@ -1,8 +1,8 @@
 """Reading one config value the way each caller hands it over, and showing a refused one.
 
 The engine passes every value as text (structured ones as JSON); a stack file read by the offline
-plan gives YAML lists and mappings, and `SECRET` for a value the file keeps encrypted. Each parser
-returns the key's type or raises ValueError with the rule, worded for the user.
+plan gives YAML lists and mappings, and `ENCRYPTED` for a value the file keeps encrypted. Each
+parser returns the key's type or raises ValueError with the rule, worded for the user.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ class _Secret:
         return "[secret]"
 
 
-SECRET: Any = _Secret()
+ENCRYPTED: Any = _Secret()
 
 
 def shown(value: Any) -> str:
     """A refused value as its problem line shows it: repr, cut to a bounded length."""
-    if value is SECRET:
+    if value is ENCRYPTED:
         return "[secret]"
     if isinstance(value, str):
         text = repr(value)
@@ -127,4 +127,4 @@ def holds_secret(value: Any) -> bool:
         return any(holds_secret(item) for item in value.values())
     if isinstance(value, list):
         return any(holds_secret(item) for item in value)
-    return value is SECRET
+    return value is ENCRYPTED

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model import arns
-from model.settings import ConnectorSettings, Settings
+from model.config_keys import ConnectorSettings, Settings
 
 Document = dict[str, Any]
 

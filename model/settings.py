@@ -3,156 +3,46 @@
 Everything after the gate trusts its result. The gate takes config the way each caller has it:
 strings from the Pulumi engine (structured values as JSON text), or the YAML values of a stack
 file (lists, mappings, numbers) from the offline plan; values that file keeps encrypted arrive as
-`SECRET`. Every problem is collected and reported at once, one line each, naming the key, the
+`ENCRYPTED`. Every problem is collected and reported at once, one line each, naming the key, the
 value and the rule; derived defaults are computed here and nowhere else.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from model import outputs, partitions
 from model import validators as v
+from model.aws_limits import limit_problems
 from model.config_keys import (
     CONFIG_KEYS,
     CONNECTOR_FIELDS,
+    CONNECTOR_KEYS,
     KEYS_BY_NAME,
     MAX_CONNECTORS,
     PROJECT,
-    USER_PROVISIONERS,
+    SECRET_FLAG,
     ConfigKey,
+    ConnectorSettings,
+    Settings,
 )
-from model.config_values import PARSERS, SECRET, holds_secret, problem, shown
-from model.validators import ACCOUNT_ID, DATABASE_NAME
+from model.config_values import ENCRYPTED, PARSERS, holds_secret, problem, shown
 
-__all__ = [
-    "ACCOUNT_ID",
-    "CONFIG_KEYS",
-    "DATABASE_NAME",
-    "KEYS_BY_NAME",
-    "PROJECT",
-    "SECRET",
-    "USER_PROVISIONERS",
-    "ConnectorSettings",
-    "Settings",
-    "SettingsError",
-    "iamr_user",
-    "parse_settings",
-    "project_values",
-    "settings_from_config",
-]
-
-# Keys whose values are secret material (`secret` in the table), and the connector field that is:
-# every other key shapes resources or lands in their inputs, so a secret value there is refused.
+# Keys whose values are secret material (`secret` in the declaration), and the connector fields
+# that are: every other key shapes resources or lands in their inputs, so a secret value there is
+# refused. `connectors` may be a secret as a whole: it holds organization ids.
 SECRET_KEYS = tuple(key.name for key in CONFIG_KEYS if key.secret)
-SECRET_CONNECTOR_FIELDS = ("organizationId",)
-
-
-def iamr_user(role_name: str) -> str:
-    """The database user IAM authentication maps a role to (Redshift's `IAMR:` convention)."""
-    return f"IAMR:{role_name}"
+SECRET_CONNECTOR_FIELDS = tuple(key.name for key in CONNECTOR_KEYS if key.secret)
 
 
 def project_values(config: Mapping[str, Any]) -> dict[str, Any]:
     """This project's keys of a stack's config (without the `xpander-redshift:` prefix)."""
     prefix = f"{PROJECT}:"
     return {k[len(prefix) :]: val for k, val in config.items() if k.startswith(prefix)}
-
-
-@dataclass(frozen=True)
-class ConnectorSettings:
-    """One xpander connector: its own role, policies, database user and pod identity association."""
-
-    name: str
-    role_name: str
-    organization_id: str
-    namespace: str
-    service_account: str
-    grant_schemas: tuple[str, ...]
-
-    @property
-    def database_user(self) -> str:
-        return iamr_user(self.role_name)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The validated stack settings, derived defaults filled in. Only the gate builds one."""
-
-    region: str
-    organization_id: str
-    eks_cluster_name: str
-    private_subnet_ids: tuple[str, ...]
-    cluster_identifier: str  # an existing cluster's identifier when one is used
-    database_name: str
-    master_username: str
-    node_types: tuple[str, ...]
-    number_of_nodes: int
-    port: int
-    role_name: str
-    role_path: str
-    platform_account_id: str | None  # None: the deploying account
-    namespace: str
-    service_account: str
-    catalog_name_path: str
-    grant_schemas: tuple[str, ...]
-    vpc_id: str | None  # None: the EKS cluster's VPC
-    source_security_group_ids: tuple[str, ...]  # empty: the EKS cluster security group
-    kms_key_id: str | None
-    require_ssl: bool
-    audit_logging: str  # "cloudwatch" | "s3" | "none"
-    audit_log_retention_days: int
-    audit_log_bucket: str | None
-    audit_log_s3_key_prefix: str | None
-    enhanced_vpc_routing: bool
-    automated_snapshot_retention_days: int
-    allow_version_upgrade: bool
-    multi_az: bool
-    skip_final_snapshot: bool
-    protect: bool
-    install_pod_identity_agent: bool
-    credentials_db_users: tuple[str, ...]  # empty: no GetClusterCredentials statement
-    tags: Mapping[str, str]
-    user_provisioner: str
-    default_privileges_for: str
-    provisioner_timeout_seconds: int
-    psql_image: str
-    existing_cluster_identifier: str | None
-    existing_security_group_id: str | None
-    existing_admin_secret_arn: str | None
-    connectors: tuple[ConnectorSettings, ...]  # empty: one connector from the top-level keys
-    secret_keys: frozenset[str] = frozenset()  # keys whose values are secrets (without prefix)
-
-    @property
-    def database_user(self) -> str:
-        return iamr_user(self.role_name)
-
-    @property
-    def single_connector(self) -> ConnectorSettings:
-        """The connector the top-level settings describe."""
-        return ConnectorSettings(
-            name="default",
-            role_name=self.role_name,
-            organization_id=self.organization_id,
-            namespace=self.namespace,
-            service_account=self.service_account,
-            grant_schemas=self.grant_schemas,
-        )
-
-    @property
-    def all_connectors(self) -> tuple[ConnectorSettings, ...]:
-        return self.connectors or (self.single_connector,)
-
-    @property
-    def cluster_type(self) -> str:
-        return "single-node" if self.number_of_nodes == 1 else "multi-node"
-
-    def is_secret(self, key: str) -> bool:
-        return key in self.secret_keys
 
 
 class SettingsError(ValueError):
@@ -189,7 +79,9 @@ def _value_problems(key: ConfigKey, value: Any, where: str | None = None) -> lis
 
 
 def _default(key: ConfigKey) -> Any:
-    return tuple(key.default) if isinstance(key.default, tuple | list) else key.default
+    if key.type == "array":  # an unset list is empty ("the computed default" in the table)
+        return tuple(key.default or ())
+    return key.default
 
 
 def _not_secret_material(name: str) -> str:
@@ -197,7 +89,8 @@ def _not_secret_material(name: str) -> str:
         f"{name}: is stored as a secret, but it is not secret material: it shapes resources and "
         "lands in their inputs, where the stack would not keep it secret, and the offline plan "
         "cannot read it. Set it without --secret; only "
-        f"{', '.join(SECRET_KEYS)} and connectors[].organizationId may be secrets"
+        f"{', '.join(SECRET_KEYS)} and "
+        f"{', '.join(f'connectors[].{name}' for name in SECRET_CONNECTOR_FIELDS)} may be secrets"
     )
 
 
@@ -212,12 +105,12 @@ def _read_values(raw: Mapping[str, Any], problems: list[str], secrets: set[str])
     for key in CONFIG_KEYS:
         text = raw.get(key.name)
         values[key.name] = _default(key)
-        if text is SECRET or key.name in secrets or holds_secret(text):
-            if key.name not in SECRET_KEYS and key.name != "connectors":
+        if text is ENCRYPTED or key.name in secrets or holds_secret(text):
+            if not key.secret and key.type != "connectors":
                 problems.append(_not_secret_material(key.full_name))
                 continue
             secrets.add(key.name)
-            if text is SECRET:  # the offline plan cannot read it: "[secret]" stands in
+            if text is ENCRYPTED:  # the offline plan cannot read it: "[secret]" stands in
                 if key.type != "string":
                     problems.append(
                         f"{key.full_name}: is one secret the offline plan cannot read; keep "
@@ -251,7 +144,7 @@ def _read_values(raw: Mapping[str, Any], problems: list[str], secrets: set[str])
 def _region_problems(region: Any) -> list[str]:
     if region is None or region == "":
         return ["aws:region: is required - set it with `pulumi config set aws:region <region>`"]
-    if region is SECRET:
+    if region is ENCRYPTED:
         return ["aws:region: must not be a secret: the plan and every ARN need it"]
     if not isinstance(region, str):
         return [f"aws:region = {shown(region)}: must be an AWS region like us-west-2"]
@@ -260,66 +153,72 @@ def _region_problems(region: Any) -> list[str]:
     return []
 
 
-def _cluster_problems(raw: Mapping[str, Any], values: Mapping[str, Any]) -> list[str]:
+def _cluster_problems(raw: Mapping[str, Any], draft: Settings) -> list[str]:
     """Rules of a cluster the stack creates (an existing one keeps its own port and nodes)."""
     problems = []
-    existing = values["existingClusterIdentifier"]
-    node_types, port, count = values["nodeTypes"], values["port"], values["numberOfNodes"]
-    if existing:
+    node_types, port, count = draft.node_types, draft.port, draft.number_of_nodes
+    if draft.existing_cluster_identifier:
         # Pulumi hands over Pulumi.yaml's defaults as if set: only a value other than the default
         # can be a choice that an existing cluster would silently ignore.
-        problems += [
-            problem(key, values[key], "applies only to a cluster this stack creates")
-            for key in (k.name for k in CONFIG_KEYS if k.new_cluster_only)
-            if values[key] != _default(KEYS_BY_NAME[key])
+        return [
+            problem(
+                key.name, getattr(draft, key.field), "applies only to a cluster this stack creates"
+            )
+            for key in CONFIG_KEYS
+            if key.new_cluster_only and getattr(draft, key.field) != _default(key)
         ]
-        return problems
     if broken := v.port_problem(port, node_types):
         problems.append(problem("port", port, broken))
     if broken := v.number_of_nodes_problem(count, node_types):
         problems.append(problem("numberOfNodes", count, broken))
-    if values["multiAz"] and (broken := v.multi_az_problem(node_types, count)):
+    if draft.multi_az and (broken := v.multi_az_problem(node_types, count)):
         problems.append(problem("multiAz", True, broken))
     if _is_unset(KEYS_BY_NAME["privateSubnetIds"], raw.get("privateSubnetIds")):
         problems.append(
             f"{PROJECT}:privateSubnetIds: is required unless existingClusterIdentifier is set - "
             f"set it with `pulumi config set --path '{PROJECT}:privateSubnetIds[0]' subnet-...`"
         )
-    destination = values["auditLogging"]
-    if destination == "s3" and not values["auditLogBucket"]:
+    destination = draft.audit_logging
+    if destination == "s3" and not draft.audit_log_bucket:
         problems.append(
             f"{PROJECT}:auditLogBucket: is required with auditLogging = s3 - set it with "
             f"`pulumi config set {PROJECT}:auditLogBucket <bucket>`"
         )
-    for key in ("auditLogBucket", "auditLogS3KeyPrefix"):
-        if values[key] and destination != "s3":
-            problems.append(problem(key, values[key], "applies only with auditLogging = s3"))
-    retention = "auditLogRetentionDays"
-    if destination != "cloudwatch" and values[retention] != _default(KEYS_BY_NAME[retention]):
+    for key, value in (
+        ("auditLogBucket", draft.audit_log_bucket),
+        ("auditLogS3KeyPrefix", draft.audit_log_s3_key_prefix),
+    ):
+        if value and destination != "s3":
+            problems.append(problem(key, value, "applies only with auditLogging = s3"))
+    retention = KEYS_BY_NAME["auditLogRetentionDays"]
+    if destination != "cloudwatch" and draft.audit_log_retention_days != _default(retention):
         rule = "applies only with auditLogging = cloudwatch (the stack's log groups)"
-        problems.append(problem(retention, values[retention], rule))
+        problems.append(problem(retention.name, draft.audit_log_retention_days, rule))
     return problems
 
 
-def _existing_cluster_problems(values: Mapping[str, Any]) -> list[str]:
+def _existing_cluster_problems(draft: Settings) -> list[str]:
     problems = []
-    existing = values["existingClusterIdentifier"]
-    if existing and values["sourceSecurityGroupIds"] and not values["existingSecurityGroupId"]:
+    existing = draft.existing_cluster_identifier
+    if existing and draft.source_security_group_ids and not draft.existing_security_group_id:
         rule = (
             "with an existing cluster, ingress rules go only into existingSecurityGroupId: set it"
         )
         problems.append(
-            problem("sourceSecurityGroupIds", list(values["sourceSecurityGroupIds"]), rule)
+            problem("sourceSecurityGroupIds", list(draft.source_security_group_ids), rule)
         )
-    for key in ("existingSecurityGroupId", "existingAdminSecretArn"):
-        if values[key] and not existing:
+    for key, value in (
+        ("existingSecurityGroupId", draft.existing_security_group_id),
+        ("existingAdminSecretArn", draft.existing_admin_secret_arn),
+    ):
+        if value and not existing:
             problems.append(
-                problem(key, values[key], "applies only with existingClusterIdentifier; set that")
+                problem(key, value, "applies only with existingClusterIdentifier; set that")
             )
     if (
         existing
-        and values["userProvisioner"] == "kubernetes-job"
-        and not values["existingAdminSecretArn"]
+        and draft.user_provisioner == "kubernetes-job"
+        and not draft.existing_admin_secret_arn
     ):
         problems.append(
             problem(
@@ -346,39 +245,40 @@ def _tag_problems(tags: Mapping[str, str]) -> list[str]:
 # --- connectors ----------------------------------------------------------------------------------
 
 
-def _connector_problems(index: int, entry: Any, top: Mapping[str, Any]) -> list[str]:
+def _connector_problems(index: int, entry: Any) -> list[str]:
     """Problems of one entry of `connectors`; its fields follow the top-level keys' rules."""
     where = f"connectors[{index}]"
     if not isinstance(entry, dict):
         return [problem(where, entry, 'must be a mapping like {"name": "sales", ...}')]
+    fields = [key.name for key in CONNECTOR_KEYS]
     problems = [
         problem(
             f"{where}.{field}",
             entry[field],
-            f"is not a connector field; use name, {', '.join(CONNECTOR_FIELDS)}",
+            f"is not a connector field; use name, {', '.join(fields)}",
         )
         for field in entry
-        if field != "name" and field not in CONNECTOR_FIELDS
+        if field != "name" and field not in fields
     ]
     name = entry.get("name")
     if name is None:
         problems.append(f"{PROJECT}:{where}.name: is required (a short name for outputs)")
     elif broken := v.CONNECTOR(name):
         problems.append(problem(f"{where}.name", name, broken))
-    for field in CONNECTOR_FIELDS:
-        if field not in entry:
+    for key in CONNECTOR_KEYS:
+        if key.name not in entry:
             continue
-        key = KEYS_BY_NAME[field]
-        if holds_secret(entry[field]):
-            if field not in SECRET_CONNECTOR_FIELDS:
-                problems.append(_not_secret_material(f"{PROJECT}:{where}.{field}"))
+        given = entry[key.name]
+        if holds_secret(given):
+            if not key.secret:
+                problems.append(_not_secret_material(f"{PROJECT}:{where}.{key.name}"))
             continue  # an unreadable secret: "[secret]" stands in, unchecked
         try:
-            value = PARSERS[key.type](entry[field])
+            value = PARSERS[key.type](given)
         except ValueError as err:
-            problems.append(problem(f"{where}.{field}", entry[field], str(err)))
+            problems.append(problem(f"{where}.{key.name}", given, str(err)))
             continue
-        problems += _value_problems(key, value, where=f"{where}.{field}")
+        problems += _value_problems(key, value, where=f"{where}.{key.name}")
     return problems
 
 
@@ -401,8 +301,10 @@ def _unique_problems(connectors: Sequence[ConnectorSettings]) -> list[str]:
     return problems
 
 
-def _connectors(values: Mapping[str, Any], problems: list[str]) -> tuple[ConnectorSettings, ...]:
-    entries = values["connectors"]
+def _connectors(
+    entries: Sequence[Any] | None, draft: Settings, problems: list[str]
+) -> tuple[ConnectorSettings, ...]:
+    """The `connectors` entries, each field the top-level value where the entry leaves it out."""
     if not entries:  # unset, or [] as Pulumi.yaml-style "not set"
         return ()
     if len(entries) > MAX_CONNECTORS:
@@ -410,26 +312,23 @@ def _connectors(values: Mapping[str, Any], problems: list[str]) -> tuple[Connect
             problem("connectors", f"{len(entries)} entries", f"at most {MAX_CONNECTORS}")
         )
         return ()
-    found = [p for i, e in enumerate(entries) for p in _connector_problems(i, e, values)]
+    found = [p for i, e in enumerate(entries) for p in _connector_problems(i, e)]
     if found:
         problems += found
         return ()
 
-    def field(entry: Mapping[str, Any], name: str) -> Any:
-        if name not in entry:
-            return values[name]
-        if entry[name] is SECRET:  # the offline plan cannot read it
+    def field(entry: Mapping[str, Any], key: ConfigKey) -> Any:
+        if key.name not in entry:
+            return getattr(draft, key.field)
+        if entry[key.name] is ENCRYPTED:  # the offline plan cannot read it
             return outputs.SECRET
-        return PARSERS[KEYS_BY_NAME[name].type](entry[name])
+        return PARSERS[key.type](entry[key.name])
 
     connectors = tuple(
         ConnectorSettings(
             name=e["name"],
-            role_name=field(e, "roleName"),
-            organization_id=field(e, "organizationId"),
-            namespace=field(e, "namespace"),
-            service_account=field(e, "serviceAccount"),
-            grant_schemas=tuple(field(e, "grantSchemas")),
+            organization_id_is_secret=draft.organization_id_is_secret,
+            **{key.field: field(e, key) for key in CONNECTOR_KEYS},
         )
         for e in entries
     )
@@ -494,7 +393,7 @@ def settings_from_config(
 ) -> Settings:
     """The gate: a stack's whole config (namespaced keys, `aws:region` among them) to Settings.
 
-    `secret_keys` names the keys (namespaced) whose values are secrets; a value of `SECRET` is
+    `secret_keys` names the keys (namespaced) whose values are secrets; a value of `ENCRYPTED` is
     one the caller cannot read.
     """
     problems = _key_problems(config)
@@ -523,33 +422,30 @@ def parse_settings(
     secrets = set(secret_keys)
     values = _read_values(raw, problems, secrets)
     problems += _region_problems(region)
-    problems += _cluster_problems(raw, values)
-    problems += _existing_cluster_problems(values)
-    problems += _tag_problems(values["tags"])
-    connectors = _connectors(values, problems)
+    # The typed draft: every key's value (its default where unset or refused), for the rules
+    # across keys; the connectors' entries are checked on their own.
+    entries = values.pop("connectors")
+    fields: dict[str, Any] = {
+        key.field: values[key.name] for key in CONFIG_KEYS if key.name in values
+    }
+    for key in (k for k in CONFIG_KEYS if k.secret):  # whether it came as a secret
+        in_connectors = key.name in CONNECTOR_FIELDS and "connectors" in secrets
+        fields[key.field + SECRET_FLAG] = key.name in secrets or in_connectors
+    draft = Settings(region=region if isinstance(region, str) else "", connectors=(), **fields)
+    problems += _cluster_problems(raw, draft)
+    problems += _existing_cluster_problems(draft)
+    problems += _tag_problems(draft.tags)
+    connectors = _connectors(entries, draft, problems)
     if problems:
         raise SettingsError(problems)
-
-    fields = {key.field: values[key.name] for key in CONFIG_KEYS}
-    for key in CONFIG_KEYS:  # unset lists are empty ("the computed default" in the table)
-        if key.type == "array" and fields[key.field] is None:
-            fields[key.field] = ()
-    settings = Settings(
-        **{
-            **fields,
-            "region": str(region),
-            # An existing cluster's identifier is the one every ARN and the connector use.
-            "cluster_identifier": values["existingClusterIdentifier"]
-            or values["clusterIdentifier"],
-            "default_privileges_for": values["defaultPrivilegesFor"] or values["masterUsername"],
-            "connectors": connectors,
-            "secret_keys": frozenset(secrets),
-        }
+    settings = dataclasses.replace(
+        draft,
+        # An existing cluster's identifier is the one every ARN and the connector use.
+        cluster_identifier=draft.existing_cluster_identifier or draft.cluster_identifier,
+        default_privileges_for=draft.default_privileges_for or draft.master_username,
+        connectors=connectors,
     )
-    # AWS's limits on what the program builds from several settings (model/aws_limits.py, which
-    # reads the IAM documents built from Settings: imported here, once this module is loaded).
-    from model.aws_limits import limit_problems  # noqa: PLC0415
-
+    # AWS's limits on what the program builds from several settings (model/aws_limits.py).
     if problems := limit_problems(settings):
         raise SettingsError(problems)
     return settings

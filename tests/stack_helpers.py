@@ -8,7 +8,8 @@ from typing import Any
 
 import yaml
 
-from model.settings import Settings, parse_settings
+from model.config_keys import Settings
+from model.settings import parse_settings
 from tools.engine import PlannedResource, ProgramRun, run_program, stack_config_strings
 
 ROOT = Path(__file__).resolve().parent.parent

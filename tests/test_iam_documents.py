@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from model import iam_documents
-from model.settings import Settings
+from model.config_keys import Settings
 from tests.stack_helpers import EXAMPLE_SETTINGS
 
 BASE = EXAMPLE_SETTINGS

@@ -29,8 +29,8 @@ import pytest
 from parliament import analyze_policy_string
 from policy_sentry.querying.actions import get_actions_for_service, get_privilege_info
 
+from model.config_keys import Settings
 from model.iam_documents import role_documents
-from model.settings import Settings
 from policies import iam_rules as rules
 from tests.stack_helpers import EXAMPLE_SETTINGS
 

@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.settings import CONFIG_KEYS, PROJECT
+from model.config_keys import CONFIG_KEYS, PROJECT
 from tools import plan as plan_tool
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -41,8 +41,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from model.config_keys import PROJECT
 from model.iam_documents import role_documents
-from model.settings import PROJECT
 from policies import cluster_rules, iam_rules
 from policies import stack_view as rules
 from policies.pack import POLICIES

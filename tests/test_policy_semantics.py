@@ -22,7 +22,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 from pulumi_policy import PolicyResource
 
-from model.settings import PROJECT
+from model.config_keys import PROJECT
 from policies import stack_view as types
 from policies.documents import parse_document
 from policies.networks import whole_spaces

@@ -14,7 +14,8 @@ import sys
 import pytest
 import yaml
 
-from model.settings import SECRET, SettingsError, settings_from_config
+from model.config_values import ENCRYPTED
+from model.settings import SettingsError, settings_from_config
 from tests.stack_helpers import DEV_CONFIG, ROOT, one
 from tools.engine import SECRET as SECRET_SHOWN
 from tools.engine import run_program
@@ -60,7 +61,7 @@ def test_the_offline_plan_renders_a_stack_with_secure_values_and_never_prints_th
 
 
 def test_an_unreadable_secure_value_is_marked_not_validated():
-    config = {**DEV_CONFIG, f"{PROJECT}:organizationId": SECRET}
+    config = {**DEV_CONFIG, f"{PROJECT}:organizationId": ENCRYPTED}
     run = run_program(config)
     assert run.outputs["organizationId"] == SECRET_SHOWN
 
@@ -84,7 +85,7 @@ def test_a_secret_on_a_setting_that_is_not_secret_material_is_refused(key):
     """The stack would put such a value in plain text in resource inputs (state), and the offline
     plan cannot read it to render the stack it shapes: refused, naming the key, either way."""
     with pytest.raises(SettingsError, match=f"{PROJECT}:{key}: is stored as a secret"):
-        settings_from_config({**DEV_CONFIG, f"{PROJECT}:{key}": SECRET})
+        settings_from_config({**DEV_CONFIG, f"{PROJECT}:{key}": ENCRYPTED})
     with pytest.raises(SettingsError, match=f"{PROJECT}:{key}: is stored as a secret"):
         settings_from_config(DEV_CONFIG, secret_keys=[f"{PROJECT}:{key}"])
 
@@ -92,11 +93,11 @@ def test_a_secret_on_a_setting_that_is_not_secret_material_is_refused(key):
 def test_a_connectors_organization_id_may_be_a_nested_secret():
     """What `pulumi config set --secret --path 'xpander-redshift:connectors[0].organizationId'`
     writes: the offline plan shows it as [secret], and the stack keeps it secret."""
-    connectors = [{"name": "sales", "roleName": "xpander-sales", "organizationId": SECRET}]
+    connectors = [{"name": "sales", "roleName": "xpander-sales", "organizationId": ENCRYPTED}]
     settings = settings_from_config({**DEV_CONFIG, f"{PROJECT}:connectors": connectors})
     assert settings.all_connectors[0].organization_id == SECRET_SHOWN
-    assert settings.is_secret("connectors")
-    nested_role = [{"name": "sales", "roleName": SECRET}]
+    assert settings.all_connectors[0].organization_id_is_secret
+    nested_role = [{"name": "sales", "roleName": ENCRYPTED}]
     with pytest.raises(SettingsError, match=r"connectors\[0\].roleName: is stored as a secret"):
         settings_from_config({**DEV_CONFIG, f"{PROJECT}:connectors": nested_role})
 

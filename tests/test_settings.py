@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from model.settings import CONFIG_KEYS, KEYS_BY_NAME, PROJECT, SettingsError, parse_settings
+from model.config_keys import CONFIG_KEYS, KEYS_BY_NAME, PROJECT
+from model.settings import SettingsError, parse_settings
 from tools.engine import stack_config_strings
 from tools.project_file import render, settings_table
 

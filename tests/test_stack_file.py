@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from model.settings import PROJECT, SECRET, SettingsError
+from model.config_keys import PROJECT
+from model.config_values import ENCRYPTED
+from model.settings import SettingsError
 from tests.test_plan import run_main, stack_file
 from tools import engine
 from tools.stack_file import load_config
@@ -92,18 +94,18 @@ NESTED_SECRETS = [
         f"  {PROJECT}:connectors:\n    - name: a\n      organizationId:\n"
         f"        secure: {CIPHERTEXT}\n",
         f"{PROJECT}:connectors",
-        [{"name": "a", "organizationId": SECRET}],
+        [{"name": "a", "organizationId": ENCRYPTED}],
     ),
     # `pulumi config set --secret --path 'xpander-redshift:tags.team' ...`
     (
         f"  {PROJECT}:tags:\n    owner: me\n    team:\n      secure: {CIPHERTEXT}\n",
         f"{PROJECT}:tags",
-        {"owner": "me", "team": SECRET},
+        {"owner": "me", "team": ENCRYPTED},
     ),
     (
         f"  {PROJECT}:securityGroupIds:\n    - secure: {CIPHERTEXT}\n",
         f"{PROJECT}:securityGroupIds",
-        [SECRET],
+        [ENCRYPTED],
     ),
 ]
 
@@ -134,7 +136,7 @@ def test_a_key_holding_a_nested_secret_is_a_secret_key_for_the_program(tmp_path)
         f"pulumi.export('tags', is_config_secret('{PROJECT}:tags'))\n"
         f"pulumi.export('roleName', is_config_secret('{PROJECT}:roleName'))\n"
     )
-    config = {f"{PROJECT}:tags": {"team": SECRET}, f"{PROJECT}:roleName": "r"}
+    config = {f"{PROJECT}:tags": {"team": ENCRYPTED}, f"{PROJECT}:roleName": "r"}
     run = engine.run_program(config, program=program)
     assert run.outputs == {"tags": True, "roleName": False}
 
@@ -148,7 +150,7 @@ def test_stack_config_strings_marks_nested_secrets_of_a_parsed_document():
         }
     }
     assert engine.stack_config_strings(document) == {
-        f"{PROJECT}:tags": {"team": SECRET},
+        f"{PROJECT}:tags": {"team": ENCRYPTED},
         f"{PROJECT}:port": "5439",
         f"{PROJECT}:protect": "true",
     }

@@ -26,10 +26,10 @@ from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from model.config_keys import PROJECT
 from model.config_values import holds_secret
 from model.outputs import COMPUTED, PLACEHOLDER_ACCOUNT_ID, SECRET
 from model.partitions import partition_of
-from model.settings import PROJECT
 from tools.stack_file import config_strings
 
 __all__ = ["COMPUTED", "PLACEHOLDER_ACCOUNT_ID", "SECRET", "PlanMocks", "run_program"]
@@ -255,7 +255,7 @@ async def _resolve(value: Any) -> Any:
 
 def stack_config_strings(document: Mapping[str, Any]) -> dict[str, Any]:
     """A stack file's `config:` block as the engine passes it on: scalars as text, lists and
-    mappings as they are, secrets (at any depth) as model.settings.SECRET."""
+    mappings as they are, secrets (at any depth) as model.config_values.ENCRYPTED."""
     return config_strings(document.get("config") or {})
 
 

@@ -18,13 +18,14 @@ from typing import Any
 
 import pulumi
 
+from model.config_keys import PROJECT
 from model.config_values import holds_secret
 from model.outputs import (
     PLACEHOLDER_ACCOUNT_ID,
     PLAN_ACCOUNT_ID,
     PLAN_ACCOUNT_IS_PLACEHOLDER,
 )
-from model.settings import PROJECT, SettingsError, settings_from_config
+from model.settings import SettingsError, settings_from_config
 from model.validators import ACCOUNT_ID
 from tools import engine
 from tools.plan_markdown import render_markdown

@@ -10,11 +10,11 @@ from typing import Any
 
 import yaml
 
-from model.settings import CONFIG_KEYS, PROJECT
+from model.config_keys import CONFIG_KEYS, PROJECT
 
 HEADER = """\
 # The project. Every setting is declared here with its type and default; the program validates
-# them all (model/settings.py, CONFIG_KEYS).
+# them all (model/config_keys.py, the typed Settings).
 # Generated: python -m tools.project_file > Pulumi.yaml
 # Empty defaults mean "computed from other settings": see the README's settings table.
 """

@@ -9,8 +9,8 @@ Pulumi CLI reads it (sdk/go/common/resource/config/value.go, `unmarshalValue`: "
 unmarshal as a string"): `0777`, `1_000`, `yes`, `.5` stay that text, not YAML 1.1's numbers and
 booleans. Lists and mappings are handed on as Python structures, their scalars as YAML reads them
 (timestamps kept as text, as Go yaml.v3 keeps them); a `{secure: <ciphertext>}` anywhere in them
-is `model.settings.SECRET`, so no ciphertext goes further. Mapping keys must be unique at every
-level (yaml.v3, which the CLI reads stack files with, refuses a repeated key).
+is `model.config_values.ENCRYPTED`, so no ciphertext goes further. Mapping keys must be unique at
+every level (yaml.v3, which the CLI reads stack files with, refuses a repeated key).
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from typing import Any
 
 import yaml
 
-from model.settings import KEYS_BY_NAME, PROJECT, SettingsError
-from model.settings import SECRET as ENCRYPTED
+from model.config_keys import KEYS_BY_NAME, PROJECT
+from model.config_values import ENCRYPTED
+from model.settings import SettingsError
 
 # Bounds: a stack file is a few dozen lines. Far larger files, or aliases that expand a few
 # hundred bytes into millions of values ("billion laughs"), are refused before they are built.
@@ -340,8 +341,8 @@ def declared_type_problems(config: Mapping[str, Any]) -> list[str]:
 def config_strings(config: Mapping[str, Any]) -> dict[str, Any]:
     """Config values already built by a YAML reader, as the engine passes them on: scalars as
     text (`true`/`false` for booleans), lists and mappings as they are; a `secure:` value, at the
-    top level or inside a list or mapping, is model.settings.SECRET, which the gate shows as a
-    secret and never reads. (`read_config` keeps the text written; this serves documents read
+    top level or inside a list or mapping, is model.config_values.ENCRYPTED, which the gate shows
+    as a secret and never reads. (`read_config` keeps the text written; this serves documents read
     with `yaml.safe_load`.)"""
     result: dict[str, Any] = {}
     for key, value in config.items():

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from model import arns
+from model.config_keys import iamr_user
 from model.outputs import (
     CLUSTER_ENDPOINT,
     CLUSTER_PORT,
@@ -21,7 +22,6 @@ from model.outputs import (
     UI_FIELDS,
 )
 from model.partitions import partition_names, region_problem
-from model.settings import iamr_user
 from model.validators import (
     ACCOUNT_ID,
     DATABASE_NAME,
