@@ -18,10 +18,10 @@ from typing import Any
 from model import arns, partitions
 from model import cluster_baseline as baseline
 from model import provider_calls as pc
+from model.config_keys import Settings
 from model.outputs import SECRET
 from model.provider_calls import Call, Target
 from model.resource_types import IAMR_USER_TYPE
-from model.settings import Settings
 
 VERSION = "2012-10-17"
 DEPLOY, PREVIEW = "deploy", "preview"

@@ -20,9 +20,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from model import deployer_policy
+from model.config_keys import Settings
 from model.config_values import holds_secret
 from model.outputs import PLACEHOLDER_ACCOUNT_ID
-from model.settings import Settings, SettingsError, settings_from_config
+from model.settings import SettingsError, settings_from_config
 from tools import engine
 from tools.plan import EXIT_SETTINGS, STACK_NAME, account_id, print_problems, stack_name
 from tools.stack_file import load_config, printable
