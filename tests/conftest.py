@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,3 +25,17 @@ def postgres() -> Iterator[PostgresServer]:
     """A throwaway PostgreSQL 15 server for the whole session, started on first use."""
     with running_postgres(_postgres_bindir()) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def _dev_plan_once() -> dict[str, Any]:
+    from tools.plan import build_plan  # noqa: PLC0415 - imports the program's SDKs: on first use
+
+    return build_plan()
+
+
+@pytest.fixture
+def dev_plan(_dev_plan_once: dict[str, Any]) -> dict[str, Any]:
+    """`python -m tools.plan --json` of Pulumi.dev.yaml, rendered in this process once per session;
+    each test gets its own copy, so one test's edits never reach another."""
+    return copy.deepcopy(_dev_plan_once)
