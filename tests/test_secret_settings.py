@@ -7,9 +7,11 @@ registered input or plan line may show the value in plain text.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import subprocess
-import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -17,6 +19,7 @@ import yaml
 from model.config_values import ENCRYPTED
 from model.settings import SettingsError, settings_from_config
 from tests.stack_helpers import DEV_CONFIG, ROOT, one
+from tools import plan as plan_tool
 from tools.engine import SECRET as SECRET_SHOWN
 from tools.engine import run_program
 
@@ -41,23 +44,43 @@ def test_a_plain_organization_id_stays_plain():
     assert run.outputs["organizationId"] == ORGANIZATION
 
 
-def test_the_offline_plan_renders_a_stack_with_secure_values_and_never_prints_them(tmp_path):
+@pytest.fixture(scope="module")
+def secret_stack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dev stack with organizationId as `pulumi config set --secret` writes it."""
     document = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
     document["config"][f"{PROJECT}:organizationId"] = {"secure": CIPHERTEXT}
-    stack = tmp_path / "Pulumi.secret.yaml"
+    stack = tmp_path_factory.mktemp("secret") / "Pulumi.secret.yaml"
     stack.write_text(yaml.safe_dump(document))
-    for view in ([], ["--json"], ["--markdown"]):
-        done = subprocess.run(
-            [sys.executable, "-m", "tools.plan", "--config-file", str(stack), *view],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        assert CIPHERTEXT not in done.stdout + done.stderr
-        assert SECRET_SHOWN in done.stdout
+    return stack
+
+
+@pytest.fixture(scope="module")
+def secret_run(secret_stack: Path) -> tuple[int, str, str]:
+    """`python -m tools.plan --config-file <it> --json`, run once in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = plan_tool.main(["--config-file", str(secret_stack), "--json"])
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def secret_plan(secret_run: tuple[int, str, str]) -> dict[str, Any]:
+    code, out, err = secret_run
+    assert code == 0, err
+    plan: dict[str, Any] = json.loads(out)
+    return plan
+
+
+def test_the_offline_plan_renders_a_stack_with_secure_values_and_never_prints_them(
+    secret_run, secret_plan
+):
+    _, out, err = secret_run
+    # The --json view as main() printed it, and the text and --markdown views main() renders
+    # from the same plan (tools/plan.py), so one plan stands for the three.
+    for shown in (out, plan_tool.render_text(secret_plan), plan_tool.render_markdown(secret_plan)):
+        assert CIPHERTEXT not in shown
+        assert SECRET_SHOWN in shown
+    assert CIPHERTEXT not in err
 
 
 def test_an_unreadable_secure_value_is_marked_not_validated():
@@ -102,17 +125,10 @@ def test_a_connectors_organization_id_may_be_a_nested_secret():
         settings_from_config({**DEV_CONFIG, f"{PROJECT}:connectors": nested_role})
 
 
-def test_the_pack_judges_a_secret_trust_policy_as_the_analyzer_sees_it(tmp_path):
+def test_the_pack_judges_a_secret_trust_policy_as_the_analyzer_sees_it(secret_plan):
     """CrossGuard's analyzer receives secret properties unwrapped, so `pulumi preview` judges a
     trust policy built from a secret organizationId; the offline plan must too, not fall back
     to "could not judge" (its placeholder reveals nothing: the plan cannot read the secret)."""
-    from tools.plan import build_plan  # noqa: PLC0415 - the plan tool, as the other tests use it
-
-    document = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
-    document["config"][f"{PROJECT}:organizationId"] = {"secure": CIPHERTEXT}
-    stack = tmp_path / "Pulumi.secret.yaml"
-    stack.write_text(yaml.safe_dump(document))
-    plan = build_plan(stack, stack="secret")
-    assert plan["policyViolations"] == []
-    role = next(r for r in plan["resources"] if r["type"] == "aws:iam/role:Role")
+    assert secret_plan["policyViolations"] == []
+    role = next(r for r in secret_plan["resources"] if r["type"] == "aws:iam/role:Role")
     assert role["inputs"]["assumeRolePolicy"] == SECRET_SHOWN  # the plan itself still hides it
