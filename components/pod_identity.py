@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -20,6 +20,8 @@ class PodIdentityBindingArgs:
     service_account: str
     role_arn: pulumi.Input[str]
     install_agent: bool = False
+    # Where the add-on was registered before, when it moved here from another binding.
+    agent_aliases: Sequence[pulumi.Alias] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -42,7 +44,9 @@ class PodIdentityBinding(pulumi.ComponentResource):
                     # Keep the agent on the cluster if this stack goes: other workloads may use it.
                     preserve=True,
                     tags=resource_tags(args.tags, POD_IDENTITY_AGENT_ADDON),
-                    opts=pulumi.ResourceOptions(parent=self),
+                    opts=pulumi.ResourceOptions(
+                        parent=self, aliases=list(args.agent_aliases) or None
+                    ),
                 )
             )
 

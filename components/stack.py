@@ -70,6 +70,18 @@ def secret_if(secret: bool, value: Any) -> Any:
     return pulumi.Output.secret(value) if secret and value is not None else value
 
 
+def connector_aliases(name: str, c: ConnectorSettings, s: Settings) -> list[str]:
+    """The name prefixes a connector's resources had before, oldest meaning first: its
+    formerName's (a rename), and the single-connector form's (`name`) when it is the entry that
+    takes that form over (model.settings.Settings.single_form_connector)."""
+    if not s.connectors:
+        return []
+    former = [f"{name}-{c.former_name}"] if c.former_name else []
+    if s.single_form_connector == c:
+        former.append(name)
+    return former
+
+
 def host_of(endpoint: str | None) -> str | None:
     """A cluster endpoint without its `:port` suffix (the lookup may carry one)."""
     if endpoint and endpoint.rsplit(":", 1)[-1].isdigit():
@@ -88,6 +100,7 @@ class XpanderRedshift(pulumi.ComponentResource):
         super().__init__("xpander:redshift:XpanderRedshift", name, None, opts)
         s = args.settings
         self._settings = s
+        self._bindings: dict[str, PodIdentityBinding] = {}
         invoke = pulumi.InvokeOutputOptions(parent=self)
         self._partition = aws.get_partition_output(opts=invoke).partition
         self._account_id = aws.get_caller_identity_output(opts=invoke).account_id
@@ -98,9 +111,10 @@ class XpanderRedshift(pulumi.ComponentResource):
             if s.existing_cluster_identifier
             else self._new_cluster(name)
         )
+        primary = s.primary_connector
         per_connector = {
-            c.name: self._connector(name, c, cluster, first=index == 0)
-            for index, c in enumerate(s.all_connectors)
+            c.name: self._connector(name, c, cluster, primary=c == primary)
+            for c in s.all_connectors
         }
 
         shared = {
@@ -111,10 +125,12 @@ class XpanderRedshift(pulumi.ComponentResource):
             outputs.SUBNET_GROUP_NAME: cluster.subnet_group_name,
             outputs.NODE_TYPE: cluster.node_type,
         }
+        # The primary connector's outputs stay at the top, under the names the xpander UI was
+        # fed; with `connectors`, every connector's are also under `connectors`.
+        top = per_connector[primary.name] if s.single_form_connector or not s.connectors else {}
+        self.stack_outputs = {**top, **shared}
         if s.connectors:
-            self.stack_outputs = {outputs.CONNECTORS: per_connector, **shared}
-        else:  # one connector: its outputs at the top, as the xpander UI reads them
-            self.stack_outputs = {**per_connector["default"], **shared}
+            self.stack_outputs[outputs.CONNECTORS] = per_connector
         self.register_outputs(self.stack_outputs)
 
     def _new_cluster(self, name: str) -> ClusterFacts:
@@ -213,13 +229,36 @@ class XpanderRedshift(pulumi.ComponentResource):
             vpc_id=found.vpc_id,
         )
 
-    def _connector(
-        self, name: str, c: ConnectorSettings, cluster: ClusterFacts, *, first: bool
-    ) -> dict[str, Any]:
-        """One connector's role, pod identity and database user; its outputs."""
+    def _agent_aliases(self, name: str, c: ConnectorSettings) -> list[pulumi.Alias]:
+        """The pod identity agent add-on goes with the primary connector; before, a stack with
+        `connectors` had it with the first entry: that one is the same add-on."""
         s = self._settings
-        child = pulumi.ResourceOptions(parent=self)
+        first = s.connectors[0] if s.connectors else c
+        if first == c:
+            return []
+        return [
+            pulumi.Alias(
+                name=f"{name}-{first.name}-pod-identity-agent", parent=self._bindings[first.name]
+            )
+        ]
+
+    def _connector(
+        self, name: str, c: ConnectorSettings, cluster: ClusterFacts, *, primary: bool
+    ) -> dict[str, Any]:
+        """One connector's role, pod identity and database user; its outputs.
+
+        Its components carry aliases to the names its resources had before (connector_aliases):
+        children inherit them, so the role, its policies, the association and the IAMR user are
+        the same resources after a move from the single-connector form or a rename.
+        """
+        s = self._settings
         prefix = f"{name}-{c.name}" if s.connectors else name
+        former = connector_aliases(name, c, s)
+
+        def child(part: str) -> pulumi.ResourceOptions:
+            aliases = [pulumi.Alias(name=f"{old}-{part}") for old in former]
+            return pulumi.ResourceOptions(parent=self, aliases=aliases or None)
+
         documents = pulumi.Output.all(self._partition, self._account_id).apply(
             lambda pa: iam_documents.role_documents(s, c, partition=pa[0], account_id=pa[1])
         )
@@ -232,19 +271,20 @@ class XpanderRedshift(pulumi.ComponentResource):
                 tags=s.tags,
                 trust_is_secret=c.organization_id_is_secret,
             ),
-            opts=child,
+            opts=child("role"),
         )
-        PodIdentityBinding(
+        self._bindings[c.name] = PodIdentityBinding(
             f"{prefix}-pod-identity",
             PodIdentityBindingArgs(
                 eks_cluster_name=s.eks_cluster_name,
                 namespace=c.namespace,
                 service_account=c.service_account,
                 role_arn=role.role_arn,
-                install_agent=s.install_pod_identity_agent and first,
+                install_agent=s.install_pod_identity_agent and primary,
+                agent_aliases=self._agent_aliases(name, c) if primary else (),
                 tags=s.tags,
             ),
-            opts=child,
+            opts=child("pod-identity"),
         )
         IamrDatabaseUser(
             f"{prefix}-user",
@@ -273,7 +313,7 @@ class XpanderRedshift(pulumi.ComponentResource):
                 owner=s.default_privileges_for,
                 timeout_seconds=s.provisioner_timeout_seconds,
             ),
-            opts=child,
+            opts=child("user"),
         )
         return {
             outputs.CONNECTOR_CONFIG: documents.apply(

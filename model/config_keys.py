@@ -231,13 +231,20 @@ class ConnectorSettings:
     organization_id_is_secret: bool = derived(
         "set with --secret, as organizationId or in connectors: kept secret", default=False
     )
+    former_name: str | None = derived(
+        "the entry's formerName: its name before a rename, its resources' aliases", default=None
+    )
 
     @property
     def database_user(self) -> str:
         return iamr_user(self.role_name)
 
 
-_ENTRY_FIELDS = ", ".join(["name", *map(key_name, connector_fields(ConnectorSettings))])
+# A connector's name before a rename (an entry's own, like `name`): no top-level key.
+FORMER_NAME = "formerName"
+_ENTRY_FIELDS = ", ".join(
+    ["name", *map(key_name, connector_fields(ConnectorSettings)), FORMER_NAME]
+)
 
 
 @declaration
@@ -493,6 +500,19 @@ class Settings:
     @property
     def all_connectors(self) -> tuple[ConnectorSettings, ...]:
         return self.connectors or (self.single_connector,)
+
+    @property
+    def single_form_connector(self) -> ConnectorSettings | None:
+        """The entry of `connectors` that is the single-connector form's connector: the one whose
+        roleName is the top-level roleName (the same role, hence the same IAMR user and
+        association). None without `connectors` or without such an entry."""
+        return next((c for c in self.connectors if c.role_name == self.role_name), None)
+
+    @property
+    def primary_connector(self) -> ConnectorSettings:
+        """The connector whose outputs are at the top and that has the pod identity agent: the
+        single-connector form's (see single_form_connector), else the first entry."""
+        return self.single_form_connector or self.all_connectors[0]
 
     @property
     def cluster_type(self) -> str:

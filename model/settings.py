@@ -22,6 +22,7 @@ from model.config_keys import (
     CONFIG_KEYS,
     CONNECTOR_FIELDS,
     CONNECTOR_KEYS,
+    FORMER_NAME,
     KEYS_BY_NAME,
     MAX_CONNECTORS,
     PROJECT,
@@ -255,16 +256,24 @@ def _connector_problems(index: int, entry: Any) -> list[str]:
         problem(
             f"{where}.{field}",
             entry[field],
-            f"is not a connector field; use name, {', '.join(fields)}",
+            f"is not a connector field; use name, {', '.join(fields)}, {FORMER_NAME}",
         )
         for field in entry
-        if field != "name" and field not in fields
+        if field not in ("name", FORMER_NAME) and field not in fields
     ]
     name = entry.get("name")
     if name is None:
         problems.append(f"{PROJECT}:{where}.name: is required (a short name for outputs)")
     elif broken := v.CONNECTOR(name):
         problems.append(problem(f"{where}.name", name, broken))
+    if FORMER_NAME in entry:
+        former = entry[FORMER_NAME]
+        if broken := v.CONNECTOR(former):
+            problems.append(problem(f"{where}.{FORMER_NAME}", former, broken))
+        elif former == name:
+            problems.append(
+                problem(f"{where}.{FORMER_NAME}", former, "is the connector's name: drop it")
+            )
     for key in CONNECTOR_KEYS:
         if key.name not in entry:
             continue
@@ -328,12 +337,33 @@ def _connectors(
         ConnectorSettings(
             name=e["name"],
             organization_id_is_secret=draft.organization_id_is_secret,
+            former_name=e.get(FORMER_NAME),
             **{key.field: field(e, key) for key in CONNECTOR_KEYS},
         )
         for e in entries
     )
     problems += _unique_problems(connectors)
+    problems += _former_name_problems(connectors)
     return connectors
+
+
+def _former_name_problems(connectors: Sequence[ConnectorSettings]) -> list[str]:
+    """A formerName claims the resources of a connector that no longer exists under that name:
+    never one that does, never two claims of one name (Pulumi refuses both)."""
+    names = {c.name for c in connectors}
+    problems, claimed = [], set()
+    for index, c in enumerate(connectors):
+        key = f"connectors[{index}].{FORMER_NAME}"
+        if c.former_name is None:
+            continue
+        if c.former_name in names:
+            problems.append(
+                problem(key, c.former_name, "is the name of another connector of this stack")
+            )
+        elif c.former_name in claimed:
+            problems.append(problem(key, c.former_name, "is the formerName of another connector"))
+        claimed.add(c.former_name)
+    return problems
 
 
 # --- namespaces ----------------------------------------------------------------------------------

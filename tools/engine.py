@@ -59,8 +59,12 @@ class PlannedResource:
     custom_timeouts: dict[str, str] = field(default_factory=dict)  # set ones only; not in as_json
     # The inputs as the policy analyzer sees them: secrets unwrapped. Not in as_json.
     analyzer_inputs: dict[str, Any] = field(default_factory=dict)
+    # The URNs its `aliases` option names (the engine's own collapse; inherited ones are
+    # tools/plan_diff.py's to derive, as the engine does from the parent it matched).
+    aliases: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
+        aliased = {"aliases": self.aliases} if self.aliases else {}
         return {
             "urn": self.urn,
             "type": self.type,
@@ -70,6 +74,7 @@ class PlannedResource:
             "dependencies": self.dependencies,
             "protect": self.protect,
             "propertyDependencies": self.property_dependencies,
+            **aliased,
         }
 
 
@@ -210,6 +215,21 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.planned: list[PlannedResource] = []
 
+    def alias_urns(self, request: Any) -> list[str]:
+        """Each alias of a registration as a URN, collapsed as the engine collapses a spec
+        (pkg/resource/deploy/step_generator.go collapseAliasToUrn): an unset name or type is the
+        resource's own, an unset parent its current parent; URNs formed as this monitor forms them.
+        """
+        urns: list[str] = []
+        for alias in request.aliases:
+            if alias.WhichOneof("alias") == "urn":
+                urns.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+            urns.append(self.make_urn(parent, spec.type or request.type, spec.name or request.name))
+        return sorted(set(urns))
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
@@ -234,6 +254,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                         for kind in ("create", "update", "delete")
                         if getattr(request.customTimeouts, kind)
                     },
+                    aliases=self.alias_urns(request),
                 )
             )
         return response

@@ -1,5 +1,7 @@
-"""What changed between two plans: resources by URN, their inputs, IAM documents statement by
-statement, stack outputs and policy verdicts. Pure data; tools/plan_markdown.py renders it."""
+"""What changed between two plans: resources by URN (or by the aliases that make a new URN the
+same resource, tools/plan_match.py), their inputs, which of those replace the resource
+(tools/plan_replace.py), IAM documents statement by statement, stack outputs and policy verdicts.
+Pure data; tools/plan_markdown.py renders it."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.outputs import COMPUTED, SECRET
+from tools import plan_match
+from tools.plan_replace import replacing_inputs
 from tools.plan_views import IAM_DOCUMENT_INPUTS
 
 Plan = dict[str, Any]
@@ -49,6 +53,16 @@ class InputChange:
 class ResourceChange:
     resource: Mapping[str, Any]
     inputs: tuple[InputChange, ...]
+    # The changed inputs that replace the resource (or that it cannot change at all).
+    replaces: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Aliased:
+    """A resource under a new URN that its aliases make the one the base had: not recreated."""
+
+    base_urn: str
+    resource: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -59,15 +73,25 @@ class PlanDiff:
     outputs: tuple[InputChange, ...]
     new_violations: tuple[Mapping[str, Any], ...]
     resolved_violations: tuple[Mapping[str, Any], ...]
+    aliased: tuple[Aliased, ...] = ()
+
+    @property
+    def replaced(self) -> tuple[ResourceChange, ...]:
+        return tuple(change for change in self.changed if change.replaces)
 
     def headline(self) -> str:
+        renamed = f"{len(self.aliased)} under a new name (aliases: the same resources)"
         if not (self.added or self.removed or self.changed or self.outputs):
-            return "no resource or output changes"
+            return "no resource or output changes" + (f"; {renamed}" if self.aliased else "")
         parts = [
             f"{len(self.added)} to add",
             f"{len(self.removed)} to remove",
             f"{len(self.changed)} to change",
         ]
+        if self.replaced:
+            parts.append(f"{len(self.replaced)} of them REPLACED (deleted and created anew)")
+        if self.aliased:
+            parts.append(renamed)
         if self.outputs:
             parts.append(f"{len(self.outputs)} output(s) changed")
         return ", ".join(parts)
@@ -186,14 +210,17 @@ def _violation_identity(violation: Mapping[str, Any]) -> str:
 
 
 def plan_diff(base: Plan, head: Plan) -> PlanDiff:
-    """What changes from the base plan to this one, resources matched by URN."""
+    """What changes from the base plan to this one, resources matched by URN or alias."""
     old = {r["urn"]: r for r in base.get("resources", [])}
     new = {r["urn"]: r for r in head.get("resources", [])}
+    matched = plan_match.match(old.values(), list(new.values()))
     changed = []
-    for urn in sorted(set(old) & set(new)):
-        inputs = input_changes(old[urn], new[urn])
+    for urn in sorted(matched):
+        inputs = input_changes(old[matched[urn]], new[urn])
         if inputs:
-            changed.append(ResourceChange(new[urn], tuple(inputs)))
+            top = {change.path.split(".")[0].split("[")[0] for change in inputs}
+            replaces = replacing_inputs(str(new[urn]["type"]), top)
+            changed.append(ResourceChange(new[urn], tuple(inputs), replaces))
     old_outputs = flatten(base.get("outputs", {}))
     new_outputs = flatten(head.get("outputs", {}))
     outputs = tuple(
@@ -204,9 +231,10 @@ def plan_diff(base: Plan, head: Plan) -> PlanDiff:
     old_violations = {_violation_identity(v): v for v in base.get("policyViolations", [])}
     new_violations = {_violation_identity(v): v for v in head.get("policyViolations", [])}
     return PlanDiff(
-        added=tuple(new[u] for u in sorted(set(new) - set(old))),
-        removed=tuple(old[u] for u in sorted(set(old) - set(new))),
+        added=tuple(new[u] for u in sorted(set(new) - set(matched))),
+        removed=tuple(old[u] for u in sorted(set(old) - set(matched.values()))),
         changed=tuple(changed),
+        aliased=tuple(Aliased(matched[u], new[u]) for u in sorted(matched) if matched[u] != u),
         outputs=outputs,
         new_violations=tuple(
             sorted(

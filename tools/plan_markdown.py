@@ -20,6 +20,7 @@ from tools.plan_diff import (
     MISSING,
     InputChange,
     PlanDiff,
+    ResourceChange,
     StatementChange,
     plan_diff,
     violation_key,
@@ -279,11 +280,24 @@ def _statement_lines(change: StatementChange) -> list[str]:
     return [f"**Changed** {label}:", "", *fenced("diff", "\n".join(whole)), ""]
 
 
+def _change_heading(change: ResourceChange) -> list[str]:
+    if not change.replaces:
+        return [f"#### ~ {display(change.resource)}", ""]
+    keys = ", ".join(f"`{key}`" for key in change.replaces)
+    return [
+        f"#### +- {display(change.resource)}: REPLACED",
+        "",
+        f"Changing {keys} deletes this resource and creates it anew (a cluster's database name "
+        "cannot be changed at all).",
+        "",
+    ]
+
+
 def _diff_section(diff: PlanDiff) -> list[str]:
     lines = [
         "### Changes against the base plan",
         "",
-        f"**{diff.headline()}** (resources matched by URN)",
+        f"**{diff.headline()}** (resources matched by URN{' or alias' if diff.aliased else ''})",
         "",
     ]
     if diff.added or diff.removed:
@@ -295,8 +309,12 @@ def _diff_section(diff: PlanDiff) -> list[str]:
                 f"| - | `{r['name']}`{protected if r.get('protect') else ''} | `{r['type']}` |"
             )
         lines.append("")
+    if diff.aliased:
+        lines += ["| same resource, new name | was |", "| --- | --- |"]
+        lines += [f"| `{a.resource['name']}` | `{_urn_name(a.base_urn)}` |" for a in diff.aliased]
+        lines.append("")
     for change in diff.changed:
-        lines += [f"#### ~ {display(change.resource)}", ""]
+        lines += _change_heading(change)
         plain = [c for c in change.inputs if not c.statements and not _multiline(c)]
         if plain:
             lines += ["| input | before | after |", "| --- | --- | --- |"]
