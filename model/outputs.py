@@ -126,11 +126,14 @@ def connector_outputs(outputs: dict[str, Any], name: str | None) -> dict[str, An
 
 
 def connector_configs(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each connector's `connectorConfig` by connector name ("" for the stack's only one)."""
-    if isinstance(outputs.get(CONNECTOR_CONFIG), dict):
-        return {"": outputs[CONNECTOR_CONFIG]}
+    """Each connector's `connectorConfig` by connector name ("" for the stack's only one).
+
+    With `connectors`, the top-level `connectorConfig` (the primary connector's) is also under
+    `connectors.<name>`: each connector is listed once, by its name."""
     connectors = outputs.get(CONNECTORS)
     if not isinstance(connectors, dict):
+        if isinstance(outputs.get(CONNECTOR_CONFIG), dict):
+            return {"": outputs[CONNECTOR_CONFIG]}
         return {}
     return {
         name: value[CONNECTOR_CONFIG]

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from model.outputs import connector_configs
 from model.settings import SettingsError
 from tools.plan import build_plan
 from tools.plan_diff import PlanDiff, plan_diff
@@ -230,3 +231,9 @@ def test_a_parent_found_by_urn_passes_no_alias_on() -> None:
         parent["urn"]: old_parent["urn"],
         child["urn"]: old_child["urn"],
     }
+
+
+def test_each_connector_is_listed_once_in_the_plan_views(tmp_path: Path) -> None:
+    head = plan_of(tmp_path, TOP + connectors("    - name: main\n", SALES))
+    assert set(connector_configs(head["outputs"])) == {"main", "sales"}
+    assert set(connector_configs(plan_of(tmp_path, TOP)["outputs"])) == {""}
