@@ -14,14 +14,14 @@ hashicorp/terraform-provider-aws:
 - internal/service/eks/pod_identity_association.go: cluster_name, namespace, service_account
   (RequiresReplace); addon.go: cluster_name, addon_name.
 - internal/service/logs/group.go: name, name_prefix; redshift/logging.go: cluster_identifier.
-The database user's own provider replaces on components/iamr_user_provider.py REPLACE_KEYS.
+The database user's own provider replaces on providers/iamr_user/props.py REPLACE_KEYS.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from components.iamr_user_provider import REPLACE_KEYS
+from providers.iamr_user.props import REPLACE_KEYS
 
 CLUSTER_TYPE = "aws:redshift/cluster:Cluster"
 
