@@ -9,6 +9,7 @@
 #   make connector  the connectorConfig fields for the xpander UI: make connector ARGS="--json"
 #   make deployer-policy  the IAM policy for the deploying identity: ARGS="--stack prod --account-id ID"
 #   make lock    re-resolve uv.lock after a change to pyproject.toml; export the policy pack's pins
+#   make bench   how the plan's cost grows with connectors, as ratios (docs/performance.md)
 # Everything Python comes from uv.lock (hashes included) through uv, which the first run bootstraps
 # into .uv/ from scripts/uv-requirements.txt: a fresh machine needs Python 3.11+ only.
 
@@ -25,7 +26,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 ARGS ?=
 
-.PHONY: setup dev plan test lint lint-workflows typecheck postgres verify connector deployer-policy lock lock-check clean
+.PHONY: setup dev plan bench test lint lint-workflows typecheck postgres verify connector deployer-policy lock lock-check clean
 
 setup: $(STAMP)
 
@@ -52,6 +53,10 @@ $(NODE_STAMP): package.json package-lock.json
 
 plan: $(STAMP)
 	@$(PY) -m tools.plan $(ARGS)
+
+# Figures only, never a verdict: the tests assert no timing (docs/performance.md).
+bench: $(STAMP)
+	@$(PY) scripts/bench.py $(ARGS)
 
 lint: lint-workflows
 	$(PY) -m ruff check .
