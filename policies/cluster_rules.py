@@ -18,32 +18,23 @@ from .findings import Findings
 from .networks import (
     DEFAULT_REDSHIFT_PORT,
     NODE_TYPE_PORTS,
-    SecurityGroupRule,
     node_type_ports,
-    opens_nothing_to_reach,
-    world_openings,
 )
 from .stack_view import (
     CLUSTER,
     EGRESS_RULE,
     INGRESS_RULE,
-    JOB,
     LOGGING,
     PARAMETER_GROUP,
-    RULE_RESOURCE_TYPES,
     SECURITY_GROUP,
     SECURITY_GROUP_RULE,
     SERVERLESS_WORKGROUP,
     StackResource,
-    cluster_security_groups,
     followed_value,
-    inline_rules,
     of_type,
     refers_to,
-    rule_of_resource,
     rule_resources_of,
     stack_resources,
-    unplaced_rule_resources,
 )
 from .values import UNKNOWN, as_bool, as_int, is_unknown, known, known_str, stack_of
 
@@ -52,7 +43,6 @@ PRODUCTION_STACK = re.compile(r"(?:^|[-_.])(?:prod|production|prd|live)(?:$|[-_.
 # Security Hub Redshift.3's default MinRetentionPeriod; CreateCluster's own default is 1 day.
 MIN_SNAPSHOT_RETENTION_DAYS: Final = 7
 AWS_DEFAULT_SNAPSHOT_RETENTION_DAYS: Final = 1
-IMAGE_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 GUIDE_SECURITY_GROUP: Final = (
     "Check the Redshift security group allows port 5439 from the EKS cluster security group."
 )
@@ -99,115 +89,6 @@ def check_cluster_private_and_encrypted(args: ResourceValidationArgs, found: Fin
             "(the guide's --encrypted): set encrypted=True, optionally with a customer managed "
             "key (kms_key_id; the stack's xpander-redshift:kmsKeyId)."
         )
-
-
-# --- redshift-port-from-security-group-only -------------------------------------------------------
-
-
-def _cluster_port(cluster: StackResource) -> int | None:
-    raw = cluster.props.get("port")
-    if raw is None:
-        return DEFAULT_REDSHIFT_PORT
-    return None if is_unknown(raw) else as_int(raw)
-
-
-def _rules_of_cluster(
-    cluster: StackResource, resources: Sequence[StackResource], found: Findings
-) -> list[SecurityGroupRule]:
-    groups, external_ids, undecided = cluster_security_groups(cluster, resources)
-    label = cluster_label(cluster.name, cluster.props)
-    if undecided:
-        found.could_not_judge(
-            f"Redshift cluster {label}: a security group id in vpcSecurityGroupIds is not known "
-            "at preview and no dependency edge leads to a security group of this stack, so its "
-            "rules could not be checked.",
-            cluster.urn,
-        )
-    rules = [rule for group in groups for rule in inline_rules(group)]
-    members = {r.urn for g in groups for r in rule_resources_of(g, resources)}
-    members |= {
-        r.urn
-        for r in of_type(resources, *RULE_RESOURCE_TYPES)
-        if known_str(r.props.get("securityGroupId")) in external_ids
-    }
-    rules += [rule_of_resource(r) for r in resources if r.urn in members]
-    for r in unplaced_rule_resources(resources):
-        rule = rule_of_resource(r)
-        if rule.cidrs or rule.prefix_lists or rule.unknown_sources:
-            found.could_not_judge(
-                f"The {rule.label} allows network sources, and the security group it belongs to "
-                "is not known at preview (no dependency edge): it may open the Redshift cluster "
-                f"{label}.",
-                r.urn,
-            )
-    return rules
-
-
-def check_port_from_security_group_only(args: StackValidationArgs, found: Findings) -> None:
-    resources = stack_resources(args)
-    reported: set[tuple[str, str]] = set()
-
-    def once(key: tuple[str, str], message: str, urn: str, undecided: bool = False) -> None:
-        if key not in reported:
-            reported.add(key)
-            (found.could_not_judge if undecided else found.violation)(message, urn)
-
-    for cluster in of_type(resources, CLUSTER):
-        port = _cluster_port(cluster)
-        rules = _rules_of_cluster(cluster, resources, found)
-        for rule in rules:
-            sources = (
-                rule.cidrs + rule.prefix_lists + (("<unknown>",) if rule.unknown_sources else ())
-            )
-            if not (rule.ingress and sources):
-                continue
-            on_port = None if port is None else rule.covers_port(port)
-            if on_port:
-                shown = ", ".join(rule.cidrs + rule.prefix_lists) or "a source not known yet"
-                once(
-                    (rule.urn, rule.label),
-                    f"The {rule.label} opens the Redshift port {port} to {shown}, an address "
-                    "range rather than the EKS cluster's security group. Only a security group "
-                    "may be the source: replace it with an aws.vpc.SecurityGroupIngressRule "
-                    f"(ip_protocol tcp, from_port = to_port = {port}) whose "
-                    "referenced_security_group_id is the EKS cluster security group. Guide "
-                    f'troubleshooting: "{GUIDE_SECURITY_GROUP}"',
-                    rule.urn,
-                )
-            elif on_port is None:
-                once(
-                    (rule.urn, rule.label),
-                    f"The {rule.label} admits {', '.join(sources)}, and its ports or the "
-                    "cluster's port are not known at preview: it may open the Redshift port to "
-                    "an address range.",
-                    rule.urn,
-                    undecided=True,
-                )
-        for opening in world_openings([r for r in rules if not opens_nothing_to_reach(r)]):
-            urns = sorted({r.urn for r in opening.rules})
-            labels = ", ".join(r.label for r in opening.rules)
-            cidrs = ", ".join(c for r in opening.rules for c in r.cidrs)
-            for urn in urns[:1]:
-                once(
-                    (urn, "world:" + opening.describe()),
-                    f"On the Redshift cluster's security group, {labels} together allow "
-                    f"{opening.describe()} (their CIDRs {cidrs} "
-                    "add up to every address, however they are split or written). Nothing on "
-                    "that group may be open to the whole internet, ingress or egress: remove "
-                    "the rule(s) or narrow them to the VPC's CIDR (the cluster answers "
-                    "connections without any egress rule).",
-                    urn,
-                )
-        for rule in rules:
-            if rule.unknown_sources and not (rule.ingress and port and rule.covers_port(port)):
-                once(
-                    (rule.urn, rule.label),
-                    f"The {rule.label} on the Redshift cluster's security group has a CIDR or "
-                    "prefix list that is not known at preview: it may open the group to the "
-                    "whole internet.",
-                    rule.urn,
-                    undecided=True,
-                )
 
 
 # --- redshift-port-in-node-type-range -------------------------------------------------------------
@@ -284,9 +165,26 @@ def check_require_ssl(args: StackValidationArgs, found: Findings) -> None:
                 f"Redshift {_group_label(group)} sets require_ssl to false, so every cluster "
                 "using it accepts unencrypted connections (passwords and query results in "
                 "clear text on the network; Security Hub Redshift.2). "
-                'Set {"name": "require_ssl", "value": "true"}.',
+                'Set {"name": "require_ssl", "value": "true"} (the stack does unless '
+                "xpander-redshift:requireSsl is false; a team that turns it off lowers this rule "
+                'with --policy-pack-config {"redshift-require-ssl": "advisory"}).',
                 group.urn,
             )
+    for workgroup in of_type(resources, SERVERLESS_WORKGROUP):
+        parameters = workgroup.props.get("configParameters")
+        for parameter in parameters if isinstance(parameters, list) else []:
+            if not isinstance(parameter, Mapping):
+                continue
+            key = str(parameter.get("parameterKey") or "").strip().lower()
+            if key == "require_ssl" and as_bool(parameter.get("parameterValue")) is False:
+                label = known_str(workgroup.props.get("workgroupName")) or workgroup.name
+                found.violation(
+                    f"Redshift Serverless workgroup '{label}' sets require_ssl to false in its "
+                    "configParameters, so it accepts unencrypted connections (passwords and "
+                    "query results in clear text on the network). Remove the parameter or set "
+                    'it to "true".',
+                    workgroup.urn,
+                )
     for cluster in of_type(resources, CLUSTER):
         label = f"Redshift cluster {cluster_label(cluster.name, cluster.props)}"
         name = cluster.props.get("clusterParameterGroupName")
@@ -446,42 +344,6 @@ def check_workgroup_private(args: ResourceValidationArgs, found: Findings) -> No
             "anyone on the internet can reach (only its security groups stand in the way). Set "
             "publicly_accessible=False and reach it from inside the VPC or through the Data API."
         )
-
-
-# --- psql-job-image-pinned-by-digest --------------------------------------------------------------
-
-
-def _containers(props: Mapping[str, Any]) -> list[Any]:
-    spec = props.get("spec")
-    template = spec.get("template") if isinstance(spec, Mapping) else None
-    pod = template.get("spec") if isinstance(template, Mapping) else None
-    if not isinstance(pod, Mapping):
-        return [UNKNOWN] if is_unknown(pod) or is_unknown(template) or is_unknown(spec) else []
-    found: list[Any] = []
-    for key in ("initContainers", "containers"):
-        value = pod.get(key)
-        found += [UNKNOWN] if is_unknown(value) else value if isinstance(value, list) else []
-    return found
-
-
-def check_job_image_pinned(args: ResourceValidationArgs, found: Findings) -> None:
-    if args.resource_type != JOB:
-        return
-    props = known(args.props)
-    metadata = props.get("metadata")
-    name = known_str(metadata.get("name")) if isinstance(metadata, Mapping) else None
-    label = f"Kubernetes Job '{name or args.name}'"
-    for container in _containers(props):
-        image = container.get("image") if isinstance(container, Mapping) else UNKNOWN
-        if is_unknown(image):
-            found.could_not_judge(f"{label}: a container image is not known at preview.")
-        elif not IMAGE_DIGEST.search(str(image)):
-            found.violation(
-                f"{label}: container image {image} is not pinned by digest, so whatever the "
-                "registry serves under that tag the day the Job runs gets the master user's "
-                "password file. Pin it: xpander-redshift:psqlImage = "
-                "<name>@sha256:<digest> (docker buildx imagetools inspect <name:tag> shows it)."
-            )
 
 
 # --- advisory rules on the cluster ----------------------------------------------------------------

@@ -28,6 +28,7 @@ from .principals import (
     account_of,
     guide_shaped_trust,
     is_trust_grant,
+    open_web_identities,
     passes_without_external_id,
     requires_external_id,
     role_identity,
@@ -42,6 +43,7 @@ from .stack_view import (
     StackResource,
     attachments_of,
     of_type,
+    resources_of,
     role_views,
     stack_resources,
 )
@@ -142,6 +144,18 @@ def check_trust_not_open(args: ResourceValidationArgs, found: Findings) -> None:
             found.could_not_judge(f"Role {label}: its trust policy is not known at preview.")
         return
     for statement in trust:
+        providers = open_web_identities(statement)
+        if providers:
+            found.violation(
+                f"Role {label}: trust statement {statement.label} lets every identity of "
+                f"{', '.join(providers)} assume the role: no condition pins the token's subject "
+                "(an audience (aud) only says the token was made for AWS, and a sub pattern "
+                "like * or repo:* admits every repository, service account or user of the "
+                "provider). Add a StringEquals (or a narrow StringLike) on "
+                "<provider>:sub naming exactly who may assume it, e.g. "
+                '"system:serviceaccount:<namespace>:<service-account>" or '
+                '"repo:<org>/<repo>:ref:refs/heads/main".'
+            )
         if is_trust_grant(statement) and trustees(statement).anyone:
             found.violation(
                 f"Role {label}: trust statement {statement.label} lets any AWS identity in any "
@@ -232,24 +246,45 @@ def check_self_assume(args: ResourceValidationArgs, found: Findings) -> None:
 # --- cross-account-trust-requires-external-id -----------------------------------------------------
 
 
-def check_cross_account_external_id(args: ResourceValidationArgs, found: Findings) -> None:
-    if args.resource_type != ROLE:
-        return
-    props, trust = _trust_of(args)
-    if trust is None:
-        return
-    role = role_identity(props, trust)
-    self_assume = {s.index for s, _, _ in self_assume_statements(trust, role)}
-    for statement in trust:
+def check_cross_account_external_id(args: Any, found: Findings) -> None:
+    """Trust of other accounts needs an ExternalId: all of it on the xpander role (the guide's
+    rule: only the self-assume goes without), only other accounts' on any other role.
+
+    The stack's own accounts are those its roles' self-assume statements name; a role whose own
+    account is not known is judged against them.
+    """
+    views = role_views(resources_of(args))
+    home = {v.identity.account for v in views if v.identity.account}
+    for view in views:
+        if view.trust is None:
+            continue
+        _judge_cross_account(view, home, found)
+
+
+def _judge_cross_account(view: RoleView, home: set[str], found: Findings) -> None:
+    role = view.identity
+    mine = {role.account} if role.account else home
+    xpander = view.is_xpander_role
+    self_assume = {s.index for s, _, _ in self_assume_statements(view.trust or [], role)}
+    for statement in view.trust or []:
         if not is_trust_grant(statement) or statement.index in self_assume:
             continue
         who = trustees(statement)
-        if who.anyone:
-            continue  # refused whatever its conditions: trust-never-open-to-anyone
-        others = sorted(
-            a for a in who.arns if role.account and account_of(a) not in (role.account, None)
-        )
-        if not (who.accounts or who.organizations or others) or requires_external_id(statement):
+        if who.anyone or requires_external_id(statement):
+            continue  # anyone: refused whatever its conditions by trust-never-open-to-anyone
+        others = sorted(a for a in who.arns if mine and account_of(a) not in (*mine, None))
+        accounts = sorted(who.accounts if xpander or not mine else who.accounts - mine)
+        organizations = sorted(who.organizations) if xpander else []
+        if not (accounts or organizations or others):
+            continue
+        if not xpander and not mine and not others:
+            found.could_not_judge(
+                f"Role {view.label}: trust statement {statement.label} lets "
+                f"{who.describe()} assume the role without sts:ExternalId, and the stack does "
+                "not say which account is its own (no role names it in a self-assume), so "
+                "whether that is another account could not be told.",
+                view.role.urn,
+            )
             continue
         weak = [name for name, block in statement.conditions.items() if "sts:externalid" in block]
         why = (
@@ -258,15 +293,16 @@ def check_cross_account_external_id(args: ResourceValidationArgs, found: Finding
             if weak
             else ""
         )
-        admitted = who.describe() if not others else ", ".join(others)
+        admitted = ", ".join(others) if others else who.describe()
         found.violation(
-            f"Role {role_label(args, props)}: trust statement {statement.label} lets "
+            f"Role {view.label}: trust statement {statement.label} lets "
             f"{admitted} assume the role without requiring sts:ExternalId{why}. "
             "Any identity there could then assume it on the xpander platform's behalf "
             "(the confused-deputy problem). Add "
             '"Condition": {"StringEquals": {"sts:ExternalId": "<xpander organization ID>"}} '
             "(the stack sets it from xpander-redshift:organizationId); only the self-assume "
-            "statement, which admits exactly the role's own ARN, goes without it."
+            "statement, which admits exactly the role's own ARN, goes without it.",
+            view.role.urn,
         )
 
 

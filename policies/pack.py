@@ -28,9 +28,12 @@ from pulumi_policy import (
 )
 
 from . import cluster_rules as cluster
+from . import data_rules as data
+from . import endpoint_rules as endpoints
 from . import escalation_rules as escalation
 from . import iam_rules as iam
 from . import permission_rules as permissions
+from . import workload_rules as workloads
 from .findings import Findings
 from .stack_view import stack_resources
 from .values import COMPUTED
@@ -99,7 +102,7 @@ RULES: Final[Sequence[Rule]] = (
     Rule(
         "cross-account-trust-requires-external-id",
         MANDATORY,
-        False,
+        True,
         iam.check_cross_account_external_id,
         "Every other trust statement that admits whole accounts (root, account id, accounts or "
         "organizations pinned by conditions) or principals of another account requires "
@@ -188,6 +191,35 @@ RULES: Final[Sequence[Rule]] = (
         "on `*`; a second admin role it can chain into, or one attached to the cluster.",
     ),
     Rule(
+        data.SHARING_RULE,
+        MANDATORY,
+        True,
+        data.check_data_stays,
+        "No datashare authorization (DataShareAuthorization) or Redshift-managed VPC endpoint "
+        "authorization (EndpointAuthorization) grants an account other than the stack's own.",
+        "A `DataShareAuthorization` to another account (or ADX), an `EndpointAuthorization` "
+        "for another account: the data, or a path to it, leaves the account.",
+    ),
+    Rule(
+        data.PASSWORD_RULE,
+        MANDATORY,
+        False,
+        data.check_master_password,
+        "No Redshift cluster sets masterPassword (no serverless namespace adminUserPassword): "
+        "Secrets Manager keeps it (manageMasterPassword), or it is passed write-only.",
+        "A `masterPassword` (or `adminUserPassword`), which lands in the state and the plan.",
+    ),
+    Rule(
+        "resource-policies-never-public",
+        MANDATORY,
+        True,
+        data.check_resource_policies,
+        "No KMS key policy, secret policy or audit-log bucket policy allows any AWS identity "
+        '(Principal "*" not pinned to accounts, an organization, a VPC endpoint or a service).',
+        'A key, secret or audit-log bucket policy with `Principal "*"` (any spelling) and no '
+        "condition pinning the caller: the key, the master password or the logs open to all.",
+    ),
+    Rule(
         "redshift-cluster-private-and-encrypted",
         MANDATORY,
         False,
@@ -199,7 +231,7 @@ RULES: Final[Sequence[Rule]] = (
         "redshift-port-from-security-group-only",
         MANDATORY,
         True,
-        cluster.check_port_from_security_group_only,
+        endpoints.check_port_from_security_group_only,
         "On a Redshift cluster's security groups, ingress to the cluster port comes from "
         "security groups only (never a CIDR or prefix list), and on no port does the union of "
         "the rules' CIDRs reach the whole IPv4 or IPv6 internet.",
@@ -264,10 +296,37 @@ RULES: Final[Sequence[Rule]] = (
         "psql-job-image-pinned-by-digest",
         ADVISORY,  # issue 12: digests are recommended; the default psqlImage is a tag
         False,
-        cluster.check_job_image_pinned,
-        "Kubernetes Jobs run container images pinned by digest (name@sha256:...).",
+        workloads.check_job_image_pinned,
+        "Kubernetes Jobs, CronJobs and Pods run container images pinned by digest "
+        "(name@sha256:...).",
         "A Job (the `kubernetes-job` provisioner) whose image is a tag: whatever the registry "
         "serves the day it runs gets the master password file.",
+    ),
+    Rule(
+        workloads.UNPRIVILEGED_RULE,
+        MANDATORY,
+        True,
+        workloads.check_workloads,
+        "xpander's workloads (Jobs, CronJobs and Pods the stack runs or that run psql, and any "
+        "workload of the xpander service account) are not privileged, use no host network, "
+        "PID, IPC or hostPath, do not run as root and add no capabilities; no workload sets a "
+        "literal PGPASSWORD.",
+        "A privileged, hostNetwork/hostPID/hostIPC or hostPath pod, `runAsUser: 0` or added "
+        "capabilities on xpander's pods; a literal `PGPASSWORD` in any pod's env.",
+    ),
+    Rule(
+        workloads.GRANTS_RULE,
+        MANDATORY,
+        True,
+        workloads.check_service_account_grants,
+        "The xpander service account is bound to no cluster-admin/admin ClusterRole, the "
+        "xpander role has no admin EKS access entry, and its pod identity association binds "
+        "the namespace and service account its settings name (not a default service account, "
+        "not kube-system or default).",
+        "A (Cluster)RoleBinding of cluster-admin to the xpander service account (or its "
+        "namespace's group), an EKS access policy `AmazonEKSClusterAdminPolicy` or "
+        "`system:masters` for the xpander role, the association moved to another namespace "
+        "or service account.",
     ),
     Rule(
         "redshift-final-snapshot-on-delete",

@@ -372,3 +372,56 @@ def names_connector_calls(statements: Sequence[Statement]) -> bool:
 
 
 CONNECTOR_ACTION_PREFIXES: Final = ("redshift-data:", "redshift:getclustercredentialswithiam")
+
+
+# --- web identities -------------------------------------------------------------------------------
+
+# Subjects no document names on purpose, in the shapes OIDC providers use: GitHub Actions
+# (`repo:<org>/<repo>:...`), EKS service accounts (`system:serviceaccount:<ns>:<sa>`), any other.
+STRANGE_SUBJECTS: Final = (
+    "zz-probe-subject",
+    "repo:zz-probe-org/zz-probe-repo:ref:refs/heads/main",
+    "repo:zz-probe-org/zz-probe-repo:pull_request",
+    "system:serviceaccount:zz-probe-ns:zz-probe-sa",
+)
+COGNITO: Final = "cognito-identity.amazonaws.com"
+
+
+def _pins(statement: Statement, key: str) -> bool:
+    """A condition on `key` that every request must meet and no stranger's value meets."""
+    for op, values in statement.condition(key):
+        if not op.matches_positively or not op.fails_when_absent or not values:
+            continue
+        strangers = op.expands_wildcards and any(
+            glob(v).fullmatch(s) for v in values for s in STRANGE_SUBJECTS
+        )
+        if not strangers:
+            return True
+    return False
+
+
+def open_web_identities(statement: Statement) -> list[str]:
+    """OIDC providers through which any of their identities may assume the role.
+
+    The audience (`:aud`) only says the token was minted for AWS (or for one app), so every
+    repository, service account or user of the provider has one; only the subject (`:sub`)
+    names who. SAML providers (the organisation's own IdP) and Cognito identity pools (pinned by
+    `cognito-identity.amazonaws.com:aud`, AWS's own guidance) are judged by their own key.
+    """
+    if not is_trust_grant(statement) or statement.not_principal:
+        return []
+    found = []
+    for provider in statement.principals.get("federated", ()):
+        if has_wildcard(provider):
+            found.append(provider)
+            continue
+        if ":saml-provider/" in provider:
+            continue
+        if provider.lower() == COGNITO:
+            if not _pins(statement, f"{COGNITO}:aud"):
+                found.append(provider)
+            continue
+        host = provider.split(":oidc-provider/", 1)[-1]
+        if not _pins(statement, f"{host}:sub"):
+            found.append(provider)
+    return found

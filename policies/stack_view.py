@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from pulumi_policy import PolicyResource, StackValidationArgs
+from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
 from .documents import Statement, parse_document
 from .networks import SecurityGroupRule
@@ -43,6 +43,12 @@ PARAMETER_GROUP: Final = "aws:redshift/parameterGroup:ParameterGroup"
 LOGGING: Final = "aws:redshift/logging:Logging"
 SERVERLESS_WORKGROUP: Final = "aws:redshiftserverless/workgroup:Workgroup"
 SECURITY_GROUP: Final = "aws:ec2/securityGroup:SecurityGroup"
+DEFAULT_SECURITY_GROUP: Final = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+SECURITY_GROUP_TYPES: Final = (SECURITY_GROUP, DEFAULT_SECURITY_GROUP)
+MANAGED_PREFIX_LIST: Final = "aws:ec2/managedPrefixList:ManagedPrefixList"
+PREFIX_LIST_ENTRY: Final = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
+ENDPOINT_ACCESS: Final = "aws:redshift/endpointAccess:EndpointAccess"
+SERVERLESS_ENDPOINT_ACCESS: Final = "aws:redshiftserverless/endpointAccess:EndpointAccess"
 SECURITY_GROUP_RULE: Final = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS_RULE: Final = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS_RULE: Final = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
@@ -92,6 +98,16 @@ class StackResource:
 
 def stack_resources(args: StackValidationArgs) -> list[StackResource]:
     return [StackResource(r, known(r.props)) for r in args.resources]
+
+
+def resources_of(args: StackValidationArgs | ResourceValidationArgs) -> list[StackResource]:
+    """The stack's resources, or the one resource a resource policy is given (as a stack of one)."""
+    if isinstance(args, StackValidationArgs):
+        return stack_resources(args)
+    alone = PolicyResource(
+        args.resource_type, args.props, args.urn, args.name, args.opts, args.provider, None, [], {}
+    )
+    return [StackResource(alone, known(args.props))]
 
 
 def of_type(resources: Sequence[StackResource], *types: str) -> list[StackResource]:
@@ -249,20 +265,25 @@ def attachments_of(
 # --- clusters and their security groups -----------------------------------------------------------
 
 
-def cluster_security_groups(
-    cluster: StackResource, resources: Sequence[StackResource]
+def endpoint_security_groups(
+    item: StackResource, prop: str, resources: Sequence[StackResource]
 ) -> tuple[list[StackResource], list[str], bool]:
-    """(the stack's groups on the cluster, ids of outside groups, whether one is undecided)."""
-    declared = cluster.props.get("vpcSecurityGroupIds")
+    """(the stack's groups in `item.props[prop]`, ids of outside groups, whether one is undecided).
+
+    A group of the stack is followed by its edge: a SecurityGroup, or the VPC's default group
+    (aws.ec2.DefaultSecurityGroup, whose rules the stack then manages).
+    """
+    declared = item.props.get(prop)
     values = declared if isinstance(declared, list) else [declared] if declared else []
     external = [v for v in values if known_str(v)]
-    groups = of_type(resources, SECURITY_GROUP)
-    by_edge = [g for g in groups if cluster.depends_on(g, "vpcSecurityGroupIds")]
+    groups = of_type(resources, *SECURITY_GROUP_TYPES)
+    by_edge = [g for g in groups if item.depends_on(g, prop)]
+    by_id = [g for g in groups if known_str(g.props.get("id")) in external]
     unknown_ids = [v for v in values if is_unknown(v)]
     undecided = bool(unknown_ids) and (
-        cluster.sources("vpcSecurityGroupIds") is None or len(by_edge) < len(unknown_ids)
+        item.sources(prop) is None or len(by_edge) < len(unknown_ids)
     )
-    return by_edge, external, undecided
+    return by_edge + [g for g in by_id if g not in by_edge], external, undecided
 
 
 def inline_rules(group: StackResource) -> list[SecurityGroupRule]:

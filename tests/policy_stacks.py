@@ -11,19 +11,20 @@ policy server.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from model.settings import PROJECT
 from policies import stack_view as types
 from policies.values import COMPUTED
-from tests.test_policies import ACCOUNT, DOCS, PLATFORM_ACCOUNT, ROLE_ARN, SETTINGS
+from tests.test_policies import ACCOUNT, DOCS, SETTINGS
 
 Resource = dict[str, Any]
 STRANGER = "999988887777"
 CLUSTER_ID = SETTINGS.cluster_identifier
 MASTER = "xpander_admin"
 ROLE_NAME = SETTINGS.role_name
+ROLE_ARN = DOCS.role_arn
 REDSHIFT = f"arn:aws:redshift:us-west-2:{ACCOUNT}"
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -197,4 +198,37 @@ def replace(resources: list[Resource], name: str, **inputs: Any) -> list[Resourc
     raise KeyError(name)
 
 
-__all__ = ["PLATFORM_ACCOUNT", "ROLE_ARN"]
+# --- the cases: each a stack and the mandatory rules it must violate -----------------------------
+
+Case = tuple[Callable[[], list[Resource]], set[str]]
+CASES: dict[str, Case] = {}
+
+
+def case(name: str, expected: set[str]) -> Callable[[Callable[[], list[Resource]]], Any]:
+    def register(build: Callable[[], list[Resource]]) -> Callable[[], list[Resource]]:
+        CASES[name] = (build, expected)
+        return build
+
+    return register
+
+
+def allow(action: Any, resource: Any = "*", **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def with_xpander_policy(*statements: dict[str, Any]) -> list[Resource]:
+    stack = base()
+    xpander = next(r for r in stack if r["urn"] == ROLE_URN)
+    return [*stack, role_policy("Extra", xpander, *statements)]
+
+
+def log_shipper(*statements: dict[str, Any], **inputs: Any) -> list[Resource]:
+    shipper = role("log-shipper", pod_trust(), **inputs)
+    extra = [role_policy("Logs", shipper, *statements)] if statements else []
+    pia = res(
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+        "log-shipper",
+        {"clusterName": "eks", "namespace": "logging", "serviceAccount": "fluent-bit"},
+        edges={"roleArn": [shipper["urn"]]},
+    )
+    return [*base(), shipper, *extra, pia]

@@ -85,6 +85,11 @@ EXPECTED_LEVELS = {
     "redshift-serverless-workgroup-private": "mandatory",
     "psql-job-image-pinned-by-digest": "advisory",
     "assumable-roles-cannot-escalate": "mandatory",
+    "redshift-data-stays-in-the-account": "mandatory",
+    "redshift-master-password-not-in-state": "mandatory",
+    "resource-policies-never-public": "mandatory",
+    "xpander-workloads-unprivileged": "mandatory",
+    "xpander-service-account-least-privilege": "mandatory",
     "could-not-judge-resource-at-preview": "advisory",
     "could-not-judge-stack-at-preview": "advisory",
 }
@@ -120,6 +125,15 @@ JUDGES = {
     "redshift-serverless-workgroup-private": [],
     "psql-job-image-pinned-by-digest": [],
     "assumable-roles-cannot-escalate": [rules.ROLE, rules.ROLE_POLICY, rules.CLUSTER],
+    # The stack shares nothing and keeps no password or resource policy of its own.
+    "redshift-data-stays-in-the-account": [],
+    "redshift-master-password-not-in-state": [rules.CLUSTER],
+    "resource-policies-never-public": [],
+    # The Job only with userProvisioner kubernetes-job (a variant); no RBAC, no access entry.
+    "xpander-workloads-unprivileged": [],
+    "xpander-service-account-least-privilege": [
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+    ],
     "could-not-judge-resource-at-preview": [rules.ROLE, rules.CLUSTER],
     "could-not-judge-stack-at-preview": [rules.ROLE, rules.CLUSTER],
 }
@@ -313,7 +327,10 @@ PACK_LAYERS = [
     "iam_rules",
     "permission_rules",
     "escalation_rules",
+    "data_rules",
     "cluster_rules",
+    "endpoint_rules",
+    "workload_rules",
     "pack",
 ]
 

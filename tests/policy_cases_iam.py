@@ -1,0 +1,367 @@
+"""Crafted stacks for the IAM rules run org-wide (issue 23): ordinary stacks, Deny guardrails,
+the master user by another door, privilege escalation, trust. `tests/test_policy_org_wide.py`
+judges every one offline and through the real policy server.
+
+AWS facts: IAM's evaluation logic (an explicit Deny wins, but only when its conditions hold;
+`NotAction` allows everything else; IAM User Guide, "Policy evaluation logic"), policy variables
+(`${aws:PrincipalTag/...}` comes from session tags the caller may set with sts:TagSession; IAM
+User Guide, "IAM policy elements: Variables and tags"), OIDC trust (a web identity's `aud` names
+the audience, `sub` the subject; IAM User Guide, "Available keys for AWS web identity
+federation"), pulumi-aws 7's input names (`policyArns`/`roleName` of
+RolePolicyAttachmentsExclusive, `iamRoleArns` of redshift.ClusterIamRoles).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from policies import stack_view as types
+from tests.policy_stacks import (
+    ACCOUNT,
+    ADMIN_POLICY,
+    CASES,
+    CLUSTER_ID,
+    CLUSTER_URN,
+    REDSHIFT,
+    ROLE_ARN,
+    ROLE_NAME,
+    STRANGER,
+    Resource,
+    allow,
+    base,
+    case,
+    cluster_resources,
+    log_shipper,
+    res,
+    role,
+    with_xpander_policy,
+)
+
+ESCALATE = "assumable-roles-cannot-escalate"
+SELF_ASSUME = "xpander-role-can-assume-itself"
+DATA_API = "xpander-role-has-data-api-permissions"
+MASTER_USER = "no-cluster-credentials-for-the-master-user"
+PORT = "redshift-port-from-security-group-only"
+ONE_WAY = "one-way-to-manage-policies-and-rules"
+
+
+# --- false positives: ordinary stacks ------------------------------------------------------------
+
+
+@case("own-stack", set())
+def _own() -> list[Resource]:
+    return base()
+
+
+@case("second-pod-identity-role", set())
+def _second_pod_role() -> list[Resource]:
+    return log_shipper(allow("s3:PutObject", "arn:aws:s3:::logs-bucket/*"))
+
+
+@case("second-pod-identity-role-without-policies", set())
+def _second_pod_role_bare() -> list[Resource]:
+    return log_shipper()
+
+
+@case("second-compliant-cluster", set())
+def _second_cluster() -> list[Resource]:
+    return [*base(), *cluster_resources("analytics", "analytics")]
+
+
+@case("data-perimeter-deny", set())
+def _perimeter() -> list[Resource]:
+    return with_xpander_policy(
+        {
+            "Effect": "Deny",
+            "Action": "sts:AssumeRole",
+            "Resource": "*",
+            "Condition": {"StringNotEqualsIfExists": {"aws:ResourceAccount": ACCOUNT}},
+        },
+        {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}},
+        },
+    )
+
+
+@case("deny-insecure-transport", set())
+def _tls_only() -> list[Resource]:
+    return with_xpander_policy(
+        {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    )
+
+
+def _with_rule(type_: str, **inputs: Any) -> list[Resource]:
+    rule = res(
+        type_,
+        "extra-rule",
+        {"securityGroupId": "<computed>", **inputs},
+        edges={
+            "securityGroupId": [next(r["urn"] for r in base() if r["type"] == types.SECURITY_GROUP)]
+        },
+    )
+    return [*base(), rule]
+
+
+@case("egress-https-to-the-internet", set())
+def _egress_https() -> list[Resource]:
+    return _with_rule(
+        types.EGRESS_RULE, ipProtocol="tcp", fromPort=443, toPort=443, cidrIpv4="0.0.0.0/0"
+    )
+
+
+@case("path-mtu-icmp-from-anywhere", set())
+def _pmtu() -> list[Resource]:
+    return _with_rule(
+        types.INGRESS_RULE, ipProtocol="icmp", fromPort=3, toPort=4, cidrIpv4="0.0.0.0/0"
+    )
+
+
+@case("path-mtu-icmpv6-from-anywhere", set())
+def _pmtu6() -> list[Resource]:
+    return _with_rule(types.INGRESS_RULE, ipProtocol="58", fromPort=2, toPort=0, cidrIpv6="::/0")
+
+
+@case("scoped-pass-role-and-secret", set())
+def _scoped() -> list[Resource]:
+    return log_shipper(
+        allow("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/fluent-bit-node"),
+        allow("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:*:{ACCOUNT}:secret:app/*"),
+    )
+
+
+@case("broad-grant-taken-back-by-a-deny", set())
+def _deny_takes_back() -> list[Resource]:
+    return log_shipper(
+        allow(["sts:AssumeRole", "iam:PassRole"]),
+        {"Effect": "Deny", "Action": ["sts:AssumeRole", "iam:PassRole"], "Resource": "*"},
+    )
+
+
+# --- Deny guardrails that do take the xpander role's calls away ---------------------------------
+
+
+@case("deny-self-assume", {SELF_ASSUME})
+def _deny_self() -> list[Resource]:
+    return with_xpander_policy({"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"})
+
+
+@case("deny-over-tls", {SELF_ASSUME, DATA_API})
+def _deny_tls() -> list[Resource]:
+    return with_xpander_policy(
+        {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+        }
+    )
+
+
+@case("egress-everything-to-the-internet", {PORT})
+def _egress_all() -> list[Resource]:
+    return _with_rule(
+        types.EGRESS_RULE, ipProtocol="tcp", fromPort=0, toPort=65535, cidrIpv4="0.0.0.0/0"
+    )
+
+
+# --- the master user by another door -------------------------------------------------------------
+
+
+for _variable in ("${aws:PrincipalTag/dbuser}", "${aws:userid}", "x${aws:username}"):
+    CASES[f"dbuser-from-policy-variable-{_variable}"] = (
+        functools.partial(
+            with_xpander_policy,
+            allow("redshift:GetClusterCredentials", f"{REDSHIFT}:dbuser:{CLUSTER_ID}/{_variable}"),
+        ),
+        {MASTER_USER},
+    )
+
+
+@case("secret-value-on-everything", {ESCALATE})
+def _secret_star() -> list[Resource]:
+    return with_xpander_policy(allow("secretsmanager:GetSecretValue"))
+
+
+@case("redshift-star-on-the-cluster", {ESCALATE})
+def _redshift_star() -> list[Resource]:
+    return with_xpander_policy(allow("redshift:*", f"{REDSHIFT}:cluster:{CLUSTER_ID}"))
+
+
+@case("modify-cluster-on-every-cluster", {ESCALATE})
+def _modify() -> list[Resource]:
+    return with_xpander_policy(allow("redshift:ModifyCluster", "arn:aws:redshift:*:*:cluster:*"))
+
+
+# --- privilege escalation from a role pods can assume --------------------------------------------
+
+
+@case("pass-role-on-everything", {ESCALATE})
+def _pass_role() -> list[Resource]:
+    return with_xpander_policy(allow("iam:PassRole"))
+
+
+@case("assume-role-on-every-role", {ESCALATE})
+def _assume_any() -> list[Resource]:
+    return log_shipper(allow("sts:AssumeRole", "arn:aws:iam::*:role/*"))
+
+
+@case(
+    "not-action-list",
+    {ESCALATE, "no-cluster-credentials-on-any-resource", "data-api-only-on-the-stacks-clusters"},
+)
+def _not_action() -> list[Resource]:
+    return log_shipper({"Effect": "Allow", "NotAction": ["s3:DeleteBucket"], "Resource": "*"})
+
+
+@case("put-role-policy-on-itself", {ESCALATE})
+def _put_self() -> list[Resource]:
+    return with_xpander_policy(allow(["iam:PutRolePolicy", "iam:AttachRolePolicy"], ROLE_ARN))
+
+
+@case("admin-policy-on-a-pod-role", {ESCALATE})
+def _admin_managed() -> list[Resource]:
+    return log_shipper(managedPolicyArns=[ADMIN_POLICY])
+
+
+@case("admin-role-trusting-the-xpander-role", {ESCALATE})
+def _chain() -> list[Resource]:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": ROLE_ARN}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    admin = role("ops-admin", trust, managedPolicyArns=[ADMIN_POLICY])
+    return [*base(), admin]
+
+
+@case("admin-role-attached-to-the-cluster", {ESCALATE})
+def _cluster_role() -> list[Resource]:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "redshift.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    admin = role("redshift-copy", trust, managedPolicyArns=[ADMIN_POLICY])
+    attach = res(
+        "aws:redshift/clusterIamRoles:ClusterIamRoles",
+        "cluster-roles",
+        {"clusterIdentifier": CLUSTER_ID, "iamRoleArns": ["<computed>"]},
+        edges={"iamRoleArns": [admin["urn"]], "clusterIdentifier": [CLUSTER_URN]},
+    )
+    return [*base(), admin, attach]
+
+
+@case("exclusive-attachments-on-the-xpander-role", {ESCALATE, ONE_WAY})
+def _exclusive() -> list[Resource]:
+    attach = res(
+        "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+        "exclusive",
+        {"roleName": ROLE_NAME, "policyArns": [ADMIN_POLICY]},
+    )
+    return [*base(), attach]
+
+
+# --- trust ----------------------------------------------------------------------------------------
+
+OIDC = "oidc.eks.us-west-2.amazonaws.com/id/ABCDEF0123456789"
+GITHUB = "token.actions.githubusercontent.com"
+TRUST = "trust-never-open-to-anyone"
+CROSS = "cross-account-trust-requires-external-id"
+
+
+def federated_role(provider: str, condition: dict[str, Any]) -> list[Resource]:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{provider}"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": condition,
+            }
+        ],
+    }
+    return [*base(), role("ci-deployer", trust)]
+
+
+OPEN_WEB_IDENTITIES = [
+    (OIDC, {"StringEquals": {f"{OIDC}:aud": "sts.amazonaws.com"}}),
+    (GITHUB, {"StringEquals": {f"{GITHUB}:aud": "sts.amazonaws.com"}}),
+    (GITHUB, {"StringLike": {f"{GITHUB}:sub": "*"}}),
+    (GITHUB, {"StringLike": {f"{GITHUB}:sub": "repo:*"}}),
+    (OIDC, {"StringLike": {f"{OIDC}:sub": "system:serviceaccount:*"}}),
+    (OIDC, {"StringEqualsIfExists": {f"{OIDC}:sub": "system:serviceaccount:a:b"}}),
+    (GITHUB, {}),
+]
+PINNED_WEB_IDENTITIES = [
+    (
+        OIDC,
+        {
+            "StringEquals": {
+                f"{OIDC}:sub": "system:serviceaccount:ci:deployer",
+                f"{OIDC}:aud": "sts.amazonaws.com",
+            }
+        },
+    ),
+    (GITHUB, {"StringLike": {f"{GITHUB}:sub": "repo:acme/infra:ref:refs/heads/*"}}),
+    (GITHUB, {"StringEquals": {f"{GITHUB.upper()}:SUB": "repo:acme/infra:environment:prod"}}),
+]
+for _i, (_provider, _condition) in enumerate(OPEN_WEB_IDENTITIES):
+    CASES[f"web-identity-not-pinned-{_i}"] = (
+        functools.partial(federated_role, _provider, _condition),
+        {TRUST},
+    )
+for _i, (_provider, _condition) in enumerate(PINNED_WEB_IDENTITIES):
+    CASES[f"web-identity-pinned-{_i}"] = (
+        functools.partial(federated_role, _provider, _condition),
+        set(),
+    )
+
+
+def trusting(principal: str, **condition: Any) -> list[Resource]:
+    statement = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition
+    return [*base(), role("partner-reader", {"Version": "2012-10-17", "Statement": [statement]})]
+
+
+@case("another-role-trusting-a-foreign-role", {CROSS})
+def _foreign_role() -> list[Resource]:
+    return trusting(f"arn:aws:iam::{STRANGER}:role/etl")
+
+
+@case("another-role-trusting-a-foreign-account", {CROSS})
+def _foreign_account() -> list[Resource]:
+    return trusting(f"arn:aws:iam::{STRANGER}:root")
+
+
+@case("another-role-trusting-a-foreign-role-with-external-id", set())
+def _foreign_with_id() -> list[Resource]:
+    return trusting(
+        f"arn:aws:iam::{STRANGER}:role/etl", StringEquals={"sts:ExternalId": "partner-7"}
+    )
+
+
+@case("another-role-trusting-its-own-account", set())
+def _own_account() -> list[Resource]:
+    return trusting(f"arn:aws:iam::{ACCOUNT}:root")
+
+
+@case("another-role-trusting-a-role-of-its-own-account", set())
+def _own_role() -> list[Resource]:
+    return trusting(f"arn:aws:iam::{ACCOUNT}:role/ci")
