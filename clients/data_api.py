@@ -117,7 +117,9 @@ class StatementFailedError(DataApiError):
         statement: str | None,
         position: int | None,
         count: int,
+        created_at: Any = None,
     ) -> None:
+        self.created_at = created_at  # the server's clock: when the statement was submitted
         self.statement_id = statement_id
         self.status = status
         self.error = error
@@ -248,6 +250,7 @@ class DataApi:
         statement_name: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        end_to_end: bool = False,
     ) -> None:
         self.target = target
         self.region = region
@@ -256,6 +259,10 @@ class DataApi:
         self._client = client if client is not None else make_client(region)
         self._sleep = sleep
         self._clock = clock
+        # end_to_end: the limit bounds everything this object does (waits, throttling, re-sends),
+        # as the provisioner's provisionerTimeoutSeconds does for each operation.
+        self._deadline = clock() + self.limits.timeout_seconds if end_to_end else None
+        self.first_created_at: Any = None  # the server's CreatedAt of the first statement seen
 
     # --- running statements ----------------------------------------------------------------------
 
@@ -264,10 +271,29 @@ class DataApi:
         statement_id = self.submit(sql)
         return self.wait(statement_id, [sql])
 
-    def run_batch(self, sqls: Sequence[str]) -> dict[str, Any]:
-        """Run statements as one transaction (BatchExecuteStatement) and wait for all of them."""
-        statement_id = self.submit_batch(sqls)
+    def run_batch(self, sqls: Sequence[str], *, client_token: str | None = None) -> dict[str, Any]:
+        """Run statements as one transaction (BatchExecuteStatement) and wait for all of them.
+
+        With `client_token`, every send carries it (throttling re-sends too), so the Data API runs
+        the batch at most once and answers a re-send with the statement it already has; a lost
+        answer is then re-sent until the time limit (the answer names that same statement).
+        """
+        if client_token is None:
+            statement_id = self.submit_batch(sqls)
+        else:
+            statement_id = self._submit_idempotent(sqls, client_token)
         return self.wait(statement_id, sqls)
+
+    def _submit_idempotent(self, sqls: Sequence[str], client_token: str) -> str:
+        delays = self.limits.poll.delays()
+        while True:
+            try:
+                return self.submit_batch(sqls, client_token=client_token)
+            except LOST_ANSWER_ERRORS:
+                remaining = self._remaining(self.limits.timeout_seconds)
+                if remaining <= 0:
+                    raise
+                self._sleep(min(next(delays), remaining))
 
     def rows(self, sql: str) -> list[list[Value]]:
         """Run one query and return every row (all result pages)."""
@@ -292,7 +318,7 @@ class DataApi:
         statement_id: str = response["Id"]
         return statement_id
 
-    def submit_batch(self, sqls: Sequence[str]) -> str:
+    def submit_batch(self, sqls: Sequence[str], *, client_token: str | None = None) -> str:
         """BatchExecuteStatement (one transaction); returns the statement id without waiting."""
         if isinstance(sqls, str):
             raise TypeError("submit_batch takes a list of statements, not one string")
@@ -300,18 +326,23 @@ class DataApi:
             raise ValueError(
                 f"a batch holds 1 to {MAX_BATCH_STATEMENTS} statements, got {len(sqls)}"
             )
-        response = self._call("batch_execute_statement", Sqls=list(sqls), **self._request_params())
+        token = {"ClientToken": client_token} if client_token else {}
+        response = self._call(
+            "batch_execute_statement", Sqls=list(sqls), **token, **self._request_params()
+        )
         statement_id: str = response["Id"]
         return statement_id
 
     def wait(self, statement_id: str, statements: Sequence[str]) -> dict[str, Any]:
         """Poll DescribeStatement until FINISHED; raise on FAILED/ABORTED or past the time limit."""
         start = self._clock()
-        deadline = start + self.limits.timeout_seconds
+        deadline = start + self._remaining(self.limits.timeout_seconds)
         delays = self.limits.poll.delays()
         while True:
             description = self._call("describe_statement", Id=statement_id)
             status = description.get("Status", "")
+            if self.first_created_at is None and description.get("CreatedAt") is not None:
+                self.first_created_at = description["CreatedAt"]
             if status == FINISHED:
                 return description
             if status in FAILED_STATUSES:
@@ -319,6 +350,11 @@ class DataApi:
             remaining = deadline - self._clock()
             if remaining <= 0:
                 self.cancel(statement_id)
+                # A cancel can arrive after the commit: the statement's last word decides.
+                with contextlib.suppress(ClientError, BotoCoreError, DataApiError):
+                    description = self._client.describe_statement(Id=statement_id)
+                    if description.get("Status") == FINISHED:
+                        return description
                 raise StatementTimeoutError(
                     statement_id=statement_id,
                     status=status or "UNKNOWN",
@@ -352,8 +388,15 @@ class DataApi:
             params["StatementName"] = self.statement_name
         return params
 
+    def _remaining(self, limit: float) -> float:
+        """`limit`, or what is left of the end-to-end time limit if that is less."""
+        if self._deadline is None:
+            return limit
+        return min(limit, self._deadline - self._clock())
+
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
-        """One API call, retried while AWS throttles us (at most `throttle_retries` times)."""
+        """One API call, retried while AWS throttles us (at most `throttle_retries` times, and
+        never past the end-to-end time limit)."""
         method: Callable[..., dict[str, Any]] = getattr(self._client, operation)
         delays = self.limits.throttle.delays()
         for attempt in range(self.limits.throttle_retries + 1):
@@ -369,12 +412,20 @@ class DataApi:
                     ) from err  # the verifier reads AWS's own error from __cause__
                 if code not in THROTTLING_CODES:
                     raise
-                if attempt == self.limits.throttle_retries:
+                remaining = self._remaining(float("inf"))
+                if attempt == self.limits.throttle_retries or remaining <= 0:
                     raise DataApiError(
                         f"Redshift Data API {operation} in {self.region} still throttled "
-                        f"({code}) after {attempt} retries; try again later"
+                        f"({code}) after {attempt} retries"
+                        + (
+                            f" and the time limit ({self.limits.timeout_seconds:.0f} s, "
+                            "xpander-redshift:provisionerTimeoutSeconds)"
+                            if remaining <= 0
+                            else ""
+                        )
+                        + "; try again later"
                     ) from err
-                self._sleep(next(delays))
+                self._sleep(min(next(delays), remaining))
         raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -421,6 +472,7 @@ def failure_from_description(
         statement=statement,
         position=position,
         count=max(len(statements), len(subs), 1),
+        created_at=description.get("CreatedAt"),
     )
 
 

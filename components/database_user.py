@@ -157,7 +157,8 @@ class IamrDatabaseUser(pulumi.ComponentResource):
         user = IamrUser(
             f"{name}-iamr-user",
             props,
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+            # A new roleName is another user: the new one is made before the old one goes.
+            opts=pulumi.ResourceOptions(parent=self),
         )
         return user.user
 

@@ -198,6 +198,29 @@ def revokes_sql(user: str, owner: str, plan: GrantPlan) -> list[str]:
     return statements
 
 
+def quote_catalog_name(name: str) -> str:
+    """Double-quote a name read back from the catalog (a table's): any case, quotes doubled.
+
+    Such names were never configured, so the configuration's rules do not apply; only what no
+    identifier can hold is refused.
+    """
+    if not name or any(ord(c) < _FIRST_PRINTABLE or ord(c) == _LAST_ASCII for c in name):
+        raise SqlNameError(f"{name!r} cannot be quoted as an identifier.")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def revoke_tables_sql(user: str, tables: Sequence[tuple[str, str]]) -> list[str]:
+    """REVOKE SELECT on each (schema, table), one statement: used where a schema-wide revoke
+    would also take a grant the user held before the stack adopted it. REVOKE takes a list of
+    tables (https://docs.aws.amazon.com/redshift/latest/dg/r_REVOKE.html)."""
+    if not tables:
+        return []
+    names = ", ".join(
+        f"{quote_catalog_name(schema)}.{quote_catalog_name(table)}" for schema, table in tables
+    )
+    return [f"REVOKE SELECT ON {names} FROM {_user(user)}"]
+
+
 def _schema_list(schemas: Sequence[str]) -> str:
     return ", ".join(_schemas(schemas))
 
@@ -229,7 +252,7 @@ def deprovisioning_statements(user: str, schemas: Sequence[str], owner: str) -> 
 
 # --- reading the catalog: what exists, what is granted, who owns what ----------------------------
 # Only catalog tables and functions that Redshift and PostgreSQL share (pg_user, pg_group,
-# pg_namespace, pg_class, pg_default_acl, has_schema_privilege, has_table_privilege,
+# pg_namespace, pg_class, pg_default_acl, pg_proc, pg_database, their ACLs, and
 # array_to_string), except where a fact exists on Redshift only: those queries are marked.
 
 VERSION_SQL = "SELECT version()"
@@ -267,19 +290,19 @@ def external_schemas_sql(schemas: Sequence[str]) -> str:
     )
 
 
-def granted_sql(user: str, schemas: Sequence[str]) -> str:
-    """Per existing schema: (name, the user has USAGE, how many of its tables it cannot SELECT).
-
-    Missing schemas give no row: has_schema_privilege fails on a name that does not exist.
-    """
+def schema_acls_sql(schemas: Sequence[str]) -> str:
+    """(kind, schema, table, ACL text) of each schema of `schemas` and of every table and view in
+    them. The ACLs say what was granted to the user itself, which is what the stack grants and
+    revokes; has_*_privilege would also count grants to PUBLIC and to groups."""
     _schemas(schemas)
-    name = quote_literal(_require(user, "user"))
+    names = _literal_list(schemas)
     return (
-        f"SELECT n.nspname, has_schema_privilege({name}, n.nspname, 'USAGE'), "
-        "(SELECT COUNT(*) FROM pg_class c WHERE c.relnamespace = n.oid "
-        f"AND c.relkind IN {TABLE_KINDS} AND NOT has_table_privilege({name}, "
-        "quote_ident(n.nspname) || '.' || quote_ident(c.relname), 'SELECT')) "
-        f"FROM pg_namespace n WHERE n.nspname IN ({_literal_list(schemas)})"
+        "SELECT 'schema', nspname, '', COALESCE(array_to_string(nspacl, ','), '') "
+        f"FROM pg_namespace WHERE nspname IN ({names}) "
+        "UNION ALL SELECT 'table', n.nspname, c.relname, "
+        "COALESCE(array_to_string(c.relacl, ','), '') FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        f"WHERE n.nspname IN ({names}) AND c.relkind IN {TABLE_KINDS} ORDER BY 1, 2, 3"
     )
 
 

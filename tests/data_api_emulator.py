@@ -7,9 +7,12 @@ BatchExecuteStatement is one transaction, as on Redshift. The one rewrite is Red
 `redshift-data` model, including the ClientToken it fills in for idempotency.
 
 Faults are queued with `inject`: throttle (ThrottlingException), fail (a statement fails; a batch
-rolls back), hang (the statement never finishes until cancelled), lose (it runs but the answer is
-lost: the connection closes), drop (the request is lost before it runs), and a cluster that is
-gone (`clusters.discard(...)`: the Data API's ValidationException).
+rolls back), hang (the statement never finishes until cancelled), late (it commits, but reports
+STARTED until a cancel arrives, too late: then FINISHED), lose (it runs but the answer is lost:
+the connection closes), drop (the request is lost before it runs), and a cluster that is gone
+(`clusters.discard(...)`: the Data API's ValidationException). `before_run` (a test hook) runs
+before a write's statements, e.g. to let another client create the same user first. Statements
+carry CreatedAt (the emulator's clock), as the Data API's answers do.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import json
 import re
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,7 +34,7 @@ import psycopg
 
 from tests.pg_server import PostgresServer
 
-FaultKind = Literal["throttle", "fail", "hang", "lose", "drop"]
+FaultKind = Literal["throttle", "fail", "hang", "lose", "drop", "late"]
 # What the Data API answers for a cluster that is not there (aws/aws-cdk#30536).
 CLUSTER_GONE = ("ValidationException", "Redshift endpoint doesn't exist in this region.")
 _PASSWORD_DISABLE = re.compile(r"\bPASSWORD DISABLE\b")
@@ -64,10 +68,13 @@ class Statement:
     failed_at: int | None = None
     columns: list[str] = field(default_factory=list)
     records: list[list[dict[str, Any]]] | None = None
+    created_at: float = field(default_factory=time.time)
+    late: bool = False  # committed, but says STARTED until cancelled
 
     def describe(self) -> dict[str, Any]:
         answer: dict[str, Any] = {
             "Id": self.id,
+            "CreatedAt": self.created_at,
             "Status": self.status,
             "ClusterIdentifier": self.cluster,
             "Database": self.database,
@@ -122,6 +129,7 @@ class DataApiEmulator:
         self._tokens: dict[str, dict[str, Any]] = {}
         self._connections: dict[str, psycopg.Connection[tuple[Any, ...]]] = {}
         self._ids = itertools.count(1)
+        self.before_run: Callable[[list[str]], None] | None = None
         self._lock = threading.Lock()
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._http.daemon_threads = True
@@ -138,6 +146,7 @@ class DataApiEmulator:
             self.faults.clear()
             self.calls.clear()
             self.executions.clear()
+            self.before_run = None
 
     def batches(self) -> list[list[str]]:
         """The Sqls of every BatchExecuteStatement request received (retries included)."""
@@ -173,11 +182,16 @@ class DataApiEmulator:
             if operation == "GetStatementResult":
                 return self._result(params["Id"])
             if operation == "CancelStatement":
-                statement = self._statement(params["Id"])
-                if statement.status in ("SUBMITTED", "PICKED", "STARTED"):
-                    statement.status = "ABORTED"
-                return {"Status": True}
+                return self._cancel(self._statement(params["Id"]))
             raise EmulatorError("UnknownOperationException", f"{operation} is not emulated")
+
+    @staticmethod
+    def _cancel(statement: Statement) -> dict[str, Any]:
+        if statement.late:  # it had committed: the cancel comes too late
+            statement.status, statement.late = "FINISHED", False
+        elif statement.status in ("SUBMITTED", "PICKED", "STARTED"):
+            statement.status = "ABORTED"
+        return {"Status": True}
 
     def _take_fault(self, operation: str, sqls: Sequence[str]) -> Fault | None:
         for fault in self.faults:
@@ -202,8 +216,16 @@ class DataApiEmulator:
         if fault is not None and fault.kind == "hang":
             statement.status = "STARTED"
         else:
+            if self.before_run is not None and statement.batch:
+                self.before_run(sqls)
             self._run(statement, fault if fault is not None and fault.kind == "fail" else None)
-        return {"Id": statement.id, "ClusterIdentifier": statement.cluster}
+            if fault is not None and fault.kind == "late" and statement.status == "FINISHED":
+                statement.status, statement.late = "STARTED", True
+        return {
+            "Id": statement.id,
+            "ClusterIdentifier": statement.cluster,
+            "CreatedAt": statement.created_at,
+        }
 
     def _run(self, statement: Statement, fault: Fault | None) -> None:
         """Run the statement(s) in one transaction; a failure rolls all of them back."""

@@ -60,14 +60,15 @@ def provider() -> IamrUserProvider:
         ("region", "eu-west-1"),
     ],
 )
-def test_a_different_user_cluster_database_or_region_replaces_deleting_first(
+def test_a_different_user_cluster_database_or_region_replaces_creating_first(
     provider: IamrUserProvider, key: str, value: str
 ) -> None:
     result = provider.diff("id", dict(PROPS), {**PROPS, key: value})
 
     assert result.changes is True
     assert result.replaces == [key]
-    assert result.delete_before_replace is True
+    # The new user exists before the old one is dropped: the connector is never without one.
+    assert result.delete_before_replace is False
 
 
 def test_a_schema_change_is_an_update_not_a_replacement(provider: IamrUserProvider) -> None:
@@ -144,7 +145,7 @@ stub.add_response("get_statement_result",
 stub.activate()
 provider._client_factory = lambda region: client
 module = sys.modules["providers.iamr_user.provider"]
-redshift = module.Catalog(provider._api(props)).redshift
+redshift = module.Catalog(provider._api(module.IamrUserProps.from_dict(props))).redshift
 stub.assert_no_pending_responses()
 print(json.dumps({
     "class": type(provider).__module__ + "." + type(provider).__qualname__,

@@ -34,7 +34,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from model.resource_types import IAMR_USER_MODULE, IAMR_USER_NAME
-from providers.iamr_user.catalog import all_grants, grant_plan, grants_state, parse_grants
+from providers.iamr_user.catalog import SchemaFacts
+from providers.iamr_user.grants import parse_record, record_state, revocation
 from tests.data_api_emulator import DataApiEmulator, Fault, running_emulator
 from tests.pg_server import PostgresServer
 from tools import engine
@@ -97,7 +98,9 @@ class Host:
 
 
 @contextlib.contextmanager
-def provider_host(emulator: DataApiEmulator, workdir: Path) -> Iterator[Host]:
+def provider_host(
+    emulator: DataApiEmulator, workdir: Path, *, cwd: Path | None = None
+) -> Iterator[Host]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(workdir),
@@ -112,7 +115,7 @@ def provider_host(emulator: DataApiEmulator, workdir: Path) -> Iterator[Host]:
     with stderr.open("wb") as errors:
         host = subprocess.Popen(
             [sys.executable, "-u", "-m", "pulumi.dynamic"],  # as pulumi-resource-pulumi-python
-            cwd=workdir,  # not the project: the pickled loader must find it by itself
+            cwd=cwd or workdir,  # not the project: the pickled loader must find it by itself
             env=env,
             stdout=subprocess.PIPE,
             stderr=errors,
@@ -562,18 +565,34 @@ def test_a_lost_answer_and_throttling_are_retried_and_the_batch_runs_once(
     assert db.grants("sales") == {"sales": ALL}
 
 
-def test_every_answer_lost_converges_when_the_database_shows_the_batch_ran(
+def test_lost_answers_are_sent_again_with_the_same_token_and_the_batch_runs_once(
     host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
 ) -> None:
     db.schemas("sales")
     user = resource(host, inputs, db, "sales")
-    emulator.inject(Fault("BatchExecuteStatement", "lose", times=10))
+    emulator.inject(Fault("BatchExecuteStatement", "lose", times=6))  # past botocore's 4 sends
 
     user.up()
 
     assert user.outs["ownership"] == "created"
     assert db.grants("sales") == {"sales": ALL}
-    assert "The database shows that the batch took effect" in host.warnings()
+    assert len({tuple(b) for b in emulator.batches()}) == 1
+    assert len({p["ClientToken"] for o, p in emulator.calls if o == "BatchExecuteStatement"}) == 1
+    assert len([e for e in emulator.executions if e[0].startswith("CREATE USER")]) == 1
+
+
+def test_every_answer_lost_converges_when_the_database_shows_the_batch_ran(
+    host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
+) -> None:
+    db.schemas("sales")
+    user = resource(host, inputs, db, "sales", timeoutSeconds=1)
+    emulator.inject(Fault("BatchExecuteStatement", "lose", times=1000))
+
+    user.up()
+
+    assert user.outs["ownership"] == "created"
+    assert db.grants("sales") == {"sales": ALL}
+    assert "the database shows all of it, so it took effect" in host.warnings()
 
 
 def test_a_batch_lost_before_it_ran_fails_saying_what_is_known(
@@ -581,13 +600,14 @@ def test_a_batch_lost_before_it_ran_fails_saying_what_is_known(
 ) -> None:
     db.schemas("sales")
     before = db.snapshot()
-    user = resource(host, inputs, db, "sales")
-    emulator.inject(Fault("BatchExecuteStatement", "drop", times=10))
+    user = resource(host, inputs, db, "sales", timeoutSeconds=1)
+    emulator.inject(Fault("BatchExecuteStatement", "drop", times=1000))
 
     error = grpc_error(user.up)
 
-    assert "no answer after retries" in error
-    assert "either all of it or none of it" in error and "does not show the batch's effect" in error
+    assert "no final answer for the batch that creates the user" in error
+    assert "ran at most once" in error and "all of it or none took effect" in error
+    assert "The database does not show all of it" in error and "pulumi up` again" in error
     assert "botocore.exceptions" not in error  # no raw botocore traceback
     assert db.snapshot() == before
     emulator.reset()  # the network is back
@@ -625,19 +645,25 @@ def test_a_statement_that_never_finishes_is_cancelled_within_the_limit(
     assert db.snapshot() == before
 
 
-def test_with_the_cluster_gone_read_reports_the_user_gone_and_delete_succeeds(
+def test_a_cluster_not_found_at_refresh_keeps_the_user_and_delete_succeeds(
     host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
 ) -> None:
+    """A transient "cluster not found" must not make the stack forget the user it created
+    (issue 19): refresh keeps it, with its grants unknown, and the next up converges."""
     db.schemas("sales")
     user = resource(host, inputs, db, "sales")
     user.up()
-    outs = dict(user.outs)
     emulator.clusters.clear()
 
     user.refresh()
-    assert user.id == ""  # `pulumi refresh` drops it from state
-    user.id, user.outs = f"{inputs['clusterIdentifier']}/{db.name}/{db.user}", outs
-    user.destroy()  # `pulumi destroy` without a refresh finishes too
+    assert user.id and user.outs["ownership"] == "created" and user.outs["grants"] == {}
+    emulator.clusters.add(inputs["clusterIdentifier"])  # it was transient
+    user.up()
+    assert user.outs["ownership"] == "created" and db.grants("sales") == {"sales": ALL}
+    emulator.clusters.clear()
+    user.destroy()  # `pulumi destroy` with the cluster gone finishes too
+    emulator.clusters.add(inputs["clusterIdentifier"])
+    assert db.user_row() is not None  # (the database here outlived its "cluster")
 
 
 def test_a_schema_dropped_by_hand_is_skipped_by_update_and_delete(
@@ -766,19 +792,25 @@ def test_on_redshift_syslog_access_roles_external_schemas_and_unread_users_are_r
     assert db.snapshot() == before
 
 
-# --- the grant sets, without a database ----------------------------------------------------------
+# --- the accounting of grants, without a database -------------------------------------------------
 
 
-def test_grant_sets_round_trip_through_state_and_plan_in_configuration_order() -> None:
-    grants = all_grants(["sales", "raw"]) - {("usage", "raw")}
-
-    state = grants_state(grants)
-
-    assert state == {"raw": ["select", "default"], "sales": ["usage", "select", "default"]}
-    assert parse_grants(state) == grants
-    assert grant_plan(grants, ["sales", "raw"]) == {
-        "usage": ["sales"],
-        "select": ["sales", "raw"],
-        "default": ["sales", "raw"],
+def test_a_revoke_names_each_table_where_the_record_keeps_one_and_old_records_keep_all() -> None:
+    facts = {
+        "sales": SchemaFacts(True, frozenset({"t", "t2"}), 0, frozenset({"etl"})),
+        "raw": SchemaFacts(True, frozenset({"t"}), 1, frozenset()),
+        "old": SchemaFacts(True, frozenset({"t"}), 0, frozenset({"etl"})),
     }
-    assert parse_grants(None) == frozenset()  # state from before grants were recorded
+    record = parse_record({"adoptionRecord": {"sales": {"usage": True, "select": ["t"]}}})
+    record.update(parse_record({"owner": "etl", "grantsBeforeAdoption": {"old": ["select"]}}))
+
+    revoke = revocation(facts, ["sales", "raw", "old"], "etl", record)
+
+    assert (revoke.defaults, revoke.all_tables, revoke.tables, revoke.usage) == (
+        ["sales", "old"],
+        ["raw"],
+        [("sales", "t2")],  # t is kept, so not schema-wide; "old" keeps every table
+        ["raw", "old"],
+    )
+    assert revoke.sql("IAMR:a")[2] == 'REVOKE SELECT ON "sales"."t2" FROM "IAMR:a"'
+    assert record_state(record)["sales"] == {"usage": True, "select": ["t"], "default": []}

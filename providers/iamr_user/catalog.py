@@ -1,13 +1,14 @@
 """What the IAMR user has in the database: the catalog questions the data-api provider asks.
 
-Each question is one read-only statement over the Data API (`model.sql` writes them). Grants are
-compared as sets of (kind, schema); state keeps them as {schema: [kind, ...]}.
+Each question is one read-only statement over the Data API (`model.sql` writes them); what the
+user holds is read from the ACLs, as granted to the user itself (`SchemaFacts`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from model import plain_user
 from model import sql as redshift_sql
@@ -17,6 +18,16 @@ if TYPE_CHECKING:
 
 Grant = tuple[redshift_sql.GrantKind, str]  # (kind, schema); "default" is for the current owner
 GrantSet = frozenset[Grant]
+
+
+@dataclass(frozen=True)
+class SchemaFacts:
+    """What the user holds in one existing schema, at the granularity it can be granted."""
+
+    usage: bool  # USAGE on the schema
+    readable: frozenset[str]  # the tables and views it can SELECT
+    unreadable: int  # how many it cannot
+    defaults: frozenset[str]  # the owners whose default privileges give it SELECT on new tables
 
 
 class Catalog:
@@ -69,26 +80,45 @@ class Catalog:
                 found[check.key] = []
         return found
 
-    def grants(
-        self, user: str, schemas: Sequence[str], owner: str, owner_exists: bool = True
-    ) -> GrantSet:
-        """The grants of the kinds the stack manages that exist now in `schemas` (all existing)."""
+    def facts(self, user: str, schemas: Sequence[str]) -> dict[str, SchemaFacts]:
+        """Per existing schema of `schemas`: the user's USAGE, readable tables, default grantors,
+        as granted to the user itself. Two read-only statements whatever the number of schemas;
+        a missing schema is absent from the answer."""
         if not schemas:
-            return frozenset()
-        found: set[Grant] = set()
-        for schema, usage, unreadable in self.api.rows(redshift_sql.granted_sql(user, schemas)):
-            if usage:
-                found.add(("usage", str(schema)))
-            if not unreadable:
-                found.add(("select", str(schema)))
-        if owner_exists:
-            for schema, acl in self._text_rows(redshift_sql.default_acls_sql(schemas)):
-                if any(
-                    item.grantee == user and item.grantor == owner and "r" in item.privileges
-                    for item in redshift_sql.parse_acl(acl)
-                ):
-                    found.add(("default", schema))
-        return frozenset(found)
+            return {}
+        usage: dict[str, bool] = {}
+        readable: dict[str, set[str]] = {}
+        unreadable: dict[str, int] = {}
+        for kind, schema, table, acl in self._text_rows(redshift_sql.schema_acls_sql(schemas)):
+            letters = "".join(
+                item.privileges
+                for item in redshift_sql.parse_acl(acl)
+                if item.grantee == user and item.grantor != user  # not an owner's own rights
+            )
+            if kind == "schema":
+                usage[schema] = "U" in letters
+                readable.setdefault(schema, set())
+                unreadable.setdefault(schema, 0)
+            elif "r" in letters:
+                readable.setdefault(schema, set()).add(table)
+            else:
+                unreadable[schema] = unreadable.get(schema, 0) + 1
+        defaults: dict[str, set[str]] = {}
+        for schema, acl in self._text_rows(redshift_sql.default_acls_sql(schemas)):
+            defaults.setdefault(schema, set()).update(
+                item.grantor
+                for item in redshift_sql.parse_acl(acl)
+                if item.grantee == user and "r" in item.privileges
+            )
+        return {
+            schema: SchemaFacts(
+                usage=has_usage,
+                readable=frozenset(readable.get(schema, ())),
+                unreadable=unreadable.get(schema, 0),
+                defaults=frozenset(defaults.get(schema, ())),
+            )
+            for schema, has_usage in usage.items()
+        }
 
     def owned_objects(self, user: str) -> list[str]:
         rows = self._text_rows(redshift_sql.owned_objects_sql(user))
@@ -126,39 +156,3 @@ def _revoked_letter(
     if kind == "default privileges" and ("default", schema) in ours and item.grantor == owner:
         return "r"
     return ""
-
-
-def all_grants(schemas: Sequence[str], *, defaults: bool = True) -> GrantSet:
-    kinds = redshift_sql.GRANT_KINDS if defaults else ("usage", "select")
-    return frozenset((kind, schema) for schema in schemas for kind in kinds)
-
-
-def grant_plan(grants: GrantSet, order: Sequence[str]) -> dict[redshift_sql.GrantKind, list[str]]:
-    """The schemas of each kind, in configuration order (then any others, sorted)."""
-    rank = {schema: position for position, schema in enumerate(order)}
-    plan: dict[redshift_sql.GrantKind, list[str]] = {}
-    for kind in redshift_sql.GRANT_KINDS:
-        schemas = [schema for k, schema in grants if k == kind]
-        plan[kind] = sorted(schemas, key=lambda s: (rank.get(s, len(rank)), s))
-    return plan
-
-
-def grants_state(grants: GrantSet) -> dict[str, list[str]]:
-    """As state keeps it: {schema: [kind, ...]}, so a preview shows which grant of which schema."""
-    state: dict[str, list[str]] = {}
-    for kind in redshift_sql.GRANT_KINDS:
-        for k, schema in sorted(grants):
-            if k == kind:
-                state.setdefault(schema, []).append(kind)
-    return dict(sorted(state.items()))
-
-
-def parse_grants(value: Any) -> GrantSet:
-    if not isinstance(value, Mapping):
-        return frozenset()
-    return frozenset(
-        (kind, str(schema))
-        for schema, kinds in value.items()
-        for kind in redshift_sql.GRANT_KINDS
-        if kind in (kinds or [])
-    )

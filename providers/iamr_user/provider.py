@@ -3,6 +3,11 @@
 The provider runs in Pulumi's own dynamic-provider process; see `_provider_loader` for how it gets
 there. State written by earlier versions names `components.iamr_user_provider` and
 `components.database_user`: both re-export `IamrUserProvider` from here (thin shims).
+
+Ownership (docs/database-user.md): every write carries a ClientToken derived from the resource's
+identity and its statements, so a re-sent batch is the same statement and a later `pulumi up`
+asks the Data API about it (its DescribeStatement) instead of running it again. A user counts as
+created only when a statement of this stack made it; a fault never turns "created" into "adopted".
 """
 
 from __future__ import annotations
@@ -21,22 +26,27 @@ import pulumi.dynamic
 
 from model import plain_user
 from model import sql as redshift_sql
-from providers.iamr_user.catalog import (
-    Catalog,
-    GrantSet,
-    all_grants,
-    grant_plan,
+from providers.iamr_user import messages
+from providers.iamr_user.catalog import Catalog
+from providers.iamr_user.grants import (
+    ADOPTION_RECORD,
+    Record,
+    Revocation,
     grants_state,
-    parse_grants,
+    kept_from,
+    parse_record,
+    record_state,
+    revocation,
+    wanted_state,
 )
-from providers.iamr_user.props import (
-    DEFAULT_TIMEOUT_SECONDS,
-    INPUT_KEYS,
-    REPLACE_KEYS,
-)
+from providers.iamr_user.messages import ProvisionerError, RefusedChangeError
+from providers.iamr_user.props import INPUT_KEYS, REPLACE_KEYS, IamrUserProps
+from providers.iamr_user.writes import Operation, create_user, grant, made_by_this_stack, write
 
 if TYPE_CHECKING:
     from clients.data_api import DataApi, RedshiftDataClient
+
+__all__ = ["IamrUserProvider", "RefusedChangeError"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -48,13 +58,9 @@ STATEMENT_NAME = "xpander-redshift/iamr-user"  # how our statements show in List
 # What the provider records besides its inputs.
 OWNERSHIP = "ownership"  # CREATED or ADOPTED; absent in state written before it existed
 CREATED, ADOPTED = "created", "adopted"
-GRANTS = "grants"  # {schema: [kind, ...]}: the grants that exist, as last read or written
-KEPT_GRANTS = "grantsBeforeAdoption"  # what an adopted user already had: never revoked
-STATE_KEYS = (OWNERSHIP, GRANTS, KEPT_GRANTS)
-
-
-class RefusedChangeError(RuntimeError):
-    """Refused before any change; the message says what is unsafe or missing, and what to do."""
+GRANTS = "grants"  # {schema: [kind, ...]}: what the stack holds, in every schema it granted in
+DRIFT = "drift"  # what makes a user this stack created no longer plain (as last read)
+STATE_KEYS = (OWNERSHIP, GRANTS, ADOPTION_RECORD, DRIFT)
 
 
 def ensure_on_sys_path(project_root: str) -> None:
@@ -91,17 +97,36 @@ def _provider_loader() -> Callable[[str], Any]:
     return load_iamr_user_provider
 
 
-def _reads_explained(method: Callable[P, R]) -> Callable[P, R]:
-    """A lost answer to a read becomes a ResponseLostError saying so, not botocore's exception."""
+def _explained(method: Callable[P, R]) -> Callable[P, R]:
+    """Every failure the engine shows is in our words: lost answers, refused calls, botocore."""
 
     @functools.wraps(method)
     def explained(*args: P.args, **kwargs: P.kwargs) -> R:
-        from clients.data_api import LOST_ANSWER_ERRORS, ResponseLostError  # noqa: PLC0415
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        from clients.data_api import (  # noqa: PLC0415
+            LOST_ANSWER_ERRORS,
+            DataApiError,
+            ResponseLostError,
+        )
 
         try:
             return method(*args, **kwargs)
         except LOST_ANSWER_ERRORS as err:
             raise ResponseLostError(str(err), submitting=False) from None
+        except DataApiError as err:  # already in our words: without botocore's exception chained
+            if err.__cause__ is None:
+                raise
+            raise ProvisionerError(str(err)) from None
+        except ClientError as err:
+            error = err.response.get("Error", {})
+            raise ProvisionerError(
+                messages.call_refused(
+                    err.operation_name, str(error.get("Code", "")), str(error.get("Message", ""))
+                )
+            ) from None
+        except BotoCoreError as err:
+            raise ProvisionerError(messages.no_aws_answer(str(err))) from None
 
     return explained
 
@@ -160,179 +185,190 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
                 failures.append(pulumi.dynamic.CheckFailure("schemas", f"{schema!r}: {problem}"))
         return pulumi.dynamic.CheckResult(news, failures)
 
-    @_reads_explained
+    @_explained
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         ensure_on_sys_path(self.project_root)
-        catalog = Catalog(self._api(props))
-        user, owner, schemas = props["user"], props["owner"], list(props["schemas"])
+        op = self._operation(props)
+        p, user = op.props, op.user
+        schemas = list(p.schemas)
+        catalog = op.catalog
         _require_schemas(catalog, schemas, what="grant on")
-        if owner not in catalog.existing_users([owner]):
+        if p.owner not in catalog.existing_users([p.owner]):
             raise RefusedChangeError(
-                f"The owner {owner!r} (defaultPrivilegesFor) does not exist in database "
-                f"{props['database']!r}: nothing was changed. Create it, or set "
+                f"The owner {p.owner!r} (defaultPrivilegesFor) does not exist in database "
+                f"{p.database!r}: nothing was changed. Create it, or set "
                 "xpander-redshift:defaultPrivilegesFor to the user that creates the tables."
             )
+        record: Record = {}
         if user not in catalog.existing_users([user]):
-            ownership, before = CREATED, GrantSet()
-            statements = [redshift_sql.create_user_sql(user)]
+            create_user(op)
+            ownership = CREATED
         elif unsafe := catalog.unsafe(user):
             raise RefusedChangeError(plain_user.refusal(user, unsafe))
+        elif made_by_this_stack(op):
+            ownership = CREATED  # an earlier run's create, whose answer was lost
         else:
-            ownership, before = ADOPTED, catalog.grants(user, schemas, owner)
-            statements = []
-        wanted = all_grants(schemas)
-        statements += redshift_sql.grants_sql(user, owner, grant_plan(wanted - before, schemas))
-        if statements:
-            self._write(
-                catalog,
-                statements,
-                done=lambda: (
-                    bool(catalog.existing_users([user]))
-                    and catalog.grants(user, schemas, owner) == wanted
-                ),
-            )
-        outs = outputs(props, ownership=ownership, grants=wanted)
+            pulumi.log.warn(messages.adopted_maybe_ours(user))
+            ownership = ADOPTED
+            facts = catalog.facts(user, schemas)
+            record = {schema: kept_from(facts.get(schema)) for schema in schemas}
+        grant(op, schemas)
+        outs = outputs(p, ownership=ownership, grants=wanted_state(schemas))
         if ownership == ADOPTED:
-            outs[KEPT_GRANTS] = grants_state(before)
-        return pulumi.dynamic.CreateResult(id_=resource_id(props), outs=outs)
+            outs[ADOPTION_RECORD] = record_state(record)
+        return pulumi.dynamic.CreateResult(id_=p.resource_id, outs=outs)
 
-    @_reads_explained
+    @_explained
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
-        """The user and the grants that really exist; an empty id if the user or cluster is gone."""
+        """The user and what the stack holds in every schema it ever granted in; an empty id if
+        the user is gone. A cluster the Data API does not find keeps the resource (it may be a
+        transient answer): its grants read as unknown, so the next `pulumi up` checks again."""
         ensure_on_sys_path(self.project_root)
         from clients.data_api import ClusterGoneError  # noqa: PLC0415 - see the class docstring
 
-        catalog = Catalog(self._api(props))
-        user, owner, schemas = props["user"], props["owner"], list(props["schemas"])
+        op = self._operation(props)
+        p, user, catalog = op.props, op.user, op.catalog
+        outs = {key: props[key] for key in (*INPUT_KEYS, OWNERSHIP) if key in props}
+        record = parse_record(props)
+        if record:
+            outs[ADOPTION_RECORD] = record_state(record)
         try:
             if not catalog.existing_users([user]):
                 # An empty id tells the engine the resource is gone: refresh drops it, up recreates.
                 return pulumi.dynamic.ReadResult(id_="", outs={})
         except ClusterGoneError as gone:
-            pulumi.log.warn(f"{gone} The database user {user!r} went with it.")
-            return pulumi.dynamic.ReadResult(id_="", outs={})
-        present = catalog.existing_schemas(schemas)
-        owner_exists = owner in catalog.existing_users([owner])
-        granted = catalog.grants(user, [s for s in schemas if s in present], owner, owner_exists)
-        outs = {key: props[key] for key in (*INPUT_KEYS, *STATE_KEYS) if key in props}
-        outs[GRANTS] = grants_state(granted)
+            pulumi.log.warn(
+                f"{gone} The database user {user!r} is kept in state; the next `pulumi up` "
+                "checks again (if the cluster was deleted, run `pulumi destroy` or make it anew)."
+            )
+            return pulumi.dynamic.ReadResult(id_=id_, outs={**outs, GRANTS: {}})
+        touched = _touched(props, record)
+        facts = catalog.facts(user, touched)
+        outs[GRANTS] = grants_state(facts, p.schemas, p.owner, record)
+        if props.get(OWNERSHIP) == CREATED and (unsafe := catalog.unsafe(user)):
+            reasons = _reasons(unsafe)
+            pulumi.log.warn(messages.drift_warning(user, reasons))
+            outs[DRIFT] = reasons
         return pulumi.dynamic.ReadResult(id_=id_, outs=outs)
 
     def diff(
         self, id_: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.DiffResult:
-        """Changed inputs, or grants (as last read) that differ from what the inputs ask for."""
+        """Changed inputs; what the stack holds (as last read) differing from what the inputs
+        ask for, leftovers in schemas no longer configured included; a user no longer plain."""
         changed = [k for k in INPUT_KEYS if _comparable(olds.get(k)) != _comparable(news.get(k))]
         replaces = [k for k in changed if k in REPLACE_KEYS]
         schemas = news.get("schemas")
         if (
             GRANTS in olds
             and isinstance(schemas, list | tuple)
-            and parse_grants(olds[GRANTS]) != all_grants(list(schemas))
+            and _kinds(olds[GRANTS]) != _kinds(wanted_state(schemas))
         ):
             changed.append(GRANTS)  # drift found by refresh: update restores what is missing
+        if olds.get(DRIFT):
+            changed.append(DRIFT)  # said by read; update says again what up and destroy do
+        # A new user name is another user: the new one is made before the old one goes.
         return pulumi.dynamic.DiffResult(
-            changes=bool(changed),
-            replaces=replaces,
-            stables=[],
-            delete_before_replace=bool(replaces),
+            changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
         )
 
-    @_reads_explained
+    @_explained
     def update(
         self, id_: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.UpdateResult:
-        """Revoke what the stack granted and no longer wants, grant what is missing: one batch."""
+        """Revoke what the stack holds and no longer wants, grant what is missing: one batch."""
         ensure_on_sys_path(self.project_root)
-        catalog = Catalog(self._api(news))
-        user = news["user"]
+        op = self._operation(news)
+        old, new, user, catalog = IamrUserProps.from_dict(olds), op.props, op.user, op.catalog
         if not catalog.existing_users([user]):
             pulumi.log.warn(
                 f"Database user {user!r} was dropped outside Pulumi; creating it again."
             )
             created = self.create(news)
             return pulumi.dynamic.UpdateResult(outs=created.outs)
-
-        old_owner, owner = olds["owner"], news["owner"]
-        old_schemas, schemas = list(olds["schemas"]), list(news["schemas"])
-        added = [s for s in schemas if s not in old_schemas]
-        _require_schemas(catalog, added, what="grant on")
-        present = catalog.existing_schemas(_unique([*old_schemas, *schemas]))
-        _warn_missing(user, [s for s in _unique([*old_schemas, *schemas]) if s not in present])
-        owners = catalog.existing_users(_unique([old_owner, owner]))
-        if owner not in owners:
-            if owner != old_owner:
+        schemas = list(new.schemas)
+        _require_schemas(catalog, [s for s in schemas if s not in old.schemas], what="grant on")
+        record = parse_record(olds)
+        touched = _unique([*_touched(olds, record), *schemas])
+        facts = catalog.facts(user, touched)
+        _warn_missing(
+            user, [s for s in touched if s not in facts and s in (*schemas, *old.schemas)]
+        )
+        owners = catalog.existing_users(_unique([old.owner, new.owner]))
+        if new.owner not in owners:
+            if new.owner != old.owner:
                 raise RefusedChangeError(
-                    f"The new owner {owner!r} (defaultPrivilegesFor) does not exist: nothing was "
-                    "changed. Create it, or set defaultPrivilegesFor to an existing user."
+                    f"The new owner {new.owner!r} (defaultPrivilegesFor) does not exist: nothing "
+                    "was changed. Create it, or set defaultPrivilegesFor to an existing user."
                 )
             pulumi.log.warn(
-                f"The owner {owner!r} no longer exists: its default privileges for {user!r} "
+                f"The owner {new.owner!r} no longer exists: its default privileges for {user!r} "
                 "are skipped."
             )
-        kept = parse_grants(olds.get(KEPT_GRANTS))
-        old_live = [s for s in old_schemas if s in present]
-        new_live = [s for s in schemas if s in present]
-        had = catalog.grants(user, old_live, old_owner, old_owner in owners)
-        has = catalog.grants(user, new_live, owner, owner in owners)
-        wanted = all_grants(new_live, defaults=owner in owners)
-        # Revoke only what this stack granted: grants in schemas no longer configured, and the old
-        # owner's default privileges when the owner changes; never what an adopted user had.
-        revoke = frozenset(
-            (kind, schema)
-            for kind, schema in had - kept
-            if schema not in schemas or (kind == "default" and owner != old_owner)
+        ownership = olds.get(OWNERSHIP)
+        if ownership == ADOPTED:  # read what it holds before the stack's first grant there
+            for schema in schemas:
+                if schema not in record:
+                    record[schema] = kept_from(facts.get(schema))
+        removed = [s for s in touched if s not in schemas]
+        revoke = revocation(facts, removed, old.owner, record)
+        if new.owner != old.owner:
+            revoke.defaults += revocation(
+                facts, [s for s in schemas if s in facts], old.owner, record, kinds=("default",)
+            ).defaults
+        grant(
+            op,
+            [s for s in schemas if s in facts],
+            facts=facts,
+            revoke=revoke,
+            owner_exists=new.owner in owners,
         )
-        statements = [
-            *redshift_sql.revokes_sql(user, old_owner, grant_plan(revoke, old_schemas)),
-            *redshift_sql.grants_sql(user, owner, grant_plan(wanted - has, schemas)),
-        ]
-        if statements:
-            self._write(
-                catalog,
-                statements,
-                done=lambda: catalog.grants(user, new_live, owner, owner in owners) == wanted,
-            )
-        if owner != old_owner:
-            kept = frozenset(g for g in kept if g[0] != "default")
-        outs = outputs(news, ownership=olds.get(OWNERSHIP), grants=wanted)
-        kept = frozenset(g for g in kept if g[1] in schemas)
-        if kept or olds.get(KEPT_GRANTS) is not None:
-            outs[KEPT_GRANTS] = grants_state(kept)
+        if reasons := olds.get(DRIFT):
+            pulumi.log.warn(messages.drift_warning(user, list(reasons)))
+        live = [s for s in schemas if s in facts]
+        outs = outputs(
+            new, ownership=ownership, grants=wanted_state(live, defaults=new.owner in owners)
+        )
+        if record or ownership == ADOPTED:
+            outs[ADOPTION_RECORD] = record_state(record)
+        if reasons:
+            outs[DRIFT] = list(reasons)
         return pulumi.dynamic.UpdateResult(outs=outs)
 
-    @_reads_explained
+    @_explained
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """Revoke what this stack granted; drop the user only if this stack created it."""
+        """Revoke what this stack granted (never what the record keeps); drop the user only if
+        this stack created it and it is still plain, owns nothing and holds nothing else."""
         ensure_on_sys_path(self.project_root)
-        from clients.data_api import ClusterGoneError  # noqa: PLC0415
+        from clients.data_api import ClusterGoneError, StatementFailedError  # noqa: PLC0415
 
-        catalog = Catalog(self._api(props))
-        user, owner, schemas = props["user"], props["owner"], list(props["schemas"])
+        op = self._operation(props)
+        p, user, catalog = op.props, op.user, op.catalog
         try:
             if not catalog.existing_users([user]):
                 return  # already gone: nothing to undo
         except ClusterGoneError as gone:
             pulumi.log.warn(f"{gone} Nothing to delete: the user {user!r} went with it.")
             return
-        present = catalog.existing_schemas(schemas)
-        _warn_missing(user, [s for s in schemas if s not in present])
-        owner_exists = owner in catalog.existing_users([owner])
+        record = parse_record(props)
+        touched = _touched(props, record)
+        facts = catalog.facts(user, touched)
+        _warn_missing(user, [s for s in p.schemas if s not in facts])
+        owner_exists = p.owner in catalog.existing_users([p.owner])
         if not owner_exists:
             pulumi.log.warn(
-                f"The owner {owner!r} no longer exists: no default privileges to revoke."
+                f"The owner {p.owner!r} no longer exists: no default privileges to revoke."
             )
-        live = [s for s in schemas if s in present]
-        ours = catalog.grants(user, live, owner, owner_exists) - parse_grants(
-            props.get(KEPT_GRANTS)
-        )
-        statements = redshift_sql.revokes_sql(user, owner, grant_plan(ours, schemas))
+        revoke = revocation(facts, touched, p.owner, record)
+        statements = revoke.sql(user)
         ownership = props.get(OWNERSHIP)
         if ownership == CREATED:
+            if unsafe := catalog.unsafe(user):
+                raise RefusedChangeError(messages.not_plain_any_more(user, _reasons(unsafe)))
             owned = catalog.owned_objects(user)
-            others = catalog.other_privileges(user, owner, ours)
+            others = catalog.other_privileges(user, p.owner, _as_grant_set(revoke))
             if owned or others:
-                raise RefusedChangeError(_still_in_use_message(user, owned, others))
+                raise RefusedChangeError(messages.still_in_use(user, owned, others))
             statements.append(redshift_sql.drop_user_sql(user))
         else:
             why = (
@@ -347,34 +383,43 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         if not statements:
             return
 
-        def done() -> bool:
+        def confirmed() -> bool:
             if ownership == CREATED:
                 return not catalog.existing_users([user])
-            return not catalog.grants(user, live, owner, owner_exists) & ours
+            return revoke.gone(catalog.facts(user, revoke.schemas()))
 
-        self._write(catalog, statements, done=done)
+        try:
+            write(op, statements, what="revokes its grants", confirmed=confirmed)
+        except StatementFailedError as failed:
+            if failed.statement is not None and failed.statement.startswith("DROP USER"):
+                raise ProvisionerError(
+                    messages.drop_failed(user, str(p.database), failed.error)
+                ) from None
+            raise
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _api(self, props: Mapping[str, Any]) -> DataApi:
+    def _operation(self, props: Mapping[str, Any]) -> Operation:
+        p = IamrUserProps.from_dict(props)
+        return Operation(p, Catalog(self._api(p)))
+
+    def _api(self, props: IamrUserProps[str]) -> DataApi:
         from clients.data_api import DataApi, Limits, Target  # noqa: PLC0415
 
-        region = props["region"]
         return DataApi(
             Target(
-                cluster_identifier=props["clusterIdentifier"],
-                database=props["database"],
-                secret_arn=props.get("secretArn") or None,
-                db_user=props.get("dbUser") or None,
+                cluster_identifier=props.cluster_identifier,
+                database=props.database,
+                secret_arn=props.secret_arn,
+                db_user=props.db_user,
             ),
-            region=region,
-            client=self._client(region),
-            limits=Limits(
-                timeout_seconds=float(props.get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS)
-            ),
+            region=props.region,
+            client=self._client(props.region),
+            limits=Limits(timeout_seconds=float(props.timeout_seconds)),
             statement_name=STATEMENT_NAME,
             sleep=self._sleep,
             clock=self._clock,
+            end_to_end=True,
         )
 
     def _client(self, region: str) -> RedshiftDataClient:
@@ -386,45 +431,6 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
             if region not in self._clients:
                 self._clients[region] = factory(region)
             return self._clients[region]
-
-    @staticmethod
-    def _write(catalog: Catalog, statements: Sequence[str], *, done: Callable[[], object]) -> None:
-        """Run `statements` as one BatchExecuteStatement, i.e. one transaction.
-
-        If the answer is lost after botocore's retries (each with the same ClientToken, so the
-        batch ran at most once), the database says whether it took effect: `done()` is asked, and
-        only if it is false does the error reach the user, saying what is known.
-        """
-        from clients.data_api import (  # noqa: PLC0415
-            LOST_ANSWER_ERRORS,
-            MAX_BATCH_STATEMENTS,
-            ResponseLostError,
-        )
-
-        if len(statements) > MAX_BATCH_STATEMENTS:  # at most 3 revokes + 3 grants + the user
-            raise AssertionError(f"{len(statements)} statements do not fit one batch")
-        try:
-            catalog.api.run_batch(statements)
-        except LOST_ANSWER_ERRORS as err:
-            lost = ResponseLostError(str(err), submitting=True)
-            if _settled(done):
-                pulumi.log.warn(f"{lost} The database shows that the batch took effect.")
-                return
-            raise ResponseLostError(
-                f"{err}; the database does not show the batch's effect, so nothing is "
-                "half-done: run `pulumi refresh` and `pulumi up` again",
-                submitting=True,
-            ) from None
-
-
-def _settled(done: Callable[[], object]) -> bool:
-    """Whether the database shows the effect; no answer to the question counts as no."""
-    from clients.data_api import LOST_ANSWER_ERRORS, DataApiError  # noqa: PLC0415
-
-    try:
-        return bool(done())
-    except (DataApiError, *LOST_ANSWER_ERRORS):
-        return False
 
 
 def _require_schemas(catalog: Catalog, schemas: Sequence[str], *, what: str) -> None:
@@ -457,43 +463,49 @@ def _warn_missing(user: str, schemas: Sequence[str]) -> None:
         )
 
 
-def _still_in_use_message(user: str, owned: Sequence[str], others: Sequence[str]) -> str:
-    quoted = redshift_sql.quote_identifier(user, kind="user")
-    lines = [
-        f"Database user {user!r} was created by this stack but is not dropped: nothing was changed."
-    ]
-    if owned:
-        lines += [
-            "It owns: " + ", ".join(owned) + ".",
-            "Hand each over (Redshift has no REASSIGN OWNED): ALTER TABLE <schema>.<table> OWNER "
-            "TO <user>; ALTER SCHEMA <schema> OWNER TO <user>; or drop what is no longer needed.",
-        ]
-    if others:
-        lines += [
-            "It holds privileges this stack did not grant: " + "; ".join(others) + ".",
-            f"Revoke them (e.g. REVOKE ALL ON <table> FROM {quoted}) if they are not needed.",
-        ]
-    lines.append(
-        "Then run `pulumi destroy` again; or, to keep the user, remove it from the stack without "
-        "touching the database: `pulumi state delete <urn of the IamrUser>`."
-    )
-    return "\n".join(lines)
+def _touched(state: Mapping[str, Any], record: Record) -> list[str]:
+    """Every schema the state says the stack ever granted in: configured, holding, recorded."""
+    grants = state.get(GRANTS)
+    held = list(grants) if isinstance(grants, Mapping) else []
+    return _unique([*(state.get("schemas") or []), *held, *record])
+
+
+def _reasons(unsafe: Mapping[str, Sequence[str]]) -> list[str]:
+    return [check.reason(unsafe[check.key]) for check in plain_user.CHECKS if check.key in unsafe]
+
+
+def _as_grant_set(revoke: Revocation) -> frozenset[tuple[redshift_sql.GrantKind, str]]:
+    """The revoke as the catalog's (kind, schema) set, to tell other privileges from ours."""
+    found: set[tuple[redshift_sql.GrantKind, str]] = set()
+    found.update(("usage", s) for s in revoke.usage)
+    found.update(("select", s) for s in revoke.all_tables)
+    found.update(("select", s) for s, _ in revoke.tables)
+    found.update(("default", s) for s in revoke.defaults)
+    return frozenset(found)
+
+
+def _kinds(value: Any) -> dict[str, frozenset[str]]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(s): frozenset(k) for s, k in value.items() if k}
 
 
 def _unique(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def resource_id(props: Mapping[str, Any]) -> str:
-    return f"{props['clusterIdentifier']}/{props['database']}/{props['user']}"
-
-
-def outputs(props: Mapping[str, Any], *, ownership: str | None, grants: GrantSet) -> dict[str, Any]:
-    outs = {key: props[key] for key in INPUT_KEYS if key in props}
+def outputs(
+    p: IamrUserProps[str], *, ownership: str | None, grants: dict[str, list[str]]
+) -> dict[str, Any]:
+    outs = p.to_dict()
     if ownership is not None:
         outs[OWNERSHIP] = ownership
-    outs[GRANTS] = grants_state(grants)
+    outs[GRANTS] = grants
     return outs
+
+
+def resource_id(props: Mapping[str, Any]) -> str:
+    return IamrUserProps.from_dict(props).resource_id
 
 
 def _comparable(value: Any) -> Any:
