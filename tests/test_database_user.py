@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi.dynamic.dynamic import serialize_provider
 
+from components.pulumi_sdk import SERIALIZE_PROVIDER
 from providers.iamr_user.provider import IamrUserProvider
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,7 +175,7 @@ def _load_in_fresh_interpreter(serialized: str, cwd: Path) -> dict[str, Any]:
 def test_the_provider_pickled_by_pulumi_runs_in_a_process_that_cannot_import_components(
     tmp_path: Path,
 ) -> None:
-    serialized = serialize_provider(IamrUserProvider(str(ROOT)))
+    serialized = SERIALIZE_PROVIDER.get()(IamrUserProvider(str(ROOT)))
 
     result = _load_in_fresh_interpreter(serialized, cwd=tmp_path)
 
@@ -187,7 +187,7 @@ def test_the_provider_pickled_by_pulumi_runs_in_a_process_that_cannot_import_com
 
 
 def test_a_provider_from_another_checkout_falls_back_to_the_working_directory() -> None:
-    serialized = serialize_provider(IamrUserProvider("/nonexistent/other-checkout"))
+    serialized = SERIALIZE_PROVIDER.get()(IamrUserProvider("/nonexistent/other-checkout"))
 
     result = _load_in_fresh_interpreter(serialized, cwd=ROOT)
 
@@ -200,7 +200,7 @@ def test_the_serialized_provider_carries_no_test_seams() -> None:
     def factory(region: str) -> Any:
         raise AssertionError(seam_marker)
 
-    serialized = serialize_provider(IamrUserProvider(str(ROOT), client_factory=factory))
+    serialized = SERIALIZE_PROVIDER.get()(IamrUserProvider(str(ROOT), client_factory=factory))
 
     assert seam_marker.encode() not in base64.b64decode(serialized)
 

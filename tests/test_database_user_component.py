@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime.sync_await import _sync_await
 
 from components.database_user import master_password_secret
+from components.pulumi_sdk import sync_await
 from tests.stack_helpers import of_type, one, run_stack
 from tools.engine import SECRET, PlannedResource, ProgramRun, run_program
 
@@ -165,8 +165,8 @@ def test_the_master_password_stays_a_pulumi_secret() -> None:
 
     password = master_password_secret(plain_invoke_result)
 
-    assert _sync_await(password.is_secret()) is True
-    assert _sync_await(password.future()) == PASSWORD_SENTINEL
+    assert sync_await(password.is_secret()) is True
+    assert sync_await(password.future()) == PASSWORD_SENTINEL
 
 
 # --- inside the stack ----------------------------------------------------------------------------

@@ -28,7 +28,6 @@ import pytest
 import yaml
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
-from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
@@ -39,8 +38,8 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import unknown_checking_proxy
 
+from components import pulumi_sdk
 from model.config_keys import PROJECT
 from model.iam_documents import role_documents
 from policies import cluster_rules, iam_rules
@@ -50,6 +49,7 @@ from policies.values import COMPUTED
 from tests.stack_helpers import EXAMPLE_SETTINGS
 from tools import policy_check
 from tools.plan import build_plan
+from tools.policy_check import ENGINE_UNKNOWN
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"
@@ -168,7 +168,7 @@ def resource_args(
 ) -> ResourceValidationArgs:
     return ResourceValidationArgs(
         resource_type=type_,
-        props=unknown_checking_proxy(copy.deepcopy(dict(props))),
+        props=pulumi_sdk.POLICY_PROXY.get()(copy.deepcopy(dict(props))),
         urn=urn_of(type_, name, stack),
         name=name,
         opts=options(protect=protect, parent=parent),
@@ -179,7 +179,7 @@ def resource_args(
 def policy_resource(type_: str, name: str, props: Mapping[str, Any]) -> PolicyResource:
     return PolicyResource(
         type_,
-        unknown_checking_proxy(copy.deepcopy(dict(props))),
+        pulumi_sdk.POLICY_PROXY.get()(copy.deepcopy(dict(props))),
         urn_of(type_, name),
         name,
         options(),

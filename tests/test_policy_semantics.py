@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
-from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 from pulumi_policy import PolicyResource
 
 from model.config_keys import PROJECT
@@ -47,6 +46,7 @@ from tests.test_policies import (
 )
 from tools import policy_check
 from tools.plan import build_plan
+from tools.policy_check import ENGINE_UNKNOWN
 
 EXTERNAL_ID = {"StringEquals": {"sts:ExternalId": "org-4f1c9a2e7b"}}
 STRANGER = "999988887777"

@@ -7,25 +7,20 @@ placeholders for what only the cloud knows, and leave resource outputs unknown t
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import json
-import pickle
 import runpy
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
 from google.protobuf import json_format
-from pulumi.dynamic import dynamic as pulumi_dynamic
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc
-from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, set_mocks
 
+from components import pulumi_sdk
+from components.pulumi_sdk import MockMonitor
 from model.config_keys import PROJECT
 from model.config_values import holds_secret
 from model.outputs import COMPUTED, PLACEHOLDER_ACCOUNT_ID, SECRET
@@ -39,10 +34,10 @@ ROOT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_REGION = "us-west-2"
 
 # The engine's wire sentinels (pulumi/sdk/python/lib/pulumi/runtime/rpc.py).
-_SECRET_SIG = rpc._special_sig_key
-_SECRET_VALUE = rpc._special_secret_sig
-_RESOURCE_VALUE = rpc._special_resource_sig
-_UNKNOWN = rpc.UNKNOWN
+_SECRET_SIG = pulumi_sdk.SIG_KEY.get()
+_SECRET_VALUE = pulumi_sdk.SECRET_SIG.get()
+_RESOURCE_VALUE = pulumi_sdk.RESOURCE_SIG.get()
+_UNKNOWN = pulumi_sdk.UNKNOWN.get()
 
 
 @dataclass
@@ -179,7 +174,7 @@ def _placeholder_invokes(account_id: str, config: Mapping[str, str]) -> dict[str
     }
 
 
-class PlanMocks(pulumi_mocks.Mocks):
+class PlanMocks(Mocks):
     """Resources echo their inputs (outputs stay unknown); invokes get placeholders."""
 
     def __init__(
@@ -191,16 +186,14 @@ class PlanMocks(pulumi_mocks.Mocks):
         self.invokes = {**_placeholder_invokes(account_id, config), **(extra_invokes or {})}
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
-    def new_resource(
-        self, args: pulumi_mocks.MockResourceArgs
-    ) -> tuple[str | None, dict[str, Any]]:
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         # An empty id during preview is "unknown", exactly like a resource not created yet.
         outputs = dict(args.inputs)
         if args.typ == "pulumi:index:Stash":  # the engine's stash keeps its input on create
             outputs["output"] = outputs.get("input")
         return "", outputs
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append((args.token, dict(args.args)))
         answer = self.invokes.get(args.token)
         if answer is None:
@@ -208,7 +201,7 @@ class PlanMocks(pulumi_mocks.Mocks):
         return answer(dict(args.args)), []
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
+class RecordingMonitor(MockMonitor):
     """The SDK's mock monitor, also keeping each registration as the engine would see it."""
 
     def __init__(self, mocks: PlanMocks) -> None:
@@ -280,38 +273,6 @@ def stack_config_strings(document: Mapping[str, Any]) -> dict[str, Any]:
     return config_strings(document.get("config") or {})
 
 
-@contextlib.contextmanager
-def _pickler_restored() -> Iterator[None]:
-    """Undo what `pulumi.dynamic.serialize_provider` leaves behind, after each provider.
-
-    To pickle a dynamic provider deterministically, the SDK (pulumi/dynamic/dynamic.py) replaces
-    `pickle._Pickler._batch_setitems` and `save_dict` with sorting wrappers of the current ones
-    and never puts them back: every provider serialised in a process wraps the last wrapper once
-    more, so each pickle gets slower and a later plan in the same process dies of RecursionError.
-    Here each serialisation starts from the original methods and puts them back when done.
-    """
-    pickler = pickle._Pickler  # type: ignore[attr-defined]
-    saved = {name: pickler.__dict__[name] for name in ("_batch_setitems", "save_dict")}
-    serialize = pulumi_dynamic.serialize_provider
-
-    def restore() -> None:
-        for name, original in saved.items():
-            setattr(pickler, name, original)
-
-    def serialize_restored(provider: Any) -> str:
-        try:
-            return str(serialize(provider))
-        finally:
-            restore()
-
-    pulumi_dynamic.serialize_provider = serialize_restored
-    try:
-        yield
-    finally:
-        pulumi_dynamic.serialize_provider = serialize
-        restore()
-
-
 def run_program(
     config: Mapping[str, str],
     *,
@@ -327,27 +288,22 @@ def run_program(
     """
 
     def run() -> ProgramRun:
-        ROOT.set(None)
+        pulumi_sdk.forget_root_stack()
         mocks = PlanMocks(account_id, config, extra_invokes)
         monitor = RecordingMonitor(mocks)
         # A key is secret when any part of its value is (Pulumi marks the whole top-level key).
         encrypted = [key for key, value in config.items() if holds_secret(value)]
         pulumi.runtime.set_all_config(dict(config), secret_keys=[*secret_keys, *encrypted])
-        pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
-        # Outputs awaited at the end of a run live in a process-wide list: a run that failed
-        # must not hand its failed outputs to the next one (the SDK's own test wrapper does this).
-        SETTINGS.rpc_manager.clear()
-        SETTINGS.outputs.clear()
+        set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+        pulumi_sdk.clear_pending()
 
         def main() -> None:
             runpy.run_path(str(program), run_name="__main__")
 
-        _sync_await(run_pulumi_func(main))
-        root = get_root_resource()
-        exported = dict(getattr(root, "outputs", {}) or {})
-        outputs = {k: _sync_await(_resolve(v)) for k, v in exported.items()}
+        exported = pulumi_sdk.run_program(main)
+        outputs = {k: pulumi_sdk.sync_await(_resolve(v)) for k, v in exported.items()}
         resources = sorted(monitor.planned, key=lambda r: r.urn)
         return ProgramRun(resources=resources, outputs=outputs, invokes=mocks.calls)
 
-    with _pickler_restored():
+    with pulumi_sdk.pickler_restored():
         return contextvars.Context().run(run)

@@ -17,8 +17,6 @@ from inspect import isawaitable
 from pathlib import Path
 from typing import Any
 
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -30,13 +28,15 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from components import pulumi_sdk
 from policies.pack import PACK_NAME, POLICIES
 from policies.values import COMPUTED
 
 Violation = dict[str, str]
+
+ENGINE_UNKNOWN = pulumi_sdk.UNKNOWN.get()
+UnknownValueError = pulumi_sdk.POLICY_UNKNOWN_ERROR.get()
 
 # What a pack without an explicit level uses (pulumi-policy's PolicyPack default).
 PACK_DEFAULT_LEVEL = EnforcementLevel.ADVISORY
@@ -55,7 +55,7 @@ def engine_properties(inputs: Mapping[str, Any]) -> Any:
             return [wire(v) for v in value]
         return value
 
-    return unknown_checking_proxy(deserialize_properties(wire(dict(inputs))))
+    return pulumi_sdk.policy_properties(wire(dict(inputs)))
 
 
 def _urn(resource: Mapping[str, Any], project: str, stack: str) -> str:
@@ -243,9 +243,7 @@ def evaluate(
     def run() -> list[Violation]:
         # Policies may ask pulumi.get_stack()/get_project(); the analyzer configures them from the
         # CLI's environment. Set here in a context of our own, so the caller's settings stay.
-        pulumi_settings.SETTINGS.project = project
-        pulumi_settings.SETTINGS.stack = stack
-        pulumi_settings.SETTINGS.dry_run = True
+        pulumi_sdk.set_policy_context(project=project, stack=stack)
         configured = config_levels(config)
         active = [
             (p, enforcement_level(p, configured))
