@@ -30,6 +30,42 @@ SHARED_OUTPUTS: Final = (
     NODE_TYPE,
 )
 
+# What each output holds and where it goes in the xpander UI (the README's outputs table is
+# rendered from this: `python -m tools.readme_tables`). Every output name above has its row.
+OUTPUT_DOCS: Final = (
+    (
+        CONNECTOR_CONFIG,
+        "the connector form's fields, in the form's order (table above)",
+        "the Redshift connector form: paste each value into the field of its name",
+    ),
+    (ROLE_ARN, "ARN of the IAM role xpander assumes (with its path)", "IAM Role ARN"),
+    (
+        ORGANIZATION_ID,
+        "the ExternalId the role's trust policy requires (a secret if set with --secret)",
+        "not in the form: it is your xpander Organization ID",
+    ),
+    (DATABASE_USER, "`IAMR:<roleName>`, the database user the role maps to", "not in the form"),
+    (
+        CLUSTER_ENDPOINT,
+        "the cluster's host name (inside the VPC)",
+        "not in the form: `make verify` uses it",
+    ),
+    (CLUSTER_PORT, "the port the cluster listens on", "not in the form: `make verify` uses it"),
+    (
+        MASTER_PASSWORD_SECRET_ARN,
+        "ARN of the Secrets Manager secret with the admin password (never the password)",
+        "not in the form",
+    ),
+    (SECURITY_GROUP_ID, "the security group the ingress rules are in", "not in the form"),
+    (SUBNET_GROUP_NAME, "the cluster's subnet group", "not in the form"),
+    (NODE_TYPE, "the node type the region offered first of `nodeTypes`", "not in the form"),
+    (
+        CONNECTORS,
+        f"with `connectors`: {', '.join(PER_CONNECTOR_OUTPUTS)} of each connector, by its name",
+        'each connector\'s own form (`make connector ARGS="--connector NAME"`)',
+    ),
+)
+
 # What stands in for a value the reader cannot see.
 COMPUTED: Final = "<computed>"  # known only after deploy (the offline plan, like `pulumi preview`)
 SECRET: Final = "[secret]"  # noqa: S105 - a secret, as `pulumi stack output` prints it without --show-secrets
@@ -54,6 +90,13 @@ UI_FIELDS: tuple[str, ...] = (
 )
 
 AUTH_METHOD = "IAM"
+
+
+def outputs_table() -> str:
+    """The README's outputs table."""
+    rows = ["| output | what it holds | where it goes in the xpander UI |", "| --- | --- | --- |"]
+    rows += [f"| `{name}` | {holds} | {ui} |" for name, holds, ui in OUTPUT_DOCS]
+    return "\n".join(rows) + "\n"
 
 
 def connector_config(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from model.cluster_baseline import controls_table
 from model.deployer_permissions import permissions_markdown
+from model.outputs import outputs_table
 from tools.project_file import settings_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +21,7 @@ SECURITY_BASELINE = ROOT / "docs" / "security-baseline.md"
 # Each table's marker name, the file that holds it, and the model's rendering.
 TABLES: dict[str, tuple[Path, Callable[[], str]]] = {
     "settings-table": (README, settings_table),
+    "outputs-table": (README, outputs_table),
     "aws-controls": (SECURITY_BASELINE, controls_table),
     "deployer-permissions": (SECURITY_BASELINE, permissions_markdown),
 }
