@@ -157,7 +157,8 @@ def test_connector_fields_are_the_settings_a_connector_may_set():
         "grantSchemas",
     ]
     described = KEYS_BY_NAME["connectors"].description
-    assert "{name, roleName, organizationId, namespace, serviceAccount, grantSchemas}" in described
+    fields = "{name, roleName, organizationId, namespace, serviceAccount, grantSchemas, formerName}"
+    assert fields in described
 
 
 def test_a_connector_field_must_be_a_setting_of_the_same_type():
