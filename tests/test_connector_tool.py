@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,8 @@ Auth Method       IAM
 
 
 def run_tool(*args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m tools.connector` as its own process: for the tests whose subject is the process
+    (its exit status, its streams, the PATH it searches); the others call main() (run_main)."""
     env = dict(os.environ)
     if path is not None:
         env["PATH"] = path
@@ -59,6 +63,32 @@ def run_tool(*args: str, path: str | None = None) -> subprocess.CompletedProcess
         timeout=60,
         check=False,
     )
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_main(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Ran]:
+    """connector.main() in this process, as run_tool runs it; argparse's exit is a status too."""
+
+    def run(*args: str, path: str | None = None) -> Ran:
+        if path is not None:
+            monkeypatch.setenv("PATH", path)
+        try:
+            code = connector.main(list(args))
+        except SystemExit as exited:
+            code = int(exited.code or 0)
+        captured = capsys.readouterr()
+        return Ran(code, captured.out, captured.err)
+
+    return run
 
 
 def write_json(tmp_path: Path, document: Any) -> Path:
@@ -85,18 +115,18 @@ def test_prints_the_ui_fields_as_a_table_in_the_ui_order(tmp_path):
     assert names == list(UI_FIELDS)
 
 
-def test_json_keeps_the_ui_order_and_only_the_ui_fields(tmp_path):
+def test_json_keeps_the_ui_order_and_only_the_ui_fields(tmp_path, run_main):
     outputs = {"connectorConfig": {**STACK_OUTPUTS["connectorConfig"], "Extra": "ignored"}}
-    result = run_tool("--outputs-file", str(write_json(tmp_path, outputs)), "--json")
+    result = run_main("--outputs-file", str(write_json(tmp_path, outputs)), "--json")
     assert result.returncode == 0, result.stderr
     fields = json.loads(result.stdout)
     assert list(fields) == list(UI_FIELDS)
     assert fields == CONFIG
 
 
-def test_reads_an_offline_plan_too():
+def test_reads_an_offline_plan_too(run_main):
     plan = GOLDEN / "plan-head.json"
-    result = run_tool("--outputs-file", str(plan), "--json")
+    result = run_main("--outputs-file", str(plan), "--json")
     assert result.returncode == 0, result.stderr
     expected = json.loads(plan.read_text(encoding="utf-8"))["outputs"]["connectorConfig"]
     assert json.loads(result.stdout) == expected
@@ -106,18 +136,18 @@ def test_reads_an_offline_plan_too():
     )
 
 
-def test_an_offline_plan_with_a_real_account_is_not_called_a_placeholder(tmp_path):
+def test_an_offline_plan_with_a_real_account_is_not_called_a_placeholder(tmp_path, run_main):
     plan = json.loads((GOLDEN / "plan-head.json").read_text(encoding="utf-8"))
     plan |= {"accountId": "123456789012", "accountIsPlaceholder": False}
-    result = run_tool("--outputs-file", str(write_json(tmp_path, plan)))
+    result = run_main("--outputs-file", str(write_json(tmp_path, plan)))
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
 
 
-def test_a_plan_from_before_the_mark_is_recognised_by_its_account(tmp_path):
+def test_a_plan_from_before_the_mark_is_recognised_by_its_account(tmp_path, run_main):
     plan = json.loads((GOLDEN / "plan-head.json").read_text(encoding="utf-8"))
     del plan["accountId"], plan["accountIsPlaceholder"]
-    result = run_tool("--outputs-file", str(write_json(tmp_path, plan)))
+    result = run_main("--outputs-file", str(write_json(tmp_path, plan)))
     assert result.returncode == 0
     assert "its account 111122223333 is a placeholder" in result.stderr
 
@@ -130,15 +160,15 @@ def test_missing_fields_are_named_and_exit_1(tmp_path):
     assert "missing field(s): Region, Auth Method" in result.stderr
 
 
-def test_fields_without_a_value_yet_are_named(tmp_path):
+def test_fields_without_a_value_yet_are_named(tmp_path, run_main):
     pending = {**CONFIG, "IAM Role ARN": "<computed>", "Region": ""}
-    result = run_tool("--outputs-file", str(write_json(tmp_path, {"connectorConfig": pending})))
+    result = run_main("--outputs-file", str(write_json(tmp_path, {"connectorConfig": pending})))
     assert result.returncode == 1
     assert "no value yet: IAM Role ARN = '<computed>', Region = ''" in result.stderr
 
 
-def test_a_stack_without_connector_config_says_what_it_has(tmp_path):
-    result = run_tool("--outputs-file", str(write_json(tmp_path, {"roleArn": "arn"})))
+def test_a_stack_without_connector_config_says_what_it_has(tmp_path, run_main):
+    result = run_main("--outputs-file", str(write_json(tmp_path, {"roleArn": "arn"})))
     assert result.returncode == 1
     assert "no `connectorConfig` output (outputs: roleArn)" in result.stderr
 
@@ -147,11 +177,11 @@ def test_a_stack_without_connector_config_says_what_it_has(tmp_path):
     ("content", "message"),
     [(None, "no such file"), ("{not json", "not JSON"), ("[1, 2]", "a JSON object")],
 )
-def test_unreadable_outputs_exit_2(tmp_path, content, message):
+def test_unreadable_outputs_exit_2(tmp_path, content, message, run_main):
     path = tmp_path / "outputs.json"
     if content is not None:
         path.write_text(content, encoding="utf-8")
-    result = run_tool("--outputs-file", str(path))
+    result = run_main("--outputs-file", str(path))
     assert result.returncode == 2
     assert message in result.stderr
 
@@ -163,24 +193,24 @@ def test_without_the_pulumi_cli_exit_2_and_say_how_to_proceed(tmp_path):
     assert "--outputs-file" in result.stderr
 
 
-def test_asks_the_pulumi_cli_for_the_stack_outputs(tmp_path):
+def test_asks_the_pulumi_cli_for_the_stack_outputs(tmp_path, run_main):
     path = fake_pulumi(tmp_path, f"echo '{json.dumps(STACK_OUTPUTS)}'")
-    result = run_tool("--stack", "acme/prod", path=f"{path}:{os.environ['PATH']}")
+    result = run_main("--stack", "acme/prod", path=f"{path}:{os.environ['PATH']}")
     assert result.returncode == 0, result.stderr
     assert result.stdout == TABLE
     argv = (tmp_path / "argv").read_text(encoding="utf-8").split()
     assert argv == ["stack", "output", "--json", "--non-interactive", "--stack", "acme/prod"]
 
 
-def test_a_failing_pulumi_cli_is_reported_with_its_message(tmp_path):
+def test_a_failing_pulumi_cli_is_reported_with_its_message(tmp_path, run_main):
     path = fake_pulumi(tmp_path, "echo 'error: no stack named dev found' >&2; exit 255")
-    result = run_tool(path=f"{path}:{os.environ['PATH']}")
+    result = run_main(path=f"{path}:{os.environ['PATH']}")
     assert result.returncode == 2
     assert "`pulumi stack output --json` failed: error: no stack named dev found" in result.stderr
 
 
-def test_outputs_file_and_stack_are_exclusive():
-    result = run_tool("--outputs-file", "x.json", "--stack", "dev")
+def test_outputs_file_and_stack_are_exclusive(run_main):
+    result = run_main("--outputs-file", "x.json", "--stack", "dev")
     assert result.returncode == 2
     assert "not allowed with argument" in result.stderr
 
@@ -337,7 +367,7 @@ def connector_error(config: Any) -> str:
     return str(raised.value)
 
 
-def test_a_field_that_is_no_string_is_named_and_exit_1(tmp_path):
+def test_a_field_that_is_no_string_is_named_and_exit_1(tmp_path, run_main):
     """Each UI field is text the user pastes: a number, list, object or boolean is refused."""
     odd = {
         "ClusterNamePath": 5,
@@ -347,7 +377,7 @@ def test_a_field_that_is_no_string_is_named_and_exit_1(tmp_path):
         "Region": 1.5,
         "Auth Method": "Password",
     }
-    result = run_tool("--outputs-file", str(write_json(tmp_path, {"connectorConfig": odd})))
+    result = run_main("--outputs-file", str(write_json(tmp_path, {"connectorConfig": odd})))
     assert (result.returncode, result.stdout) == (1, "")
     for shown in (
         "ClusterNamePath = 5 (not a string)",
@@ -370,8 +400,8 @@ def test_a_blank_field_has_no_value_yet():
 
 
 @pytest.mark.parametrize(("config", "shown"), [(None, "null"), ("x", 'not an object: "x"')])
-def test_a_connector_config_that_is_no_object_says_so(tmp_path, config, shown):
-    result = run_tool("--outputs-file", str(write_json(tmp_path, {"connectorConfig": config})))
+def test_a_connector_config_that_is_no_object_says_so(tmp_path, config, shown, run_main):
+    result = run_main("--outputs-file", str(write_json(tmp_path, {"connectorConfig": config})))
     assert result.returncode == 1
     assert f"`connectorConfig` is {shown}; this project exports it as an object" in result.stderr
     assert "no `connectorConfig` output" not in result.stderr
