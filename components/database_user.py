@@ -124,6 +124,7 @@ class IamrDatabaseUser(pulumi.ComponentResource):
         else:
             sql = psql_script(args.user, args.schemas, args.owner)
             done = self._kubernetes_job(name, args, how, sql)
+            self._record(name, args, how)
             # A Job cannot run on `pulumi destroy`: the SQL left to run by hand
             cleanup = cleanup_sql(args.user, args.schemas, args.owner)
 
@@ -161,6 +162,28 @@ class IamrDatabaseUser(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return user.user
+
+    def _record(self, name: str, args: IamrDatabaseUserArgs, how: KubernetesJobProvisioner) -> None:
+        """The data-api resource, kept as a record that runs no SQL while the Job provisions.
+
+        Switching userProvisioner on a live stack is then an update of this resource (same URN),
+        never its delete, which would drop the user the data-api provisioner created after the
+        Job adopted it; switching back resumes with the ownership it kept.
+        """
+        IamrUser(
+            f"{name}-iamr-user",
+            IamrUserProps[pulumi.Input[str]](
+                region=args.region,
+                cluster_identifier=args.cluster_identifier,
+                database=args.database,
+                user=args.user,
+                schemas=tuple(args.schemas),
+                owner=args.owner,
+                timeout_seconds=args.timeout_seconds,
+                provisioner=how.KIND,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _kubernetes_job(
         self, name: str, args: IamrDatabaseUserArgs, how: KubernetesJobProvisioner, script: str

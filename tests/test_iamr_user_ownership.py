@@ -277,6 +277,48 @@ def test_a_drop_blocked_by_a_function_privilege_says_how_to_hand_over(
     assert db.snapshot() == before
 
 
+# --- switching userProvisioner on a live stack (issue 24) -------------------------------------
+
+
+def test_switching_to_the_job_keeps_the_user_and_switching_back_resumes_its_ownership(
+    host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
+) -> None:
+    db.schemas("sales")
+    user = resource(host, inputs, db, "sales")
+    user.up()
+    data_api = dict(user.inputs)
+    emulator.reset()
+
+    as_job = {k: v for k, v in data_api.items() if k not in ("secretArn", "dbUser")}
+    user.up({**as_job, "provisioner": "kubernetes-job"})  # what the program registers now
+
+    assert emulator.calls == []  # a record only: no SQL, not even a read
+    assert user.outs["ownership"] == "created"
+    assert db.grants("sales") == {"sales": ALL}  # the user the Job now adopts is untouched
+    user.refresh()
+    assert user.diff(user.inputs).changes == provider_pb2.DiffResponse.DIFF_NONE
+
+    user.up(data_api)  # and back: the record still says this stack created it
+    assert user.outs["ownership"] == "created"
+    user.destroy()
+    assert db.user_row() is None
+
+
+def test_a_stack_destroyed_under_the_job_provisioner_drops_nothing(
+    host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
+) -> None:
+    db.schemas("sales")
+    user = resource(host, inputs, db, "sales")
+    user.up()
+    as_job = {k: v for k, v in user.inputs.items() if k not in ("secretArn", "dbUser")}
+    user.up({**as_job, "provisioner": "kubernetes-job"})
+
+    user.destroy()
+
+    assert db.user_row() is not None and db.grants("sales") == {"sales": ALL}
+    assert "a Job cannot run on destroy" in host.warnings()
+
+
 # --- state written by the released provider ----------------------------------------------------
 
 

@@ -77,7 +77,7 @@ def provisioning_sql(plan: Plan) -> list[str]:
     statements: list[str] = []
     for resource in plan["resources"]:
         inputs = resource["inputs"]
-        if resource["type"] == IAMR_USER_TYPE:
+        if resource["type"] == IAMR_USER_TYPE and not inputs.get(KEYS["provisioner"]):
             statements.append(f"-- {resource['name']} (Data API):")
             user, schemas, owner = (inputs[KEYS[k]] for k in ("user", "schemas", "owner"))
             sql = data_api_sql(user, schemas, owner)

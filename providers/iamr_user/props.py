@@ -34,6 +34,10 @@ class IamrUserProps(Generic[T]):
     timeout_seconds: int = field(default=DEFAULT_TIMEOUT_SECONDS, metadata=_key("timeoutSeconds"))
     secret_arn: T | None = field(default=None, metadata=_key("secretArn"))
     db_user: T | None = field(default=None, metadata=_key("dbUser"))
+    # None: the data-api provisioner manages the user. "kubernetes-job": a psql Job does, and
+    # this resource only keeps the record (ownership, adoption record), so a switch between
+    # provisioners is an update of this resource, never its delete (which drops a created user).
+    provisioner: str | None = field(default=None, metadata=_key("provisioner"))
 
     def to_dict(self) -> dict[str, Any]:
         """As registered and kept in state; absent optional facts are left out."""
@@ -60,7 +64,13 @@ class IamrUserProps(Generic[T]):
             timeout_seconds=int(timeout),
             secret_arn=str(values["secretArn"]) if values.get("secretArn") else None,
             db_user=str(values["dbUser"]) if values.get("dbUser") else None,
+            provisioner=str(values["provisioner"]) if values.get("provisioner") else None,
         )
+
+    @property
+    def record_only(self) -> bool:
+        """Whether another provisioner (the kubernetes-job one) manages the user: no SQL here."""
+        return self.provisioner is not None
 
     @property
     def resource_id(self) -> str:

@@ -30,6 +30,7 @@ from providers.iamr_user import messages
 from providers.iamr_user.catalog import Catalog
 from providers.iamr_user.grants import (
     ADOPTION_RECORD,
+    OLDER_RECORD,
     Record,
     Revocation,
     grants_state,
@@ -188,6 +189,8 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
     @_explained
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         ensure_on_sys_path(self.project_root)
+        if (record_only := IamrUserProps.from_dict(props)).record_only:
+            return pulumi.dynamic.CreateResult(id_=record_only.resource_id, outs=dict(props))
         op = self._operation(props)
         p, user = op.props, op.user
         schemas = list(p.schemas)
@@ -226,6 +229,8 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         ensure_on_sys_path(self.project_root)
         from clients.data_api import ClusterGoneError  # noqa: PLC0415 - see the class docstring
 
+        if IamrUserProps.from_dict(props).record_only:  # the Job provisions: nothing to read
+            return pulumi.dynamic.ReadResult(id_=id_, outs=dict(props))
         op = self._operation(props)
         p, user, catalog = op.props, op.user, op.catalog
         outs = {key: props[key] for key in (*INPUT_KEYS, OWNERSHIP) if key in props}
@@ -259,13 +264,15 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         changed = [k for k in INPUT_KEYS if _comparable(olds.get(k)) != _comparable(news.get(k))]
         replaces = [k for k in changed if k in REPLACE_KEYS]
         schemas = news.get("schemas")
+        if news.get("provisioner"):  # a record only: the Job reports its own state
+            schemas = None
         if (
             GRANTS in olds
             and isinstance(schemas, list | tuple)
             and _kinds(olds[GRANTS]) != _kinds(wanted_state(schemas))
         ):
             changed.append(GRANTS)  # drift found by refresh: update restores what is missing
-        if olds.get(DRIFT):
+        if olds.get(DRIFT) and schemas is not None:
             changed.append(DRIFT)  # said by read; update says again what up and destroy do
         # A new user name is another user: the new one is made before the old one goes.
         return pulumi.dynamic.DiffResult(
@@ -278,6 +285,8 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
     ) -> pulumi.dynamic.UpdateResult:
         """Revoke what the stack holds and no longer wants, grant what is missing: one batch."""
         ensure_on_sys_path(self.project_root)
+        if IamrUserProps.from_dict(news).record_only:
+            return pulumi.dynamic.UpdateResult(outs=_retired(olds, news))
         op = self._operation(news)
         old, new, user, catalog = IamrUserProps.from_dict(olds), op.props, op.user, op.catalog
         if not catalog.existing_users([user]):
@@ -342,6 +351,13 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         ensure_on_sys_path(self.project_root)
         from clients.data_api import ClusterGoneError, StatementFailedError  # noqa: PLC0415
 
+        if (record_only := IamrUserProps.from_dict(props)).record_only:
+            pulumi.log.warn(
+                f"Database user {record_only.user!r} is left as it is: the kubernetes-job "
+                "provisioner manages it, and a Job cannot run on destroy (its cleanupSql output "
+                "says what to run by hand)."
+            )
+            return
         op = self._operation(props)
         p, user, catalog = op.props, op.user, op.catalog
         try:
@@ -453,6 +469,22 @@ def _require_schemas(catalog: Catalog, schemas: Sequence[str], *, what: str) -> 
             "transaction: nothing was changed. Remove them from xpander-redshift:grantSchemas and "
             "grant by hand, outside a transaction: GRANT USAGE ON SCHEMA <schema> TO <user>."
         )
+
+
+def _retired(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
+    """The record kept while the kubernetes-job provisioner manages the user: what this stack
+    knows about its ownership survives the switch (and a switch back), and no SQL runs."""
+    outs = dict(news)
+    for key in (OWNERSHIP, ADOPTION_RECORD, OLDER_RECORD):
+        if key in olds:
+            outs[key] = olds[key]
+    if not olds.get("provisioner") and olds.get(OWNERSHIP) == CREATED:
+        pulumi.log.warn(
+            f"Database user {news.get('user')!r}, created by this stack, is now provisioned by "
+            "the kubernetes-job Job; this resource keeps that record and runs no SQL, so the "
+            "switch drops nothing."
+        )
+    return outs
 
 
 def _warn_missing(user: str, schemas: Sequence[str]) -> None:
