@@ -9,9 +9,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from model.config_keys import KEYS_BY_NAME
 from model.tags import resource_tags
 
 MIN_ZONES = 2  # Security Hub Redshift.16: a subnet group spans at least two zones
+
+
+_SUBNETS = KEYS_BY_NAME["privateSubnetIds"].full_name  # the setting the messages name
 
 
 def subnets_in_vpc(subnets: Sequence[Any], expected_vpc: str) -> list[str]:
@@ -24,7 +28,7 @@ def subnets_in_vpc(subnets: Sequence[Any], expected_vpc: str) -> list[str]:
     stray = [s for s in subnets if s.vpc_id != expected_vpc]
     if stray:
         raise pulumi.RunError(
-            "xpander-redshift:privateSubnetIds: "
+            f"{_SUBNETS}: "
             + "; ".join(f"subnet {s.id} is in VPC {s.vpc_id}" for s in stray)
             + f", not in {expected_vpc} (the EKS cluster's VPC, or vpcId): name private subnets "
             "of that VPC"
@@ -32,7 +36,7 @@ def subnets_in_vpc(subnets: Sequence[Any], expected_vpc: str) -> list[str]:
     zones = sorted({s.availability_zone for s in subnets})
     if len(zones) < MIN_ZONES:
         pulumi.log.warn(
-            f"xpander-redshift:privateSubnetIds: all subnets are in one Availability Zone "
+            f"{_SUBNETS}: all subnets are in one Availability Zone "
             f"({', '.join(zones)}); add a subnet of another zone so the cluster can be relocated "
             "or made Multi-AZ (AWS Security Hub control Redshift.16)"
         )

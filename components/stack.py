@@ -29,7 +29,7 @@ from components.network import (
 )
 from components.pod_identity import PodIdentityBinding, PodIdentityBindingArgs
 from model import iam_documents, outputs
-from model.config_keys import ConnectorSettings, Settings
+from model.config_keys import KEYS_BY_NAME, ConnectorSettings, Settings
 from model.outputs import connector_config
 
 
@@ -53,12 +53,15 @@ class ClusterFacts:
     vpc_id: pulumi.Input[str]
 
 
+_EXISTING_GROUP = KEYS_BY_NAME["existingSecurityGroupId"].full_name  # the setting it names
+
+
 def cluster_security_group(wanted: str, cluster: str, groups: list[str] | None) -> str:
     """The group named by existingSecurityGroupId, refused unless it belongs to the cluster."""
     if wanted not in (groups or []):
         # RunError: the engine prints the message alone, without a Python traceback.
         raise pulumi.RunError(
-            f"xpander-redshift:existingSecurityGroupId = {wanted!r}: is not a security group of "
+            f"{_EXISTING_GROUP} = {wanted!r}: is not a security group of "
             f"cluster {cluster!r} (its groups: {', '.join(groups or []) or 'none'}); name one of "
             "them, so the stack never opens a group the cluster does not use"
         )

@@ -22,7 +22,7 @@ import pulumi
 import pulumi._types
 import pulumi.output
 
-from tools.engine import COMPUTED, SECRET
+from model.outputs import COMPUTED, SECRET
 
 _PLACEHOLDERS = (COMPUTED, SECRET)
 

@@ -16,8 +16,9 @@ import pulumi
 
 from components.database_user import master_password_secret
 from components.pulumi_sdk import sync_await
+from model.outputs import SECRET
 from tests.stack_helpers import one, run_stack
-from tools.engine import SECRET, PlannedResource, ProgramRun, run_program
+from tools.engine import PlannedResource, ProgramRun, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "tests" / "programs" / "iamr_database_user.py"

@@ -17,10 +17,10 @@ import pytest
 import yaml
 
 from model.config_values import ENCRYPTED
+from model.outputs import SECRET as SECRET_SHOWN
 from model.settings import SettingsError, settings_from_config
 from tests.stack_helpers import DEV_CONFIG, ROOT, one
 from tools import plan as plan_tool
-from tools.engine import SECRET as SECRET_SHOWN
 from tools.engine import run_program
 
 ORGANIZATION = "org-top-secret-41"

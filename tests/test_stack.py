@@ -5,9 +5,9 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from model.outputs import UI_FIELDS
+from model.outputs import COMPUTED, PLACEHOLDER_ACCOUNT_ID, SECRET, UI_FIELDS
 from tests.stack_helpers import DEV_CONFIG, document, of_type, one, run_stack
-from tools.engine import COMPUTED, PLACEHOLDER_ACCOUNT_ID, SECRET, PlannedResource, run_program
+from tools.engine import PlannedResource, run_program
 
 ROLE_ARN = f"arn:aws:iam::{PLACEHOLDER_ACCOUNT_ID}:role/xpander-redshift-access"
 EKS_SG = "sg-<eks-cluster-security-group>"

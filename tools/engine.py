@@ -27,8 +27,6 @@ from model.outputs import COMPUTED, PLACEHOLDER_ACCOUNT_ID, SECRET
 from model.partitions import partition_of
 from tools.stack_file import config_strings
 
-__all__ = ["COMPUTED", "PLACEHOLDER_ACCOUNT_ID", "SECRET", "PlanMocks", "run_program"]
-
 ROOT_DIR = Path(__file__).resolve().parent.parent
 # Where the stack file names no region (the settings gate refuses that before a plan runs).
 DEFAULT_REGION = "us-west-2"
