@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, dataclass_transform, get_args, get_origin, get_type_hints
 
 from model import validators as v
+from model.aws_facts import MANAGED_STORAGE_PORT_RANGES, ranges_text
 
 PROJECT = "xpander-redshift"
 
@@ -298,7 +299,7 @@ class Settings:
         new_cluster_only=True,
     )
     port: int = setting(
-        "Port the cluster listens on (RA3 and RG: 5431-5455 or 8191-8215).",
+        f"Port the cluster listens on (RA3 and RG: {ranges_text(MANAGED_STORAGE_PORT_RANGES)}).",
         5439,  # its rule depends on the node types: see validators.port_problem,
         new_cluster_only=True,
     )

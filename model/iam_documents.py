@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model import arns
+from model.aws_facts import DATA_API_CLUSTER_ACTIONS, DATA_API_STATEMENT_ACTIONS
 from model.config_keys import ConnectorSettings, Settings
 
 Document = dict[str, Any]
@@ -24,23 +25,7 @@ DESCRIBE_CLUSTER_ACTIONS = ["redshift:DescribeClusters"]
 IAM_CREDENTIALS_ACTIONS = ["redshift:GetClusterCredentialsWithIAM"]
 # GetClusterCredentials names a database user: scoped by dbuser (and dbname when one is passed).
 DBUSER_CREDENTIALS_ACTIONS = ["redshift:GetClusterCredentials"]
-# Data API actions that accept the cluster ARN as resource.
-DATA_API_CLUSTER_ACTIONS = [
-    "redshift-data:BatchExecuteStatement",
-    "redshift-data:DescribeTable",
-    "redshift-data:ExecuteStatement",
-    "redshift-data:ListDatabases",
-    "redshift-data:ListSchemas",
-    "redshift-data:ListTables",
-]
-# Data API actions on statement ids: AWS defines no resource type for them, only "*". The Data API
-# itself limits them to statements the same IAM identity ran.
-DATA_API_STATEMENT_ACTIONS = [
-    "redshift-data:CancelStatement",
-    "redshift-data:DescribeStatement",
-    "redshift-data:GetStatementResult",
-    "redshift-data:ListStatements",
-]
+# Data API actions: on the cluster ARN, and on statement ids ("*" only): model/aws_facts.py.
 
 TRUST_SIDS = ("PodIdentity", "CrossAccountWithExternalId", "SelfAssume")
 POLICY_NAMES = ("RedshiftCredentials", "RedshiftDataAPI", "SelfAssumeAndTagSession")

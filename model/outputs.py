@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from model import aws_facts
+
 # Stack output names (`pulumi stack output`). Users, CI and the xpander UI read these: renaming one
 # breaks them all, so the program, the tools and the tests take every name from here.
 CONNECTOR_CONFIG: Final = "connectorConfig"
@@ -66,9 +68,9 @@ OUTPUT_DOCS: Final = (
     ),
 )
 
-# What stands in for a value the reader cannot see.
-COMPUTED: Final = "<computed>"  # known only after deploy (the offline plan, like `pulumi preview`)
-SECRET: Final = "[secret]"  # noqa: S105 - a secret, as `pulumi stack output` prints it without --show-secrets
+# What stands in for a value the reader cannot see (model/aws_facts.py, shared with the pack):
+COMPUTED: Final = aws_facts.COMPUTED  # known only after deploy (the offline plan, `pulumi preview`)
+SECRET: Final = aws_facts.SECRET  # a secret, as `pulumi stack output` prints it
 UNKNOWN: Final = "[unknown]"  # an unknown, as the Pulumi CLI prints it
 NOT_VALUES: Final = (COMPUTED, SECRET, UNKNOWN)
 # The offline plan's account: AWS's documentation account id, never a real one.

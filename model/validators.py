@@ -14,6 +14,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from model import sql
+from model.aws_facts import (
+    MANAGED_STORAGE_FAMILIES,
+    MANAGED_STORAGE_PORT_RANGES,
+    OTHER_PORT_RANGE,
+    ranges_text,
+)
 
 Rule = Callable[[Any], str | None]
 
@@ -180,10 +186,8 @@ REDSHIFT_RESERVED_WORDS = frozenset(
     ]
 )
 
-# CreateCluster "Port": RG and RA3 nodes take 5431-5455 or 8191-8215; DC2 takes 1150-65535.
-RA3_PORT_RANGES = ((5431, 5455), (8191, 8215))
-OTHER_PORT_RANGE = (1150, 65535)
-MANAGED_STORAGE_FAMILIES = ("ra3.", "rg.")  # Redshift managed storage node types
+# CreateCluster "Port": model/aws_facts.py (shared with the policy pack).
+RA3_PORT_RANGES = MANAGED_STORAGE_PORT_RANGES
 # CreateCluster "NumberOfNodes": "at least 1 and no more than 100"; some node types allow fewer
 # when a cluster is created (Cluster Management Guide, "Node type details": the node range).
 MAX_NODES = 100
@@ -407,7 +411,7 @@ def port_problem(port: int, node_types: Sequence[str]) -> str | None:
     """CreateCluster "Port": every node type the stack may choose must accept the port."""
     if any(t.startswith(MANAGED_STORAGE_FAMILIES) for t in node_types):
         if not any(lo <= port <= hi for lo, hi in RA3_PORT_RANGES):
-            return "RA3 and RG node types accept only ports 5431-5455 or 8191-8215"
+            return f"RA3 and RG node types accept only ports {ranges_text(RA3_PORT_RANGES)}"
     elif not OTHER_PORT_RANGE[0] <= port <= OTHER_PORT_RANGE[1]:
         return "must be between 1150 and 65535"
     return None

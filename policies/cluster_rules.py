@@ -14,10 +14,11 @@ from typing import Any, Final
 
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
+from .aws_facts import ranges_text
 from .findings import Findings
 from .networks import (
     DEFAULT_REDSHIFT_PORT,
-    NODE_TYPE_PORTS,
+    SERVERLESS_PORT_RANGES,
     node_type_ports,
 )
 from .stack_view import (
@@ -94,10 +95,6 @@ def check_cluster_private_and_encrypted(args: ResourceValidationArgs, found: Fin
 # --- redshift-port-in-node-type-range -------------------------------------------------------------
 
 
-def _ranges_text(ranges: Sequence[tuple[int, int]]) -> str:
-    return " or ".join(f"{low}-{high}" for low, high in ranges)
-
-
 def check_port_in_range(args: StackValidationArgs, found: Findings) -> None:
     resources = stack_resources(args)
     for item in of_type(resources, CLUSTER, SERVERLESS_WORKGROUP):
@@ -113,7 +110,7 @@ def check_port_in_range(args: StackValidationArgs, found: Findings) -> None:
         else:
             name = known_str(props.get("workgroupName")) or item.name
             label = f"Redshift Serverless workgroup '{name}'"
-            ranges = NODE_TYPE_PORTS["ra3."]
+            ranges = SERVERLESS_PORT_RANGES
             what = "a serverless workgroup"
         raw = followed_value(item, "port", resources)
         if is_unknown(raw):
@@ -124,7 +121,7 @@ def check_port_in_range(args: StackValidationArgs, found: Findings) -> None:
         if not inside and ranges is not None:
             found.violation(
                 f"{label}: port {port} is outside what {what} accepts "
-                f"({_ranges_text(ranges)}; Redshift's CreateCluster/CreateWorkgroup), so the "
+                f"({ranges_text(ranges)}; Redshift's CreateCluster/CreateWorkgroup), so the "
                 "create fails. Use 5439 (the default) or another port in those ranges "
                 "(xpander-redshift:port).",
                 item.urn,

@@ -35,6 +35,7 @@ CLUSTER_CONTROL: Final = ("redshift:ModifyCluster", "redshift:ModifyClusterIamRo
 ANY_ROLE: Final = "iam::{account}:role/zz-probe-role"
 ANY_POLICY: Final = "iam::{account}:policy/zz-probe-policy"
 ANY_CLUSTER: Final = "redshift:{region}:{account}:cluster:zz-probe-0"
+ANY_SECRET: Final = "secretsmanager:{region}:{account}:secret:redshift!zz-probe-admin-AbCdEf"  # noqa: S105
 
 
 def _probe(probe: str) -> Callable[[str], bool]:
@@ -84,6 +85,8 @@ def _reaches(
             )
             break
     secrets = _master_secrets(clusters) if clusters else []
+    if exposed.view.is_xpander_role:  # an existing cluster's admin secret is outside the stack
+        secrets.append(("every Redshift admin secret", _probe(ANY_SECRET)))
     for label, target in secrets:
         if granted(statements, "secretsmanager:GetSecretValue", target):
             problems.append(

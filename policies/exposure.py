@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .documents import Statement, arn_parts, parse_document
+from .documents import ArnTarget, Statement, arn_parts, granted, parse_document
 from .principals import POD_IDENTITY_PRINCIPAL, account_of, is_trust_grant, trustees
 from .stack_view import (
     CLUSTER,
@@ -35,6 +35,7 @@ from .values import is_unknown, known_str
 ROLE_POLICIES_EXCLUSIVE: Final = "aws:iam/rolePoliciesExclusive:RolePoliciesExclusive"
 CLUSTER_IAM_ROLES: Final = "aws:redshift/clusterIamRoles:ClusterIamRoles"
 POD_IDENTITY_ASSOCIATION: Final = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+EKS_OIDC: Final = "oidc.eks."  # an EKS cluster's OIDC issuer: IAM roles for service accounts
 
 _EVERYTHING: Final = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 # AWS managed policies whose grants decide these checks (AWS Managed Policy Reference Guide).
@@ -191,8 +192,9 @@ def outside_trust(view: RoleView, home: set[str]) -> str | None:
             continue
         if statement.trusts_service(POD_IDENTITY_PRINCIPAL):
             return "pods through EKS Pod Identity"
-        if statement.principals.get("federated") and not statement.not_principal:
-            return f"web identities of {', '.join(statement.principals['federated'])}"
+        eks = [p for p in statement.principals.get("federated", ()) if EKS_OIDC in p]
+        if eks and not statement.not_principal:
+            return f"pods through IRSA ({', '.join(eks)})"
         who = trustees(statement)
         if who.anyone:
             return "any AWS identity"
@@ -220,6 +222,21 @@ def _trusts_role(view: RoleView, other: RoleView) -> bool:
                 ):
                     return True
     return False
+
+
+def _chains_through_account(
+    view: RoleView, other: RoleView, other_grants: Sequence[Statement]
+) -> bool:
+    """`view` trusts `other`'s whole account and `other` may call sts:AssumeRole on `view`."""
+    if not view.identity.named or not other.identity.account:
+        return False
+    trusts_account = any(
+        is_trust_grant(s) and other.identity.account in trustees(s).accounts
+        for s in view.trust or []
+    )
+    target = view.identity.target()
+    target = ArnTarget("iam", target.resource, "role", None, "", other.identity.account)
+    return trusts_account and granted(other_grants, "sts:AssumeRole", target.covered_by)
 
 
 def _attached_to_cluster(view: RoleView, resources: Sequence[StackResource]) -> str | None:
@@ -259,15 +276,19 @@ def exposed_roles(views: Sequence[RoleView], resources: Sequence[StackResource])
         why = outside_trust(view, home) or _attached_to_cluster(view, resources)
         if why:
             exposed[view.role.urn] = Exposed(view, why)
+    grants = {urn: permissions_of(e.view, resources).statements for urn, e in exposed.items()}
     changed = True
     while changed:  # role chaining: a role that trusts an exposed role is exposed too
         changed = False
         for view in views:
             if view.role.urn in exposed:
                 continue
-            for other in list(exposed.values()):
-                if _trusts_role(view, other.view):
+            for urn, other in list(exposed.items()):
+                if _trusts_role(view, other.view) or _chains_through_account(
+                    view, other.view, grants.setdefault(urn, [])
+                ):
                     exposed[view.role.urn] = Exposed(view, f"role {other.view.label} ({other.why})")
+                    grants[view.role.urn] = permissions_of(view, resources).statements
                     changed = True
                     break
     return list(exposed.values())

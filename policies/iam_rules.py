@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
+from .aws_facts import DATA_API_CLUSTER_ACTIONS, DATA_API_STATEMENT_ACTIONS
 from .documents import (
     ArnTarget,
     Statement,
@@ -63,23 +64,10 @@ CREDENTIALS_RESOURCE_TYPES: Final = {
     "redshift:GetClusterCredentials": ("dbuser", "dbname"),
     "redshift:GetClusterCredentialsWithIAM": ("dbname",),
 }
-# The connector (guide step 5): Data API calls that accept the cluster ARN ...
-CONNECTOR_CLUSTER_ACTIONS: Final = (
-    "redshift-data:ExecuteStatement",
-    "redshift-data:BatchExecuteStatement",
-    "redshift-data:ListDatabases",
-    "redshift-data:ListSchemas",
-    "redshift-data:ListTables",
-    "redshift-data:DescribeTable",
-    "redshift:DescribeClusters",
-)
+# The connector (guide step 5): Data API calls that accept the cluster ARN (aws_facts.py) ...
+CONNECTOR_CLUSTER_ACTIONS: Final = (*DATA_API_CLUSTER_ACTIONS, "redshift:DescribeClusters")
 # ... calls on statement ids, for which AWS defines no resource type (Resource must be "*") ...
-CONNECTOR_STATEMENT_ACTIONS: Final = (
-    "redshift-data:DescribeStatement",
-    "redshift-data:GetStatementResult",
-    "redshift-data:CancelStatement",
-    "redshift-data:ListStatements",
-)
+CONNECTOR_STATEMENT_ACTIONS: Final = DATA_API_STATEMENT_ACTIONS
 # ... and the IAM authentication behind a Data API call without DbUser or SecretArn.
 CONNECTOR_DBNAME_ACTIONS: Final = ("redshift:GetClusterCredentialsWithIAM",)
 # Data API calls that run SQL or read a catalog on whichever cluster their Resource reaches.

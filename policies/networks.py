@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from .aws_facts import DEFAULT_REDSHIFT_PORT, NODE_TYPE_PORTS, SERVERLESS_PORT_RANGES
 from .values import as_int, is_unknown
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -23,15 +24,8 @@ WHOLE_IPV6: Final = ipaddress.IPv6Network("::/0")
 IPV4_MAPPED: Final = ipaddress.IPv6Network("::ffff:0:0/96")
 ALL_PORTS: Final = (0, 65535)
 
-# Ports a new cluster accepts (CreateCluster's Port, botocore's redshift service model: "For
-# clusters with RG or RA3 nodes - Select a port within the ranges 5431-5455 or 8191-8215";
-# dc2: 1150-65535). Redshift Serverless workgroups take the same RA3 ranges.
-DEFAULT_REDSHIFT_PORT: Final = 5439
-NODE_TYPE_PORTS: Final = {
-    "ra3.": ((5431, 5455), (8191, 8215)),
-    "rg.": ((5431, 5455), (8191, 8215)),
-    "dc2.": ((1150, 65535),),
-}
+# Ports a new cluster or workgroup accepts: aws_facts.py (a copy of model/aws_facts.py).
+__all__ = ["DEFAULT_REDSHIFT_PORT", "NODE_TYPE_PORTS", "SERVERLESS_PORT_RANGES"]
 
 
 def node_type_ports(node_type: str) -> tuple[tuple[int, int], ...] | None:

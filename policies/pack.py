@@ -34,6 +34,7 @@ from . import escalation_rules as escalation
 from . import iam_rules as iam
 from . import permission_rules as permissions
 from . import workload_rules as workloads
+from .aws_facts import NODE_TYPE_PORTS, SERVERLESS_PORT_RANGES, ranges_text
 from .findings import Findings
 from .stack_view import stack_resources
 from .values import COMPUTED
@@ -244,8 +245,9 @@ RULES: Final[Sequence[Rule]] = (
         MANDATORY,
         True,
         cluster.check_port_in_range,
-        "A cluster's port is one its node type accepts (RA3 and RG: 5431-5455, 8191-8215; dc2: "
-        "1150-65535), a serverless workgroup's one of 5431-5455, 8191-8215.",
+        "A cluster's port is one its node type accepts (RA3 and RG: "
+        f"{ranges_text(NODE_TYPE_PORTS['ra3.'])}; dc2: {ranges_text(NODE_TYPE_PORTS['dc2.'])}), "
+        f"a serverless workgroup's one of {ranges_text(SERVERLESS_PORT_RANGES)}.",
         "A port CreateCluster/CreateWorkgroup refuses (for example 5400 or 3306 on RA3).",
     ),
     Rule(

@@ -13,6 +13,10 @@ from typing import Any, Final
 
 from pulumi_policy import proxy as _proxy
 
+from .aws_facts import COMPUTED, SECRET
+
+__all__ = ["COMPUTED", "HIDDEN", "UNKNOWN"]
+
 
 class Unknown:
     """A value only known after deploy (or a secret the offline plan does not show)."""
@@ -22,8 +26,7 @@ class Unknown:
 
 
 UNKNOWN: Final = Unknown()
-COMPUTED: Final = "<computed>"  # how the offline plan writes an unknown
-HIDDEN: Final = "[secret]"  # how the offline plan writes a secret value
+HIDDEN: Final = SECRET  # how the offline plan writes a secret value (COMPUTED: an unknown)
 _UNKNOWN_STRINGS: Final = frozenset(
     {
         COMPUTED,

@@ -276,6 +276,72 @@ def _exclusive() -> list[Resource]:
     return [*base(), attach]
 
 
+@case("admin-role-the-xpander-role-may-assume-through-the-account", {ESCALATE})
+def _chain_account() -> list[Resource]:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    admin = role("ops-admin", trust, managedPolicyArns=[ADMIN_POLICY])
+    stack = with_xpander_policy(allow("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/ops-admin"))
+    return [*stack, admin]
+
+
+@case("admin-role-of-the-account-the-xpander-role-may-not-assume", set())
+def _no_chain() -> list[Resource]:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    return [*base(), role("ops-admin", trust, managedPolicyArns=[ADMIN_POLICY])]
+
+
+def web_identity_admin(provider: str, subject: str) -> list[Resource]:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{provider}"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": {f"{provider}:sub": subject}},
+            }
+        ],
+    }
+    return [*base(), role("admin-by-token", trust, managedPolicyArns=[ADMIN_POLICY])]
+
+
+CASES["admin-role-for-a-service-account-irsa"] = (
+    functools.partial(
+        web_identity_admin,
+        "oidc.eks.us-west-2.amazonaws.com/id/ABCDEF0123456789",
+        "system:serviceaccount:tools:runner",
+    ),
+    {ESCALATE},
+)
+# A CI deploy role is neither pods nor another account: its permissions are its owners' call.
+CASES["admin-role-for-ci-pinned-to-a-repository"] = (
+    functools.partial(
+        web_identity_admin,
+        "token.actions.githubusercontent.com",
+        "repo:acme/infra:environment:prod",
+    ),
+    set(),
+)
+
+
 # --- trust ----------------------------------------------------------------------------------------
 
 OIDC = "oidc.eks.us-west-2.amazonaws.com/id/ABCDEF0123456789"

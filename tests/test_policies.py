@@ -317,6 +317,7 @@ def test_the_pack_has_every_rule_of_the_issue_at_its_level() -> None:
 
 
 PACK_LAYERS = [
+    "aws_facts",
     "values",
     "findings",
     "documents",
