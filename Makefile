@@ -7,6 +7,8 @@
 #   make lint    ruff, and the workflow linters (actionlint, zizmor)
 #   make verify  the guide's connection checks against a deployed stack: make verify ARGS="--json"
 #   make connector  the connectorConfig fields for the xpander UI: make connector ARGS="--json"
+#   make import-file  the `pulumi import --file` file that adopts a deployment built with the
+#                manual guide: make import-file ARGS="--stack prod --lookup --output import.json"
 #   make deployer-policy  the IAM policy for the deploying identity: ARGS="--stack prod --account-id ID"
 #   make lock    re-resolve uv.lock after a change to pyproject.toml; export the policy pack's pins
 #   make bench   how the plan's cost grows with connectors, as ratios (docs/performance.md)
@@ -26,7 +28,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 ARGS ?=
 
-.PHONY: setup dev plan bench test lint lint-workflows typecheck postgres verify connector deployer-policy lock lock-check clean
+.PHONY: setup dev plan bench test lint lint-workflows typecheck postgres verify connector deployer-policy import-file lock lock-check clean
 
 setup: $(STAMP)
 
@@ -79,6 +81,9 @@ verify: $(STAMP)
 
 connector: $(STAMP)
 	@$(PY) -m tools.connector $(ARGS)
+
+import-file: $(STAMP)
+	@$(PY) -m tools.import_file $(ARGS)
 
 deployer-policy: $(STAMP)
 	@$(PY) -m tools.deployer_policy $(ARGS)

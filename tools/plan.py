@@ -3,7 +3,8 @@
     python -m tools.plan [--stack NAME | --config-file FILE] [--json | --markdown] [--account-id ID]
 
 Runs the real program under Pulumi's mock engine. Exit status: 0 clean, 1 a mandatory policy is
-violated, 2 invalid settings (one line per problem on stderr).
+violated, 2 invalid settings (one line per problem on stderr), or settings that would replace the
+`--base` plan's cluster without `--allow-cluster-replacement`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from model.outputs import (
 from model.settings import SettingsError, settings_from_config
 from model.validators import ACCOUNT_ID
 from tools import engine
+from tools.plan_diff import cluster_replacement_problems, plan_diff
 from tools.plan_markdown import render_markdown
 from tools.plan_views import mandatory_violations, render_text
 from tools.policy_check import PolicyConfigError, evaluate
@@ -175,6 +177,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="with --markdown: also show what changed since this earlier --json plan",
     )
     parser.add_argument(
+        "--allow-cluster-replacement",
+        action="store_true",
+        help="with --base: plan settings that replace the base plan's cluster (refused otherwise)",
+    )
+    parser.add_argument(
         "--account-id",
         type=account_id,
         default=PLACEHOLDER_ACCOUNT_ID,
@@ -189,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.base and not args.markdown:
         parser.error("--base needs --markdown")
+    if args.allow_cluster_replacement and not args.base:
+        parser.error("--allow-cluster-replacement needs --base")
 
     stack = args.stack if args.config_file is None else args.config_file.stem.split(".")[-1]
     if not STACK_NAME.fullmatch(stack):
@@ -218,6 +227,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_problems([last.removeprefix("ValueError has risen: ")])
         return EXIT_SETTINGS
 
+    if base is not None and not args.allow_cluster_replacement:
+        refused = cluster_replacement_problems(plan_diff(base, plan), PROJECT)
+        if refused:
+            print_problems(refused)
+            return EXIT_SETTINGS
     if args.json:
         sys.stdout.write(json.dumps(plan, indent=2) + "\n")
     elif args.markdown:

@@ -12,7 +12,7 @@ from typing import Any
 
 from model.outputs import COMPUTED, SECRET
 from tools import plan_match
-from tools.plan_replace import replacing_inputs
+from tools.plan_replace import CLUSTER_INPUT_SETTINGS, CLUSTER_TYPE, replacing_inputs
 from tools.plan_views import IAM_DOCUMENT_INPUTS
 
 Plan = dict[str, Any]
@@ -249,3 +249,23 @@ def plan_diff(base: Plan, head: Plan) -> PlanDiff:
             )
         ),
     )
+
+
+def cluster_replacement_problems(diff: PlanDiff, project: str) -> list[str]:
+    """One line per input that would replace a cluster of the base plan (or that it cannot
+    change), naming the setting, the value the cluster has and the one the stack asks for."""
+    problems = []
+    for change in diff.replaced:
+        if change.resource["type"] != CLUSTER_TYPE:
+            continue
+        by_path = {c.path: c for c in change.inputs}
+        for key in change.replaces:
+            setting, why = CLUSTER_INPUT_SETTINGS.get(key, (key, "it replaces the cluster"))
+            c = by_path[key]
+            before = "(unset)" if c.before is MISSING else repr(c.before)
+            problems.append(
+                f"{project}:{setting}: the cluster {change.resource['name']!r} has {key} "
+                f"{before}, the stack asks for {c.after!r}: {why}. Set the stack to the "
+                "cluster's value to keep it, or pass --allow-cluster-replacement"
+            )
+    return problems

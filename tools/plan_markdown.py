@@ -26,6 +26,7 @@ from tools.plan_diff import (
     violation_key,
 )
 from tools.plan_graph import Hierarchy, Timing, critical_path, duration, mermaid_graph, schedule
+from tools.plan_replace import DISRUPTIVE_IN_PLACE
 from tools.plan_views import (
     CONNECTOR_OUTPUTS,
     iam_documents,
@@ -281,15 +282,29 @@ def _statement_lines(change: StatementChange) -> list[str]:
 
 
 def _change_heading(change: ResourceChange) -> list[str]:
+    disruptive = sorted(
+        DISRUPTIVE_IN_PLACE.get(str(change.resource["type"]), frozenset())
+        & {c.path.split(".")[0].split("[")[0] for c in change.inputs}
+    )
+    note = (
+        [
+            "In place, not quietly (a resize keeps the cluster read-only while it runs; a new "
+            "port restarts it): " + ", ".join(f"`{key}`" for key in disruptive) + ".",
+            "",
+        ]
+        if disruptive
+        else []
+    )
     if not change.replaces:
-        return [f"#### ~ {display(change.resource)}", ""]
+        return [f"#### ~ {display(change.resource)}", "", *note]
     keys = ", ".join(f"`{key}`" for key in change.replaces)
+    never = " (a cluster's database cannot be renamed at all)" if "databaseName" in keys else ""
     return [
         f"#### +- {display(change.resource)}: REPLACED",
         "",
-        f"Changing {keys} deletes this resource and creates it anew (a cluster's database name "
-        "cannot be changed at all).",
+        f"Changing {keys} deletes this resource and creates it anew{never}.",
         "",
+        *note,
     ]
 
 

@@ -53,6 +53,12 @@ REPLACED_ON_CHANGE: Mapping[str, frozenset[str]] = {
     "pulumi-python:dynamic/xpander:IamrUser": frozenset(REPLACE_KEYS),
 }
 
+# Inputs changed in place, but not quietly: a resize (ModifyCluster NodeType, NumberOfNodes,
+# ClusterType: read-only for its duration) or a new port (the cluster restarts).
+DISRUPTIVE_IN_PLACE: Mapping[str, frozenset[str]] = {
+    CLUSTER_TYPE: frozenset({"nodeType", "numberOfNodes", "clusterType", "port"})
+}
+
 # Inputs `pulumi up` cannot change at all: the provider would record a change AWS never makes.
 UNCHANGEABLE: Mapping[str, frozenset[str]] = {CLUSTER_TYPE: frozenset({"databaseName"})}
 
@@ -63,3 +69,24 @@ def replacing_inputs(resource_type: str, changed: set[str]) -> tuple[str, ...]:
         resource_type, frozenset()
     )
     return tuple(sorted(changed & forcing))
+
+
+# The setting behind each cluster input that replaces it (or cannot change), and why.
+_FORCE_NEW = (
+    "Redshift cannot change it on a running cluster (ForceNew in terraform-provider-aws "
+    "internal/service/redshift/cluster.go): `pulumi up` would delete the cluster and create a "
+    "new, empty one"
+)
+CLUSTER_INPUT_SETTINGS: Mapping[str, tuple[str, str]] = {
+    "clusterIdentifier": ("clusterIdentifier", _FORCE_NEW),
+    "masterUsername": ("masterUsername", _FORCE_NEW),
+    "clusterSubnetGroupName": (
+        "clusterIdentifier",
+        "the subnet group is named after clusterIdentifier; " + _FORCE_NEW,
+    ),
+    "databaseName": (
+        "databaseName",
+        "Redshift cannot rename a cluster's database (ModifyCluster has no DBName): the role, "
+        "the user and the connector would point at a database that does not exist",
+    ),
+}
