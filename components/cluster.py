@@ -66,8 +66,6 @@ class RedshiftCluster(pulumi.ComponentResource):
         self, name: str, args: RedshiftClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("xpander:redshift:RedshiftCluster", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-
         parameter_group = aws.redshift.ParameterGroup(
             f"{name}-params",
             name=baseline.parameter_group_name(args.cluster_identifier),
@@ -78,7 +76,9 @@ class RedshiftCluster(pulumi.ComponentResource):
                 for p in baseline.cluster_parameters(require_ssl=args.require_ssl)
             ],
             tags=resource_tags(args.tags, baseline.parameter_group_name(args.cluster_identifier)),
-            opts=child,
+            # A stack deployed with the older family keeps its group: a new family would replace
+            # the group a running cluster uses (model/cluster_baseline.py).
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["family"]),
         )
 
         multi_node = args.cluster_type == "multi-node"

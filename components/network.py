@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from model.config_keys import KEYS_BY_NAME
 from model.tags import resource_tags
+from model.validators import multi_az_zones_problem
 
 MIN_ZONES = 2  # Security Hub Redshift.16: a subnet group spans at least two zones
 
@@ -18,7 +19,9 @@ MIN_ZONES = 2  # Security Hub Redshift.16: a subnet group spans at least two zon
 _SUBNETS = KEYS_BY_NAME["privateSubnetIds"].full_name  # the setting the messages name
 
 
-def subnets_in_vpc(subnets: Sequence[Any], expected_vpc: str) -> list[str]:
+def subnets_in_vpc(
+    subnets: Sequence[Any], expected_vpc: str, *, multi_az: bool = False
+) -> list[str]:
     """The subnet ids, once each is known to be in the cluster's VPC; a warning for one zone.
 
     A subnet group in another VPC than the security group fails only at cluster create, minutes
@@ -34,6 +37,8 @@ def subnets_in_vpc(subnets: Sequence[Any], expected_vpc: str) -> list[str]:
             "of that VPC"
         )
     zones = sorted({s.availability_zone for s in subnets})
+    if multi_az and (broken := multi_az_zones_problem(zones)):
+        raise pulumi.RunError(f"{KEYS_BY_NAME['multiAz'].full_name}: {broken}")
     if len(zones) < MIN_ZONES:
         pulumi.log.warn(
             f"{_SUBNETS}: all subnets are in one Availability Zone "
@@ -119,6 +124,7 @@ class RedshiftNetworkArgs:
     eks_cluster_security_group_id: pulumi.Input[str]
     source_security_group_ids: Sequence[str] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    multi_az: bool = False  # the subnets must then cover two Availability Zones
 
 
 class RedshiftNetwork(pulumi.ComponentResource):
@@ -137,7 +143,7 @@ class RedshiftNetwork(pulumi.ComponentResource):
         # Looked up at preview, so a subnet of another VPC fails before anything is created.
         subnets = [aws.ec2.get_subnet_output(id=subnet, opts=invoke) for subnet in args.subnet_ids]
         checked_subnet_ids = pulumi.Output.all(args.vpc_id, *subnets).apply(
-            lambda found: subnets_in_vpc(found[1:], found[0])
+            lambda found: subnets_in_vpc(found[1:], found[0], multi_az=args.multi_az)
         )
         subnet_group = aws.redshift.SubnetGroup(
             f"{name}-subnets",

@@ -150,6 +150,7 @@ class XpanderRedshift(pulumi.ComponentResource):
                 eks_cluster_security_group_id=self._eks.vpc_config.cluster_security_group_id,
                 source_security_group_ids=s.source_security_group_ids,
                 tags=s.tags,
+                multi_az=s.multi_az,
             ),
             opts=child,
         )

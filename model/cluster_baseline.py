@@ -12,8 +12,19 @@ from typing import Any
 
 from model.config_keys import AUDIT_LOG_DESTINATIONS
 
-# The only cluster parameter group family Redshift has (DescribeClusterParameterGroups).
-PARAMETER_GROUP_FAMILY = "redshift-1.0"
+# The family a new cluster's parameter group takes. Since January 10, 2025 a cluster created
+# without a parameter group gets `default.redshift-2.0` (require_ssl true), and CreateCluster and
+# the console select that family (Amazon Redshift Management Guide, "Enforcing SSL connections");
+# `redshift-1.0` (botocore's CreateClusterParameterGroup example) is the older family. A stack
+# deployed with a redshift-1.0 group keeps it: the component ignores later changes of the family,
+# which would replace the group under a running cluster.
+PARAMETER_GROUP_FAMILY = "redshift-2.0"
+# The parameters the stack sets are static: a change takes effect at the cluster's next reboot
+# (ModifyCluster API reference: "modifying a parameter group requires a reboot for parameters to
+# take effect"); until then DescribeClusters reports the group's ParameterApplyStatus as
+# pending-reboot or apply-deferred (botocore redshift ClusterParameterStatus).
+STATIC_PARAMETERS = ("require_ssl", "enable_user_activity_logging")
+IN_SYNC = "in-sync"
 # The three audit logs Redshift writes (EnableLogging: LogExports); the user activity log is
 # written only with the parameter enable_user_activity_logging on.
 AUDIT_LOG_TYPES = ("connectionlog", "userlog", "useractivitylog")
@@ -32,6 +43,26 @@ def cluster_parameters(*, require_ssl: bool) -> list[dict[str, str]]:
         {"name": "require_ssl", "value": "true" if require_ssl else "false"},
         {"name": "enable_user_activity_logging", "value": "true"},
     ]
+
+
+def reboot_command(cluster_identifier: str, region: str) -> str:
+    """The command that applies a parameter group change pending a reboot (a few minutes of
+    downtime: connections drop while the cluster restarts)."""
+    return (
+        f"aws redshift reboot-cluster --cluster-identifier {cluster_identifier} --region {region}"
+    )
+
+
+def parameters_needing_reboot(before: Any, after: Any) -> list[str]:
+    """Static parameters whose value differs between two `parameters` inputs of the group."""
+
+    def values(parameters: Any) -> dict[str, Any]:
+        if not isinstance(parameters, list):
+            return {}
+        return {str(p.get("name")): p.get("value") for p in parameters if isinstance(p, dict)}
+
+    old, new = values(before), values(after)
+    return [name for name in STATIC_PARAMETERS if old.get(name) != new.get(name) and name in new]
 
 
 def audit_log_group_name(cluster_identifier: str, log_type: str) -> str:
@@ -183,9 +214,12 @@ SECURITY_HUB: tuple[Control, ...] = (
     ),
     Control(
         "Redshift.16",
-        "subnet group in multiple Availability Zones",
+        # AWS Config redshift-cluster-subnet-group-multi-az: subnets of at least two different
+        # Availability Zones. Zones are known only from the subnet lookup: offline, subnets are
+        # counted; at preview, subnets in one zone get a warning (refused with multiAz).
+        "subnet group's subnets in 2 or more Availability Zones (counted at preview)",
         (Requirement(SUBNET_GROUP, "subnetIds", "min_items", 2),),
-        "privateSubnetIds (subnets in one zone only get a warning at preview)",
+        "privateSubnetIds (one zone only: a warning at preview; refused with multiAz)",
     ),
     Control(
         "Redshift.17",

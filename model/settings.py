@@ -174,6 +174,10 @@ def _cluster_problems(raw: Mapping[str, Any], draft: Settings) -> list[str]:
         problems.append(problem("numberOfNodes", count, broken))
     if draft.multi_az and (broken := v.multi_az_problem(node_types, count)):
         problems.append(problem("multiAz", True, broken))
+    subnets = draft.private_subnet_ids or ()
+    if draft.multi_az and 0 < len(subnets) < v.MULTI_AZ_MIN_ZONES:  # zones: looked up at preview
+        rule = f"Multi-AZ needs subnets in {v.MULTI_AZ_MIN_ZONES} Availability Zones: name more"
+        problems.append(problem("privateSubnetIds", list(subnets), rule))
     if _is_unset(KEYS_BY_NAME["privateSubnetIds"], raw.get("privateSubnetIds")):
         problems.append(
             f"{PROJECT}:privateSubnetIds: is required unless existingClusterIdentifier is set - "

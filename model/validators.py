@@ -434,6 +434,22 @@ def number_of_nodes_problem(count: int, node_types: Sequence[str]) -> str | None
     return None
 
 
+# A Multi-AZ cluster runs its compute in two Availability Zones at a time, which Redshift picks
+# from the subnet group's (Amazon Redshift Management Guide, "Managing Multi-AZ deployment").
+MULTI_AZ_MIN_ZONES = 2
+
+
+def multi_az_zones_problem(zones: Sequence[str]) -> str | None:
+    """Multi-AZ needs the subnet group's subnets in at least MULTI_AZ_MIN_ZONES zones."""
+    found = sorted(set(zones))
+    if len(found) < MULTI_AZ_MIN_ZONES:
+        return (
+            f"Multi-AZ runs in {MULTI_AZ_MIN_ZONES} Availability Zones, but privateSubnetIds "
+            f"cover only {', '.join(found) or 'none'}: add private subnets of another zone"
+        )
+    return None
+
+
 def multi_az_problem(node_types: Sequence[str], count: int) -> str | None:
     """Multi-AZ: RA3 node types only (Cluster Management Guide, Multi-AZ), not single-node."""
     if not all(t.startswith("ra3.") for t in node_types):

@@ -188,7 +188,7 @@ def check_require_ssl(args: StackValidationArgs, found: Findings) -> None:
         if name is None:
             found.violation(
                 f"{label} uses the default parameter group, whose require_ssl is false: it "
-                "accepts unencrypted connections. Attach a parameter group (family redshift-1.0) "
+                "accepts unencrypted connections. Attach a parameter group (family redshift-2.0) "
                 "with require_ssl true - the stack creates one unless xpander-redshift:requireSsl "
                 "is false.",
                 cluster.urn,

@@ -10,10 +10,13 @@ two nodes, and image references in distribution/reference's grammar.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
+import pulumi
 import pytest
 
+from components.network import subnets_in_vpc
 from model import aws_limits, iam_documents
 from model.settings import SettingsError, parse_settings
 
@@ -183,3 +186,27 @@ def test_image_references_of_the_distribution_grammar_are_accepted(image: str) -
 def test_image_references_outside_the_grammar_are_refused(image: str) -> None:
     problem = refused(userProvisioner="kubernetes-job", psqlImage=image)
     assert "xpander-redshift:psqlImage" in problem
+
+
+# --- Multi-AZ ------------------------------------------------------------------------------------
+
+MULTI_AZ = {"multiAz": "true", "numberOfNodes": "2", "nodeTypes": ["ra3.xlplus"]}
+
+
+def test_multi_az_needs_subnets_of_two_zones_named_in_the_stack() -> None:
+    gate(**MULTI_AZ, privateSubnetIds=["subnet-0a3f5c7e9b1d24680", "subnet-0b4e6d8f0a2c35791"])
+    problem = refused(**MULTI_AZ, privateSubnetIds=["subnet-0a3f5c7e9b1d24680"])
+    assert "xpander-redshift:privateSubnetIds" in problem and "2 Availability Zones" in problem
+
+
+def test_multi_az_is_refused_when_the_looked_up_subnets_share_one_zone() -> None:
+    """The zones come from aws.ec2.get_subnet at preview: the message names the zones found."""
+
+    def subnet(ident: str, zone: str) -> SimpleNamespace:
+        return SimpleNamespace(id=ident, vpc_id="vpc-1", availability_zone=zone)
+
+    one_zone = [subnet("subnet-a", "us-west-2a"), subnet("subnet-b", "us-west-2a")]
+    with pytest.raises(pulumi.RunError, match=r"multiAz: .*cover only us-west-2a"):
+        subnets_in_vpc(one_zone, "vpc-1", multi_az=True)
+    two_zones = [subnet("subnet-a", "us-west-2a"), subnet("subnet-b", "us-west-2b")]
+    assert subnets_in_vpc(two_zones, "vpc-1", multi_az=True) == ["subnet-a", "subnet-b"]

@@ -7,8 +7,11 @@ import pulumi
 import pytest
 from google.protobuf import json_format
 
+from model import cluster_baseline as baseline
 from tests.stack_helpers import of_type, one, run_stack
 from tools import engine
+from tools.plan_diff import plan_diff
+from tools.plan_markdown import render_markdown
 
 CLUSTER = "aws:redshift/cluster:Cluster"
 PARAMETER_GROUP = "aws:redshift/parameterGroup:ParameterGroup"
@@ -26,7 +29,7 @@ def dev():
 
 def test_the_cluster_uses_a_tls_only_parameter_group_with_user_activity_logging(dev):
     group = one(dev, PARAMETER_GROUP)
-    assert group.inputs["family"] == "redshift-1.0"
+    assert group.inputs["family"] == "redshift-2.0"  # default.redshift-2.0 since 2025-01-10
     assert group.inputs["name"] == "xpander-redshift-params"
     assert sorted(group.inputs["parameters"], key=lambda p: p["name"]) == [
         {"name": "enable_user_activity_logging", "value": "true"},
@@ -263,3 +266,46 @@ def test_the_default_eks_rule_keeps_its_name_and_description_so_deployed_stacks_
     assert rule.name == "xpander-network-ingress-from-eks"
     assert rule.inputs["description"] == "Redshift port from the EKS cluster security group"
     assert rule.inputs["referencedSecurityGroupId"] == "sg-<eks-cluster-security-group>"
+
+
+# --- static parameters: pending until a reboot ---------------------------------------------------
+
+
+def _group_plan(require_ssl: str) -> dict:
+    group = {
+        "urn": "urn:pulumi:dev::xpander-redshift::aws:redshift/parameterGroup:ParameterGroup::g",
+        "type": PARAMETER_GROUP,
+        "name": "xpander-cluster-params",
+        "parent": None,
+        "inputs": {
+            "family": "redshift-2.0",
+            "parameters": [
+                {"name": "require_ssl", "value": require_ssl},
+                {"name": "enable_user_activity_logging", "value": "true"},
+            ],
+        },
+        "dependencies": [],
+        "protect": False,
+    }
+    return {"project": "xpander-redshift", "stack": "dev", "resources": [group], "outputs": {}}
+
+
+def test_a_changed_static_parameter_is_flagged_as_needing_a_reboot():
+    """require_ssl and enable_user_activity_logging are static: the running cluster applies a new
+    value at its next reboot (ModifyCluster API reference), so the pull-request view says so."""
+    diff = plan_diff(_group_plan("true"), _group_plan("false"))
+    [change] = diff.changed
+    assert change.reboot_parameters == ("require_ssl",)
+    text = render_markdown(_group_plan("false"), base=_group_plan("true"))
+    assert "**Needs a reboot:** `require_ssl`" in text
+    assert "Needs a reboot" not in render_markdown(_group_plan("true"), base=_group_plan("true"))
+
+
+def test_only_static_parameters_that_change_need_a_reboot():
+    on = [{"name": "require_ssl", "value": "true"}]
+    assert baseline.parameters_needing_reboot(on, on) == []
+    off = [{"name": "require_ssl", "value": "false"}]
+    assert baseline.parameters_needing_reboot(on, off) == ["require_ssl"]
+    assert baseline.reboot_command("c1", "eu-west-1") == (
+        "aws redshift reboot-cluster --cluster-identifier c1 --region eu-west-1"
+    )

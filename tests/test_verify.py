@@ -477,6 +477,40 @@ def test_database_fails_on_a_wrong_database_and_gives_the_right_name(
     assert_failed_at(report, "database", "DatabaseNamePath", f"{DATABASE!r}")
 
 
+@pytest.mark.parametrize("status", ["pending-reboot", "apply-deferred", "apply-error"])
+def test_database_fails_while_the_parameter_group_waits_for_a_reboot_and_gives_the_command(
+    aws: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], status: str
+) -> None:
+    """Stubber: DescribeClusters answers a parameter group whose ParameterApplyStatus is one of
+    botocore's not-applied statuses (redshift ClusterParameterStatus): static parameters such as
+    require_ssl take effect only at a reboot."""
+    clients = Clients()
+    stubber = clients.stub("redshift", session=False, operations={"describe_clusters"})
+    group = {"ParameterGroupName": f"{CLUSTER}-params", "ParameterApplyStatus": status}
+    stubber.add_response(
+        "describe_clusters",
+        {
+            "Clusters": [
+                {
+                    "ClusterIdentifier": CLUSTER,
+                    "ClusterStatus": "available",
+                    "DBName": DATABASE,
+                    "ClusterParameterGroups": [group],
+                }
+            ]
+        },
+        {"ClusterIdentifier": CLUSTER},
+    )
+
+    code, report, _ = run_json(["--outputs-file", outputs_file(tmp_path)], clients, capsys)
+
+    assert code == 1
+    failed = assert_failed_at(
+        report, "database", f"aws redshift reboot-cluster --cluster-identifier {CLUSTER}"
+    )
+    assert f"{CLUSTER}-params is {status!r}" in failed["detail"]
+
+
 def test_target_with_network_fails_on_a_closed_port_and_points_at_the_security_group(
     aws: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from model import cluster_baseline as baseline
 from model.outputs import COMPUTED, SECRET
 from tools import plan_match
 from tools.plan_replace import CLUSTER_INPUT_SETTINGS, CLUSTER_TYPE, replacing_inputs
@@ -55,6 +56,8 @@ class ResourceChange:
     inputs: tuple[InputChange, ...]
     # The changed inputs that replace the resource (or that it cannot change at all).
     replaces: tuple[str, ...] = ()
+    # Static parameters of a parameter group that change: pending until the cluster reboots.
+    reboot_parameters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,13 @@ def plan_diff(base: Plan, head: Plan) -> PlanDiff:
         if inputs:
             top = {change.path.split(".")[0].split("[")[0] for change in inputs}
             replaces = replacing_inputs(str(new[urn]["type"]), top)
-            changed.append(ResourceChange(new[urn], tuple(inputs), replaces))
+            reboot: list[str] = []
+            if new[urn].get("type") == baseline.PARAMETER_GROUP:
+                reboot = baseline.parameters_needing_reboot(
+                    old[matched[urn]].get("inputs", {}).get("parameters"),
+                    new[urn].get("inputs", {}).get("parameters"),
+                )
+            changed.append(ResourceChange(new[urn], tuple(inputs), replaces, tuple(reboot)))
     old_outputs = flatten(base.get("outputs", {}))
     new_outputs = flatten(head.get("outputs", {}))
     outputs = tuple(

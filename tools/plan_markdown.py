@@ -308,6 +308,19 @@ def _change_heading(change: ResourceChange) -> list[str]:
     ]
 
 
+def _reboot_lines(change: ResourceChange) -> list[str]:
+    """A parameter group change of static parameters: pending until the cluster reboots."""
+    if not change.reboot_parameters:
+        return []
+    names = ", ".join(f"`{p}`" for p in change.reboot_parameters)
+    return [
+        f"**Needs a reboot:** {names} are static parameters: `pulumi up` changes the group, and "
+        "the running cluster applies them only when it reboots. `make verify` shows the group's "
+        "apply status and the reboot command (docs/operations.md).",
+        "",
+    ]
+
+
 def _diff_section(diff: PlanDiff) -> list[str]:
     lines = [
         "### Changes against the base plan",
@@ -330,6 +343,7 @@ def _diff_section(diff: PlanDiff) -> list[str]:
         lines.append("")
     for change in diff.changed:
         lines += _change_heading(change)
+        lines += _reboot_lines(change)
         plain = [c for c in change.inputs if not c.statements and not _multiline(c)]
         if plain:
             lines += ["| input | before | after |", "| --- | --- | --- |"]

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from clients import data_api
+from model import cluster_baseline as baseline
 from model.outputs import AUTH_METHOD, CLUSTER_ENDPOINT, CLUSTER_PORT, ORGANIZATION_ID
 from tools.verify_aws import (
     BAD_CREDENTIAL_CODES,
@@ -187,9 +188,32 @@ def check_database(run: Run) -> str:
             f"Set {DATABASE_FIELD} to {db_name!r} (the database of cluster {inputs.cluster}) "
             "in the xpander UI.",
         )
+    pending = pending_parameter_groups(cluster)
+    if pending:
+        raise CheckError(
+            f"cluster {inputs.cluster}: parameter group "
+            + ", ".join(f"{name} is {status!r}" for name, status in pending)
+            + " - its parameters (require_ssl among them) are not in effect yet",
+            "Reboot the cluster to apply them (connections drop for a few minutes): "
+            + baseline.reboot_command(str(inputs.cluster), inputs.region or "<region>")
+            + "; then run verify again (docs/operations.md, static parameters).",
+        )
     run.cluster = cluster
     nodes = f"{cluster.get('NodeType', '?')} x{cluster.get('NumberOfNodes', '?')}"
-    return f"cluster {inputs.cluster} available ({nodes}), database {db_name}"
+    return (
+        f"cluster {inputs.cluster} available ({nodes}), database {db_name}, parameter group in sync"
+    )
+
+
+def pending_parameter_groups(cluster: dict[str, Any]) -> list[tuple[str, str]]:
+    """Parameter groups whose changes are not applied: DescribeClusters' ClusterParameterGroups[]
+    .ParameterApplyStatus other than in-sync or applying (botocore redshift ClusterParameterStatus:
+    pending-reboot, apply-deferred, apply-error, ... apply at the next reboot)."""
+    return [
+        (str(group.get("ParameterGroupName", "?")), str(group.get("ParameterApplyStatus")))
+        for group in cluster.get("ClusterParameterGroups") or []
+        if group.get("ParameterApplyStatus") not in (baseline.IN_SYNC, "applying", None)
+    ]
 
 
 def check_target(run: Run) -> str:
