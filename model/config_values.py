@@ -8,7 +8,6 @@ parser returns the key's type or raises ValueError with the rule, worded for the
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,40 +27,72 @@ ENCRYPTED: Any = _Secret()
 
 
 def shown(value: Any) -> str:
-    """A refused value as its problem line shows it: repr, cut to a bounded length."""
+    """A refused value as its problem line shows it: repr, cut to a bounded length; the value of
+    any `secure` key in it is ciphertext (a `secure:` mapping Pulumi did not take as a secret) and
+    is never shown."""
     if value is ENCRYPTED:
         return "[secret]"
     if isinstance(value, str):
         text = repr(value)
     else:
         try:
-            text = repr(json.dumps(value, ensure_ascii=True, default=repr))
+            text = repr(json.dumps(_ciphertext_hidden(value), ensure_ascii=True, default=repr))
         except (ValueError, RecursionError):  # circular structures
             text = f"<{type(value).__name__}>"
     return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 5] + "...'"
+
+
+def _ciphertext_hidden(value: Any, depth: int = 0) -> Any:
+    if depth > 20:
+        return "..."
+    if isinstance(value, dict):
+        return {
+            k: "[ciphertext]" if k == "secure" else _ciphertext_hidden(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_ciphertext_hidden(v, depth + 1) for v in value]
+    return value
 
 
 def problem(key: str, value: Any, rule: str) -> str:
     return f"{PROJECT}:{key} = {shown(value)}: {rule}"
 
 
-_INTEGER = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def go_atoi(text: str) -> int | None:
+    """Go's strconv.Atoi on a 64-bit machine, the parser the Pulumi CLI checks a declared
+    `type: integer` value with (sdk/go/common/workspace/project.go, `ValidateConfigValue`): an
+    optional sign and the ASCII digits 0-9, nothing else (no spaces, `_`, `0x`), within int64.
+    None when it refuses the text. Every whole number in a config value is read with this."""
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if not (digits and digits.isascii() and digits.isdigit()) or len(digits) > 19:
+        return None
+    number = int(text)
+    return number if INT64_MIN <= number <= INT64_MAX else None
 
 
 def integer(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        return int(value)
-    raise ValueError("must be a whole number written with the digits 0-9")
+    if isinstance(value, str) and (number := go_atoi(value)) is not None:
+        return number
+    raise ValueError(
+        "must be a whole number written with the digits 0-9 alone (an optional sign; no "
+        "spaces or other characters)"
+    )
 
 
 def boolean(value: Any) -> bool:
+    # The Pulumi CLI takes only the literal strings "true" and "false" for a declared boolean
+    # (sdk/go/common/workspace/project.go, `ValidateConfigValue`).
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise ValueError("must be true or false")
+    if value in ("true", "false"):
+        return bool(value == "true")
+    raise ValueError("must be true or false (lower case)")
 
 
 def string(value: Any) -> str:
@@ -73,20 +104,24 @@ def string(value: Any) -> str:
     raise ValueError("must be a string")
 
 
-def structured(value: Any, kind: type, example: str) -> Any:
-    """A list or mapping as YAML gives it, or as the JSON text the engine passes for one."""
+def structured(value: Any, kind: type, example: str, *, declared: bool = False) -> Any:
+    """A list or mapping as YAML gives it, or as the JSON text the engine passes for one.
+
+    `declared`: Pulumi.yaml declares the key an array, and the CLI refuses a string for it (a
+    JSON string included), so the message does not offer that form."""
+    form = f"must be a {example}" + ("" if declared else " (YAML, or the same as a JSON string)")
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except (ValueError, RecursionError):
-            raise ValueError(f"must be a {example} (YAML, or the same as a JSON string)") from None
+            raise ValueError(form) from None
     if not isinstance(value, kind):
-        raise ValueError(f"must be a {example} (YAML, or the same as a JSON string)")
+        raise ValueError(form)
     return value
 
 
 def strings(value: Any) -> tuple[str, ...]:
-    items = structured(value, list, 'list of strings, e.g. ["a", "b"]')
+    items = structured(value, list, 'list of strings, e.g. ["a", "b"]', declared=True)
     if not all(isinstance(item, str) for item in items):
         raise ValueError('must be a list of strings, e.g. ["a", "b"]')
     return tuple(items)

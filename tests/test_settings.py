@@ -25,7 +25,10 @@ REQUIRED = {
 
 
 def settings_with(**overrides: str):
-    return parse_settings({**REQUIRED, **overrides}, region="us-west-2")
+    required = dict(REQUIRED)
+    if "existingClusterIdentifier" in overrides:  # no subnets for a cluster it does not create
+        required.pop("privateSubnetIds", None)
+    return parse_settings({**required, **overrides}, region="us-west-2")
 
 
 def problems_for(key: str, value: str, region: str = "us-west-2") -> list[str]:
@@ -80,7 +83,7 @@ def test_values_are_parsed_by_type():
         numberOfNodes="2",
         port="8192",
         protect="false",
-        skipFinalSnapshot="TRUE",
+        skipFinalSnapshot="true",
         grantSchemas='["public", "sales"]',
         credentialsDbUsers='["*"]',
         tags='{"team": "data", "cost-center": "42"}',
@@ -105,6 +108,13 @@ BAD_INPUTS = [
     ("port", "8216", "RA3 and RG node types accept only ports"),
     ("port", "\u0665\u0664\u0663\u0669", "digits 0-9"),  # Arabic-Indic 5439
     ("port", "5439.0", "whole number"),
+    # The Pulumi CLI takes only "true"/"false" for a declared boolean (project.go,
+    # ValidateConfigValue) and only what strconv.Atoi parses for an integer.
+    ("skipFinalSnapshot", "TRUE", "true or false (lower case)"),
+    ("protect", "True", "true or false (lower case)"),
+    ("port", " 5439", "whole number"),
+    ("port", "\x1c5439", "whole number"),
+    ("port", "5_439", "whole number"),
     ("numberOfNodes", "0", "between 1 and 100"),
     ("numberOfNodes", "101", "between 1 and 100"),
     ("numberOfNodes", "17", "ra3.large clusters are created with at most 16 nodes"),
@@ -178,6 +188,7 @@ BAD_INPUTS = [
     ("clusterIdentifer", "xpander", "did you mean `xpander-redshift:clusterIdentifier`"),
     ("aws:region", "us-west", "did you mean us-west-2"),
     ("aws:region", "us-west-9", "is not a region any AWS partition lists"),
+    ("aws:region", "US-WEST-2", "did you mean us-west-2? region names are lower case"),
 ]
 
 
@@ -493,6 +504,23 @@ def test_tags_leave_room_for_the_stacks_name_tag():
 def test_tags_outside_aws_character_set_are_refused(tags):
     with pytest.raises(SettingsError, match="tags"):
         settings_with(tags=json.dumps(tags))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("privateSubnetIds", '["subnet-0a3f5c7e9b1d24680"]'),
+        ("clusterIdentifier", "my-cluster"),
+    ],
+)
+def test_with_an_existing_cluster_a_setting_without_effect_is_refused_naming_it(key, value):
+    """The existing cluster keeps its subnet group and its identifier (existingClusterIdentifier
+    names it): a value set here would be silently ignored, so it is refused."""
+    with pytest.raises(SettingsError) as caught:
+        settings_with(existingClusterIdentifier="analytics", **{key: value})
+    assert caught.value.problems == [
+        f"{PROJECT}:{key} = {value!r}: applies only to a cluster this stack creates"
+    ]
 
 
 def test_tag_values_set_as_numbers_or_booleans_are_their_text():

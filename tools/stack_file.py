@@ -1,21 +1,18 @@
 """A stack file (`Pulumi.<stack>.yaml`) read the way the Pulumi CLI hands it to the program.
 
-No input crashes this: YAML that parses but is not config (non-string keys, `!!binary`, `!!set`,
-circular or exploding aliases, unencodable text) is refused with one problem per config key, and
-every problem names its key.
-
-A top-level config scalar is handed on as the text written (a quoted one: its content), as the
-Pulumi CLI reads it (sdk/go/common/resource/config/value.go, `unmarshalValue`: "First, try to
-unmarshal as a string"): `0777`, `1_000`, `yes`, `.5` stay that text, not YAML 1.1's numbers and
-booleans. Lists and mappings are handed on as Python structures, their scalars as YAML reads them
-(timestamps kept as text, as Go yaml.v3 keeps them); a `{secure: <ciphertext>}` anywhere in them
-is `model.config_values.ENCRYPTED`, so no ciphertext goes further. Mapping keys must be unique at
-every level (yaml.v3, which the CLI reads stack files with, refuses a repeated key).
+No input crashes this: every problem is a `SettingsError` line naming the file or the key.
+The file is read with tools.input_files (a regular file, bounded in size); its YAML as Go's
+yaml.v3 reads it (tools.go_yaml): a top-level scalar is handed on as the text written
+(sdk/go/common/resource/config/value.go, `unmarshalValue`: "First, try to unmarshal as a
+string"), so `0777`, `yes`, `.5` stay that text; a list or mapping is handed on as the JSON the
+CLI passes (`yes` and `12:30:45` stay text in it, `1_000` is 1000); a `{secure: <ciphertext>}`
+is `model.config_values.ENCRYPTED` wherever it stands, so no ciphertext goes further. Mapping keys
+must be unique at every level (yaml.v3 refuses a repeated key); config keys are parsed as the CLI's
+`config.ParseKey` parses them (sdk/go/common/resource/config/key.go).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,21 +20,16 @@ from typing import Any
 import yaml
 
 from model.config_keys import KEYS_BY_NAME, PROJECT
-from model.config_values import ENCRYPTED
+from model.config_values import ENCRYPTED, go_atoi, shown
 from model.settings import SettingsError
+from tools import go_yaml
+from tools.input_files import InputFileError, read_bytes
 
-# Bounds: a stack file is a few dozen lines. Far larger files, or aliases that expand a few
-# hundred bytes into millions of values ("billion laughs"), are refused before they are built.
+# Bounds: a stack file is a few dozen lines.
 MAX_FILE_BYTES = 1_000_000
-MAX_VALUES_PER_KEY = 10_000
+MAX_VALUES_PER_KEY = go_yaml.MAX_VALUES
+MAX_DEPTH = go_yaml.MAX_DEPTH
 MAX_SHOWN = 200  # characters of a refused value quoted in a message
-
-
-class _Loader(yaml.SafeLoader):  # type: ignore[misc]
-    """PyYAML's safe loader, keeping timestamps as the text written (not date objects)."""
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
 
 def printable(text: str, limit: int = MAX_SHOWN) -> str:
@@ -58,32 +50,6 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
         return [part for pair in node.value for part in pair]
     return []
-
-
-def _expanded_size(
-    node: yaml.Node, sizes: dict[int, int], active: set[int], aliased: list[bool]
-) -> int:
-    """How many values the node becomes once its aliases are expanded; -1 for a cycle.
-
-    Aliases are shared nodes, so the count is memoised per node: linear in the file's size even
-    when the expansion is exponential. `aliased[0]` is set when a node is met again (an alias).
-    """
-    key = id(node)
-    if key in sizes:
-        aliased[0] = True
-        return sizes[key]
-    if key in active:
-        return -1
-    active.add(key)
-    total = 1
-    for child in _children(node):
-        size = _expanded_size(child, sizes, active, aliased)
-        if size < 0:
-            return -1
-        total = min(total + size, MAX_VALUES_PER_KEY + 1)
-    active.discard(key)
-    sizes[key] = total
-    return total
 
 
 def _repeated_keys(node: yaml.Node, seen: set[int]) -> list[tuple[str, int, int]]:
@@ -121,160 +87,234 @@ def _repeated_key_problem(where: str, repeated: tuple[str, int, int]) -> str:
     )
 
 
-def _is_secure(node: yaml.Node) -> bool:
-    """`{secure: <ciphertext>}`: what `pulumi config set --secret` writes, at any depth."""
-    return (
-        isinstance(node, yaml.MappingNode)
-        and len(node.value) == 1
-        and isinstance(node.value[0][0], yaml.ScalarNode)
-        and node.value[0][0].value == "secure"
-        and isinstance(node.value[0][1], yaml.ScalarNode)
-        and node.value[0][1].tag == "tag:yaml.org,2002:str"
-    )
-
-
-# Tags whose top-level scalars are handed on as the text written; others (`!!binary`, unknown
-# tags) are constructed, so that they are refused as not config.
-_TEXT_TAGS = {
-    f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "timestamp")
-}
-
-
-def _secrets_marked(value: Any) -> Any:
-    """A constructed value with every `{secure: ...}` mapping in it replaced by the marker."""
-    if isinstance(value, dict):
-        if len(value) == 1 and isinstance(value.get("secure"), str):
-            return ENCRYPTED
-        return {k: _secrets_marked(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_secrets_marked(v) for v in value]
-    return value
-
-
-def _value_problem(value: Any) -> str | None:
-    """Why a constructed YAML value cannot be config (None when it can)."""
-    if isinstance(value, str):
-        return None if _encodable(value) else _NOT_UNICODE
-    if value is None or value is ENCRYPTED or isinstance(value, bool | int | float):
-        return None
-    if isinstance(value, list):
-        return next((p for p in map(_value_problem, value) if p), None)
-    if isinstance(value, dict):
-        keys = [k for k in value if not isinstance(k, str | int | float | bool)]
-        if keys:
-            return f"has a mapping key of YAML type {type(keys[0]).__name__}"
-        return next((p for p in map(_value_problem, [*value, *value.values()]) if p), None)
-    kinds: dict[type, str] = {bytes: "!!binary", set: "!!set"}
-    kind = kinds.get(type(value), type(value).__name__)
-    return f"is a YAML {kind} value, which is not config: write a string"
-
-
 _NOT_UNICODE = "holds text that is not valid Unicode (a lone surrogate escape)"
 
 
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
+def _encodable(value: Any) -> bool:
+    """Whether every text in a decoded value can be UTF-8 (a `\ud800` escape cannot)."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            try:
+                current.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(current, dict):
+            stack.extend(current)
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
     return True
 
 
-def _config_problems(loader: _Loader, config: yaml.MappingNode) -> tuple[dict[str, Any], list[str]]:
+def parse_key(text: str) -> tuple[str, str] | None:
+    """config.ParseKey (sdk/go/common/resource/config/key.go): `<namespace>:<name>`, or the old
+    `<namespace>:config:<name>`, read as `<namespace>:<name>`; None for any other form (no colon,
+    three or more, or two whose middle part is not `config`), which the CLI refuses."""
+    parts = text.split(":")
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    if len(parts) == 3 and parts[1] == "config":
+        return parts[0], parts[2]
+    return None
+
+
+def _unparsable_key(name: str) -> str:
+    parts = name.split(":")
+    hint = ""
+    if len(parts) == 3 and parts[0] == PROJECT and parts[1] in ("aws", "pulumi"):
+        hint = f"; did you mean `{parts[1]}:{parts[2]}`?"
+    elif len(parts) >= 3 and parts[0] == PROJECT:
+        hint = f"; did you mean `{PROJECT}:{parts[-1]}`?"
+    elif len(parts) == 1 and parts[0] in KEYS_BY_NAME:
+        hint = f"; did you mean `{PROJECT}:{parts[0]}`?"
+    return (
+        f"config key {name}: the Pulumi CLI refuses this file: it could not parse {name} as "
+        "a configuration key (configuration keys should be of the form `<namespace>:<name>`, "
+        f"e.g. {PROJECT}:port){hint}"
+    )
+
+
+def _config_problems(config: yaml.MappingNode) -> tuple[dict[str, Any], list[str]]:
     values: dict[str, Any] = {}
     problems: list[str] = []
-    sizes: dict[int, int] = {}
     checked: set[int] = set()
     first_line: dict[str, int] = {}
-    for key_node, value_node in config.value:
+    repeated = _repeated_keys_here(config)
+    if repeated:
+        return {}, [_repeated_key_problem("config", repeated)]
+    written_as: dict[str, str] = {}
+    for key_node, value_node in go_yaml.merge_pairs(config):
         name = _key_name(key_node)
-        if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == "tag:yaml.org,2002:str"):
+        try:
+            text = go_yaml.config_key_text(key_node)
+        except go_yaml.GoYamlError as err:
             problems.append(
-                f"config key {name}: a config key is a string `<namespace>:<name>`, "
+                f"config key {name}: {err}; a config key is a string `<namespace>:<name>`, "
                 f"e.g. {PROJECT}:port"
             )
             continue
-        line = key_node.start_mark.line + 1
-        if str(key_node.value) in first_line:
-            repeated = (str(key_node.value), line, first_line[str(key_node.value)])
-            problems.append(_repeated_key_problem("config", repeated))
+        parsed = parse_key(text)
+        if parsed is None:
+            problems.append(_unparsable_key(printable(text)))
             continue
-        first_line[str(key_node.value)] = line
-        aliased = [False]
-        size = _expanded_size(value_node, sizes, set(), aliased)
-        if size < 0:
-            problems.append(f"{name}: its YAML aliases refer to themselves (a circular alias)")
-            continue
-        if size > MAX_VALUES_PER_KEY:
+        full = f"{parsed[0]}:{parsed[1]}"
+        if full in written_as:
             problems.append(
-                f"{name}: expands to more than {MAX_VALUES_PER_KEY} values (YAML aliases); "
-                "write the value out"
-                if aliased[0]
-                else f"{name}: holds more than {MAX_VALUES_PER_KEY} values; a config value "
-                "is far smaller: is this the right file?"
+                f"config key {printable(text)}: names the same key as "
+                f"{printable(written_as[full])} ({printable(full)}); the Pulumi CLI keeps one of "
+                "the two at random: keep one"
             )
             continue
+        written_as[full] = text
+        first_line.setdefault(full, key_node.start_mark.line + 1)
+        name = printable(full)
         repeated_keys = _repeated_keys(value_node, checked)
         if repeated_keys:
             problems.append(_repeated_key_problem(name, repeated_keys[0]))
             continue
         try:
-            value = _handed_on(loader, value_node)
-        except (yaml.YAMLError, TypeError, ValueError) as err:
-            problems.append(f"{name}: is not a config value: {printable(str(err).splitlines()[0])}")
+            value = go_yaml.decode_value(value_node, ENCRYPTED)
+        except go_yaml.GoYamlError as err:
+            line = value_node.start_mark.line + 1
+            problems.append(
+                f"{name}: {printable(str(err))} (line {line}); the Pulumi CLI refuses this file"
+                if err.cli
+                else f"{name}: {printable(str(err))}"
+            )
             continue
-        problem = _value_problem(value) or _value_problem(str(key_node.value))
-        if problem:
-            problems.append(f"{name}: {problem}")
+        if not _encodable(value) or not _encodable(full):
+            problems.append(f"{name}: {_NOT_UNICODE}")
             continue
-        values[str(key_node.value)] = value
+        values[full] = value
     return values, problems
 
 
-def _handed_on(loader: _Loader, node: yaml.Node) -> Any:
-    """A config value as the Pulumi CLI hands it on: a top-level scalar as its text, a secret
-    as the marker, a list or mapping as YAML builds it (secrets in it marked)."""
-    if _is_secure(node):
-        return ENCRYPTED
-    if isinstance(node, yaml.ScalarNode) and node.tag in _TEXT_TAGS:
-        # A null (`key:`, `~`, `null`) decodes into Go's empty string.
-        return "" if node.tag.endswith(":null") else str(node.value)
-    return _secrets_marked(loader.construct_object(node, deep=True))
+def _repeated_keys_here(node: yaml.MappingNode) -> tuple[str, int, int] | None:
+    lines: dict[str, int] = {}
+    for key_node, _ in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            text, line = str(key_node.value), key_node.start_mark.line + 1
+            if text in lines:
+                return text, line, lines[text]
+            lines[text] = line
+    return None
 
 
-def read_config(config_file: Path) -> dict[str, Any]:
-    """The stack file's `config:` block as YAML values. Raises SettingsError, one line per key,
-    or FileNotFoundError."""
+# YAML's printable characters (libyaml's reader, which yaml.v3 ports: "control characters are
+# not allowed"): TAB, LF, CR, 0x20-0x7E, NEL, 0xA0-0xD7FF, 0xE000-0xFFFD, 0x10000 and above.
+def _control_character(text: str) -> tuple[int, int, str] | None:
+    for index, char in enumerate(text):
+        code = ord(char)
+        if (
+            code in (0x09, 0x0A, 0x0D, 0x85)
+            or 0x20 <= code <= 0x7E
+            or 0xA0 <= code <= 0xD7FF
+            or 0xE000 <= code <= 0xFFFD
+            or code >= 0x10000
+        ):
+            continue
+        line = text.count("\n", 0, index) + 1
+        column = index - (text.rfind("\n", 0, index) + 1) + 1
+        return line, column, f"U+{code:04X}"
+    return None
+
+
+def _depth_problem(text: str) -> int | None:
+    """The line where the first document nests deeper than MAX_DEPTH (None when it does not),
+    found from the parser's events, before any recursive composing."""
+    loader = go_yaml.Loader(text)
+    depth = 0
     try:
-        with config_file.open("rb") as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise
-    except OSError as err:
-        raise SettingsError([f"{config_file}: cannot be read: {err.strerror or err}"]) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise SettingsError([f"{config_file}: is larger than {MAX_FILE_BYTES} bytes"])
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise SettingsError([f"{config_file}: is not UTF-8 text ({err.reason})"]) from None
-    loader = _Loader(text)
-    try:
-        root = loader.get_single_node()
-        config = _config_node(config_file, root)
-        if config is None:
-            return {}
-        values, problems = _config_problems(loader, config)
-    except yaml.YAMLError as err:
-        first = printable(" ".join(str(err).split()))
-        raise SettingsError([f"{config_file}: is not valid YAML: {first}"]) from None
-    except RecursionError:
-        raise SettingsError([f"{config_file}: is nested too deeply to be a stack file"]) from None
+        while True:
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH + 2:  # the document's mapping and `config:` itself
+                    return int(event.start_mark.line) + 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, yaml.DocumentEndEvent | yaml.StreamEndEvent):
+                return None
     finally:
         loader.dispose()
+
+
+def _decoded_text(config_file: Path, data: bytes) -> str:
+    # The CLI strips a UTF-8 byte order mark (workspace/loaders.go, readFileStripUTF8BOM);
+    # yaml.v3, like libyaml, also reads UTF-16 that starts with its byte order mark.
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as err:
+        raise SettingsError(
+            [f"{config_file}: is not UTF-8 text (byte {err.start}: {err.reason})"]
+        ) from None
+
+
+def read_config(config_file: Path, notes: list[str] | None = None) -> dict[str, Any]:
+    """The stack file's `config:` block as the program gets it. Raises SettingsError, one line
+    per key, or FileNotFoundError. `notes` collects what the CLI does silently (a second YAML
+    document it ignores)."""
+    where = printable(str(config_file))
+    if not config_file.exists() and not config_file.is_symlink():
+        raise FileNotFoundError(2, "No such file or directory", str(config_file))
+    try:
+        data = read_bytes(config_file, where, MAX_FILE_BYTES)
+    except InputFileError as err:
+        raise SettingsError([str(err)]) from None
+    text = _decoded_text(config_file, data)
+    control = _control_character(text)
+    if control:
+        line, column, code = control
+        raise SettingsError(
+            [
+                f"{where}: line {line}, column {column}: holds the control character {code}; "
+                'YAML, and so the Pulumi CLI, refuses a file with one ("control characters are '
+                'not allowed"): remove it, or write it as an escape inside double quotes'
+            ]
+        )
+    try:
+        deep = _depth_problem(text)
+        if deep is not None:
+            raise SettingsError(
+                [f"{where}: line {deep}: nested more than {MAX_DEPTH} deep; a stack file is not"]
+            )
+        loader = go_yaml.Loader(text)
+        try:
+            # yaml.v3's Unmarshal reads the first document only.
+            root = loader.get_node() if loader.check_node() else None
+            if notes is not None and _has_another_document(loader):
+                notes.append(
+                    f"{where}: holds a second YAML document (after a `---` line); the Pulumi "
+                    "CLI reads only the first and ignores the rest, and so does this plan"
+                )
+            config = _config_node(config_file, root)
+            if config is None:
+                return {}
+            values, problems = _config_problems(config)
+        finally:
+            loader.dispose()
+    except go_yaml.GoYamlError as err:
+        raise SettingsError([f"{where}: {printable(str(err))}"]) from None
+    except yaml.YAMLError as err:
+        first = printable(" ".join(str(err).split()))
+        raise SettingsError([f"{where}: is not valid YAML: {first}"]) from None
+    except RecursionError:
+        raise SettingsError([f"{where}: is nested too deeply to be a stack file"]) from None
     if problems:
         raise SettingsError(problems)
     return values
+
+
+def _has_another_document(loader: go_yaml.Loader) -> bool:
+    try:
+        return not loader.check_event(yaml.StreamEndEvent)
+    except yaml.YAMLError:
+        return True  # unreadable, and ignored by the CLI all the same
 
 
 def _config_node(config_file: Path, root: yaml.Node | None) -> yaml.MappingNode | None:
@@ -282,16 +322,13 @@ def _config_node(config_file: Path, root: yaml.Node | None) -> yaml.MappingNode 
     shape = SettingsError([f"{config_file}: a stack file is a YAML mapping with a config: block"])
     if root is None:
         return None
+    if isinstance(root, yaml.ScalarNode) and go_yaml.resolve(root.tag, root.value)[0] == "!!null":
+        return None
     if not isinstance(root, yaml.MappingNode):
         raise shape
-    first_line: dict[str, int] = {}
-    for key_node, _ in root.value:
-        if isinstance(key_node, yaml.ScalarNode):
-            line = key_node.start_mark.line + 1
-            if str(key_node.value) in first_line:
-                repeated = (str(key_node.value), line, first_line[str(key_node.value)])
-                raise SettingsError([_repeated_key_problem(str(config_file), repeated)])
-            first_line[str(key_node.value)] = line
+    repeated = _repeated_keys_here(root)
+    if repeated:
+        raise SettingsError([_repeated_key_problem(str(config_file), repeated)])
     # Settings written at the top level, outside the `config:` block Pulumi reads them from.
     stray = [
         key_node.value
@@ -309,9 +346,11 @@ def _config_node(config_file: Path, root: yaml.Node | None) -> yaml.MappingNode 
                 "reads settings only under `config:` (indent it below a `config:` line)"
             ]
         )
-    for key_node, value_node in root.value:
+    for key_node, value_node in go_yaml.merge_pairs(root):
         if isinstance(key_node, yaml.ScalarNode) and key_node.value == "config":
-            if isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":null"):
+            if isinstance(value_node, yaml.ScalarNode) and (
+                go_yaml.resolve(value_node.tag, value_node.value)[0] == "!!null"
+            ):
                 return None
             if not isinstance(value_node, yaml.MappingNode):
                 raise shape
@@ -319,23 +358,69 @@ def _config_node(config_file: Path, root: yaml.Node | None) -> yaml.MappingNode 
     return None
 
 
-def declared_type_problems(config: Mapping[str, Any]) -> list[str]:
-    """Values the Pulumi CLI refuses before the program runs: a YAML list or mapping where
-    Pulumi.yaml declares a string, integer or boolean, and a mapping where it declares an array."""
+# What `pulumi preview` takes for a key Pulumi.yaml declares (sdk/go/common/workspace/project.go,
+# `ValidateConfigValue`, run on every stack value by workspace/config.go,
+# `validateStackConfigValues`): a top-level scalar reaches it as a Go string, a list or mapping
+# as its decoded JSON.
+_FIXES = {
+    "string": "write one string",
+    "integer": (
+        "write the number alone: digits with an optional sign, e.g. 5439 (the CLI parses it "
+        "with Go's strconv.Atoi: no spaces, underscores, 0x or exponent)"
+    ),
+    "boolean": "write true or false, in lower case",
+    "array": "write a YAML list of strings, e.g. [a, b] or one `- item` per line",
+}
+
+
+def _fits_declared(kind: str, value: Any) -> bool:
+    if kind == "string":  # any scalar: the CLI holds it as the text written
+        return isinstance(value, str)
+    if kind == "integer":  # a string strconv.Atoi parses
+        return isinstance(value, str) and go_atoi(value) is not None
+    if kind == "boolean":  # the literal strings "true" and "false" only
+        return value in ("true", "false")
+    # array with `items: {type: string}`: a list (never a string, JSON or not) of strings; a
+    # `secure:` entry is a string once decrypted.
+    return isinstance(value, list) and all(
+        isinstance(item, str) or item is ENCRYPTED for item in value
+    )
+
+
+def declared_type_problems(config: Mapping[str, Any], stack: str = "<stack>") -> list[str]:
+    """Values the Pulumi CLI refuses before the program runs, for keys Pulumi.yaml declares."""
     problems = []
     for full_name, value in config.items():
-        key = KEYS_BY_NAME.get(full_name.removeprefix(f"{PROJECT}:"))
-        if key is None or not key.declared or not full_name.startswith(f"{PROJECT}:"):
+        namespace, _, name = full_name.partition(":")
+        key = KEYS_BY_NAME.get(name)
+        if namespace != PROJECT or key is None or not key.declared or value is ENCRYPTED:
             continue
-        if key.type != "array" and isinstance(value, list | dict):
-            fix = f"write one {key.type} value"
-        elif key.type == "array" and isinstance(value, dict):
-            fix = "write a YAML list"
-        else:
+        if _fits_declared(key.type, value):
             continue
-        shown = printable(json.dumps(value, default=repr))
-        problems.append(f"{full_name} = {shown!r}: Pulumi.yaml declares it type: {key.type}; {fix}")
+        type_name = "array<string>" if key.type == "array" else key.type
+        fix = _FIXES[key.type]
+        if key.type == "array" and isinstance(value, str):
+            fix += "; a JSON string is text, not a list, to the CLI"
+        elif key.type == "array" and isinstance(value, list):
+            fix = "each entry must be a string: quote it"
+        problems.append(
+            f"{full_name} = {shown(value)}: Pulumi.yaml declares it type: {key.type}, and "
+            f'`pulumi preview` refuses this value before the program runs ("Stack '
+            f"'{printable(stack)}' with configuration key '{name}' must be of type "
+            f"'{type_name}'\"): {fix}"
+        )
     return problems
+
+
+def _secrets_marked(value: Any) -> Any:
+    """A constructed value with every `{secure: ...}` mapping in it replaced by the marker."""
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get("secure"), str):
+            return ENCRYPTED
+        return {k: _secrets_marked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_secrets_marked(v) for v in value]
+    return value
 
 
 def config_strings(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -355,10 +440,10 @@ def config_strings(config: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def load_config(config_file: Path) -> dict[str, Any]:
+def load_config(config_file: Path, notes: list[str] | None = None) -> dict[str, Any]:
     """The stack file's config as the engine would pass it to the program."""
-    config = read_config(config_file)
-    problems = declared_type_problems(config)
+    config = read_config(config_file, notes)
+    problems = declared_type_problems(config, stack=config_file.stem.split(".")[-1])
     if problems:
         raise SettingsError(problems)
     return config_strings(config)
