@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from model.config_values import ENCRYPTED
 from model.settings import SettingsError
 from tests.test_plan import run_main, stack_file
 from tools import engine
+from tools import plan as plan_tool
 from tools.stack_file import load_config
 
 CIPHERTEXT = "v1:Zm9vYmFyCg==:c2VjcmV0LWNpcGhlcnRleHQ="
@@ -197,3 +199,23 @@ def test_a_long_list_written_out_is_too_large_not_an_alias_problem(tmp_path):
     assert len(problems) == 1
     assert problems[0].startswith(f"{PROJECT}:privateSubnetIds: holds more than 10000 values")
     assert "alias" not in problems[0]
+
+
+def test_a_secret_organization_id_masks_only_itself_in_the_trust_policy(tmp_path):
+    """The reviewer sees the whole trust policy; the ExternalId stays "[secret]", and the
+    ciphertext appears nowhere."""
+    text = (engine.ROOT_DIR / "Pulumi.dev.yaml").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if f"{PROJECT}:organizationId:" not in line]
+    path = tmp_path / "Pulumi.sec.yaml"
+    path.write_text(
+        "\n".join(lines) + f"\n  {PROJECT}:organizationId:\n    secure: {CIPHERTEXT}\n",
+        encoding="utf-8",
+    )
+    plan = plan_tool.build_plan(path, stack="sec")
+    assert CIPHERTEXT not in json.dumps(plan)
+    (role,) = [r for r in plan["resources"] if r["type"] == "aws:iam/role:Role"]
+    trust = json.loads(role["inputs"]["assumeRolePolicy"])
+    by_sid = {s["Sid"]: s for s in trust["Statement"]}
+    assert set(by_sid) == {"PodIdentity", "CrossAccountWithExternalId", "SelfAssume"}
+    condition = by_sid["CrossAccountWithExternalId"]["Condition"]
+    assert condition == {"StringEquals": {"sts:ExternalId": "[secret]"}}

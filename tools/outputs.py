@@ -10,7 +10,6 @@ and it is the ExternalId), bounded by PULUMI_TIMEOUT.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from model.outputs import PLACEHOLDER_ACCOUNT_ID, plan_account_is_placeholder, stack_outputs
+from tools.input_files import InputFileError, loads_json, read_json, shown_path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent  # where Pulumi.yaml is
 PULUMI_TIMEOUT = 60  # seconds for `pulumi stack output`; it reads the state, nothing more
@@ -51,23 +51,16 @@ class StackOutputs:
 
 def outputs_from_file(path: Path) -> StackOutputs:
     """Stack outputs from FILE: `pulumi stack output --json`, or an offline plan's `--json`."""
+    where = f"--outputs-file {shown_path(path)}"
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise OutputsError(f"{path}: no such file") from err
-    except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else err
-        raise OutputsError(f"{path}: cannot read it ({reason})") from err
-    except json.JSONDecodeError as err:
-        raise OutputsError(
-            f"{path}: not JSON ({err.msg}, line {err.lineno}); "
-            "write it with `pulumi stack output --json > FILE`"
-        ) from err
-    except RecursionError as err:
-        raise OutputsError(f"{path}: not stack outputs (nested too deeply)") from err
+        document = read_json(path, where, "write it with `pulumi stack output --json > FILE`")
+    except InputFileError as err:
+        raise OutputsError(str(err)) from None
     if not isinstance(document, dict):
-        raise OutputsError(f"{path}: expected a JSON object of stack outputs")
-    return StackOutputs(stack_outputs(document), str(path), plan_account_is_placeholder(document))
+        raise OutputsError(f"{where}: expected a JSON object of stack outputs")
+    return StackOutputs(
+        stack_outputs(document), shown_path(path), plan_account_is_placeholder(document)
+    )
 
 
 def outputs_from_pulumi(stack: str | None, *, show_secrets: bool) -> StackOutputs:
@@ -90,23 +83,30 @@ def outputs_from_pulumi(stack: str | None, *, show_secrets: bool) -> StackOutput
             argv,
             cwd=PROJECT_DIR,
             capture_output=True,
-            text=True,
             check=False,
             timeout=PULUMI_TIMEOUT,
         )
     except subprocess.TimeoutExpired:
         raise OutputsError(f"{command} did not answer in {PULUMI_TIMEOUT} s") from None
+    except OSError as err:
+        raise OutputsError(f"{command} could not be run: {err.strerror or err}") from None
     if result.returncode != 0:
-        detail = " ".join(result.stderr.split())[:MAX_MESSAGE] or f"exit status {result.returncode}"
+        stderr = " ".join(result.stderr.decode("utf-8", "replace").split())
+        detail = shown_path(stderr, MAX_MESSAGE) or f"exit status {result.returncode}"
         raise OutputsError(
             f"{command} failed: {detail} (select a stack with --stack NAME, or pass "
             "--outputs-file FILE)"
         )
     try:
-        document = json.loads(result.stdout)
-    except (json.JSONDecodeError, RecursionError) as err:
-        reason = err.msg if isinstance(err, json.JSONDecodeError) else "nested too deeply"
-        raise OutputsError(f"{command} printed no JSON: {reason}") from err
+        text = result.stdout.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise OutputsError(
+            f"{command} printed text that is not UTF-8 (byte {err.start}: {err.reason})"
+        ) from None
+    try:
+        document = loads_json(text, command, "is the Pulumi CLI the real one?")
+    except InputFileError as err:
+        raise OutputsError(str(err)) from None
     if not isinstance(document, dict):
         raise OutputsError(f"{command} printed no JSON object")
     return StackOutputs(document, f"stack {stack}" if stack else "the selected stack")

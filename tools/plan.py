@@ -29,6 +29,7 @@ from model.outputs import (
 from model.settings import SettingsError, settings_from_config
 from model.validators import ACCOUNT_ID
 from tools import engine
+from tools.input_files import InputFileError, read_json
 from tools.plan_diff import cluster_replacement_problems, plan_diff
 from tools.plan_markdown import render_markdown
 from tools.plan_views import mandatory_violations, render_text
@@ -55,13 +56,15 @@ def build_plan(
     stack: str = "dev",
     account_id: str = PLACEHOLDER_ACCOUNT_ID,
     policy_config: Mapping[str, Any] | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, Any]:
     """The plan as the `--json` document. Raises SettingsError on invalid settings.
 
-    `policy_config`: a `--policy-pack-config` document, as `pulumi preview` takes it.
+    `policy_config`: a `--policy-pack-config` document, as `pulumi preview` takes it. `notes`
+    collects what the reader has to say about a file it still accepts.
     """
     path = config_file or engine.ROOT_DIR / f"Pulumi.{stack}.yaml"
-    config = load_config(path)
+    config = load_config(path, notes)
     check_settings(config)
     run = engine.run_program(config, stack=stack, account_id=account_id)
     resources = [r.as_json() for r in run.resources]
@@ -101,21 +104,14 @@ def account_id(text: str) -> str:
     return text
 
 
-def load_base(path: Path) -> dict[str, Any]:
+def load_base(path: Path, stack: str | None = None) -> dict[str, Any]:
     """An earlier `--json` plan for `--base`. Raises SettingsError naming the flag and file."""
     where = f"--base {printable(str(path))}"
+    hint = "write it with `python -m tools.plan --json`"
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SettingsError([f"{where}: no such file"]) from None
-    except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
-        raise SettingsError([f"{where}: cannot be read: {reason}"]) from None
-    except (json.JSONDecodeError, RecursionError) as err:
-        detail = f"{err.msg}, line {err.lineno}" if isinstance(err, json.JSONDecodeError) else err
-        raise SettingsError(
-            [f"{where}: not JSON ({detail}); write it with `python -m tools.plan --json`"]
-        ) from None
+        document = read_json(path, where, hint)
+    except InputFileError as err:
+        raise SettingsError([str(err)]) from None
     problem = plan_shape_problem(document)
     if problem:
         raise SettingsError([f"{where}: not a plan from `python -m tools.plan --json`: {problem}"])
@@ -133,9 +129,12 @@ def plan_shape_problem(document: Any) -> str | None:
     if not isinstance(document.get("outputs", {}), dict):
         return "`outputs` is not an object"
     if not isinstance(document.get("policyViolations", []), list) or not all(
-        isinstance(v, dict) for v in document.get("policyViolations", [])
+        isinstance(v, dict)
+        and all(isinstance(v.get(k, ""), str) for k in ("policy", "message", "enforcementLevel"))
+        and isinstance(v.get("urn", ""), str | None)
+        for v in document.get("policyViolations", [])
     ):
-        return "`policyViolations` is not a list of objects"
+        return "`policyViolations` is not a list of violations (policy, urn, message: text)"
     for index, resource in enumerate(resources):
         if not (
             isinstance(resource, dict)
@@ -205,11 +204,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"--config-file {printable(str(args.config_file))}: the stack's name comes from the "
             "file's (Pulumi.<stack>.yaml): letters, digits, '-', '_' and '.'"
         )
+    notes: list[str] = []
     try:
         base = load_base(args.base) if args.base else None
         levels = load_policy_config(args.policy_pack_config) if args.policy_pack_config else None
         plan = build_plan(
-            args.config_file, stack=stack, account_id=args.account_id, policy_config=levels
+            args.config_file,
+            stack=stack,
+            account_id=args.account_id,
+            policy_config=levels,
+            notes=notes,
         )
     except PolicyConfigError as err:
         print_problems([str(err)])
@@ -227,6 +231,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_problems([last.removeprefix("ValueError has risen: ")])
         return EXIT_SETTINGS
 
+    for note in notes:
+        print(f"note: {printable(note, limit=MAX_LINE)}", file=sys.stderr)
+    if base is not None and (base.get("project"), base.get("stack")) != (PROJECT, stack):
+        print(
+            f"note: --base is a plan of stack {printable(str(base.get('stack')))!r}, this one of "
+            f"{stack!r}: every resource shows as removed and added",
+            file=sys.stderr,
+        )
     if base is not None and not args.allow_cluster_replacement:
         refused = cluster_replacement_problems(plan_diff(base, plan), PROJECT)
         if refused:

@@ -121,7 +121,7 @@ def flatten(value: Any, path: str = "") -> dict[str, Any]:
 
 def _statements(document: Any) -> list[tuple[str, Any]]:
     statements = document.get("Statement", []) if isinstance(document, dict) else []
-    if isinstance(statements, dict):
+    if not isinstance(statements, list):  # one statement written as an object (or malformed)
         statements = [statements]
     keyed: list[tuple[str, Any]] = []
     seen: set[str] = set()

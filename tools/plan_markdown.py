@@ -80,8 +80,8 @@ def display(resource: Resource) -> str:
     return f"`{resource['name']}` ({short_type(str(resource['type']))})"
 
 
-def _urn_name(urn: str | None) -> str:
-    return urn.rsplit("::", 1)[-1] if urn else "stack"
+def _urn_name(urn: Any) -> str:
+    return str(urn).rsplit("::", 1)[-1] if urn else "stack"
 
 
 # --- the sections -------------------------------------------------------------------------------
@@ -281,6 +281,20 @@ def _statement_lines(change: StatementChange) -> list[str]:
     return [f"**Changed** {label}:", "", *fenced("diff", "\n".join(whole)), ""]
 
 
+def _stacks_differ(plan: Plan, base: Plan) -> str | None:
+    """A warning when the base plan is of another project or stack (None when it is not)."""
+    mine = (plan.get("project"), plan.get("stack"))
+    theirs = (base.get("project"), base.get("stack"))
+    if mine == theirs:
+        return None
+    return (
+        f"The base plan is of stack `{text_cell(str(theirs[1]))}` (project "
+        f"`{text_cell(str(theirs[0]))}`), this plan of stack `{text_cell(str(mine[1]))}`: "
+        "URNs name their stack, so every resource shows as removed and added. Compare plans "
+        "of the same stack."
+    )
+
+
 def _change_heading(change: ResourceChange) -> list[str]:
     disruptive = sorted(
         DISRUPTIVE_IN_PLACE.get(str(change.resource["type"]), frozenset())
@@ -321,10 +335,11 @@ def _reboot_lines(change: ResourceChange) -> list[str]:
     ]
 
 
-def _diff_section(diff: PlanDiff) -> list[str]:
+def _diff_section(diff: PlanDiff, warning: str | None = None) -> list[str]:
     lines = [
         "### Changes against the base plan",
         "",
+        *([f"> **Warning:** {warning}", ""] if warning else []),
         f"**{diff.headline()}** (resources matched by URN{' or alias' if diff.aliased else ''})",
         "",
     ]
@@ -393,8 +408,8 @@ def render_markdown(plan: dict[str, Any], base: dict[str, Any] | None = None) ->
     timings = schedule(plan)
     diff = plan_diff(base, plan) if base is not None else None
     lines = _summary(plan, timings, diff)
-    if diff is not None:
-        lines += _diff_section(diff)
+    if diff is not None and base is not None:
+        lines += _diff_section(diff, _stacks_differ(plan, base))
     lines += _graph_section(plan)
     lines += _critical_path_section(plan, timings)
     lines += _documents_section(plan)

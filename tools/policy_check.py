@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import json
+import difflib
 from collections.abc import Mapping, Sequence
 from inspect import isawaitable
 from pathlib import Path
@@ -32,6 +32,7 @@ from pulumi_policy import (
 from components import pulumi_sdk
 from policies.pack import PACK_NAME, POLICIES
 from policies.values import COMPUTED
+from tools.input_files import InputFileError, read_json, shown_path
 
 Violation = dict[str, str]
 
@@ -140,13 +141,18 @@ def config_levels(config: Mapping[str, Any] | None) -> dict[str, EnforcementLeve
     for key, value in sorted((config or {}).items(), key=lambda item: item[0] != "all"):
         raw = value.get("enforcementLevel") if isinstance(value, Mapping) else value
         if key != "all" and key not in names:
-            raise PolicyConfigError(f"policy pack config: {key!r} is not a policy of {PACK_NAME}")
+            close = difflib.get_close_matches(key.lower().replace("_", "-"), names, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f" (policies: {', '.join(names)})"
+            raise PolicyConfigError(
+                f"policy pack config: {_shown(key)} is not a policy of {PACK_NAME}{hint}"
+            )
         try:
             level = EnforcementLevel(raw)
-        except ValueError:
+        except (ValueError, TypeError):
             allowed = ", ".join(level.value for level in EnforcementLevel)
             raise PolicyConfigError(
-                f"policy pack config: {key} = {raw!r} is not an enforcement level ({allowed})"
+                f"policy pack config: {_shown(key)} = {_shown(raw)} is not an enforcement level "
+                f"({allowed})"
             ) from None
         levels.update(dict.fromkeys(names, level) if key == "all" else {key: level})
     return levels
@@ -154,19 +160,22 @@ def config_levels(config: Mapping[str, Any] | None) -> dict[str, EnforcementLeve
 
 def load_config(path: Path) -> dict[str, Any]:
     """A `--policy-pack-config` JSON file, as the Pulumi CLI reads it."""
+    where = f"--policy-pack-config {shown_path(path)}"
+    hint = 'a JSON object of policy names to levels, e.g. {"all": "mandatory"}'
     try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise PolicyConfigError(f"policy pack config {path}: {error}") from None
-    except RecursionError:
-        raise PolicyConfigError(
-            f"policy pack config {path}: nested too deeply to be a policy pack config "
-            "(a JSON object of policy names to levels)"
-        ) from None
+        loaded = read_json(path, where, hint)
+    except InputFileError as error:
+        raise PolicyConfigError(str(error)) from None
     if not isinstance(loaded, dict):
-        raise PolicyConfigError(f"policy pack config {path}: expected a JSON object")
+        raise PolicyConfigError(f"{where}: expected {hint}")
     config_levels(loaded)
     return loaded
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def enforcement_level(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
 import sys
 import textwrap
@@ -28,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from model.outputs import ConnectorNotFoundError, connector_outputs
 from tools.outputs import add_source_arguments
+from tools.stack_file import printable
 from tools.verify_aws import (
     DEFAULT_CALL_TIMEOUT,
     DEFAULT_CONNECT_TIMEOUT,
@@ -221,10 +223,19 @@ def summary(results: Sequence[CheckResult]) -> str:
 # --- command line ------------------------------------------------------------------------------
 
 
+MAX_SECONDS = 86_400.0  # a day: longer than any run, short enough for every timer to take
+
+
 def _positive(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds above 0 and at most {MAX_SECONDS:g}, not "
+            f"{printable(text, limit=40)!r}"
+        )
     return value
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from model import arns
 from model.config_keys import iamr_user
+from model.config_values import go_atoi
 from model.outputs import (
     CLUSTER_ENDPOINT,
     CLUSTER_PORT,
@@ -31,6 +32,8 @@ from model.validators import (
 )
 from tools.outputs import OutputsError, PulumiNotFoundError
 from tools.outputs import load_outputs as load_stack_outputs
+
+MAX_PORT = 65_535
 
 # The UI's field names come from one place; unpacking fails loudly if that contract changes.
 CLUSTER_FIELD, DATABASE_FIELD, CATALOG_FIELD, ROLE_FIELD, REGION_FIELD, AUTH_FIELD = UI_FIELDS
@@ -101,10 +104,18 @@ def inputs_from_outputs(outputs: Mapping[str, Any]) -> Inputs:
         region=_text(connector.get(REGION_FIELD)),
         auth_method=_text(connector.get(AUTH_FIELD)),
         endpoint=_text(outputs.get(CLUSTER_ENDPOINT)),
-        port=int(port) if isinstance(port, int | str) and str(port).isdigit() else None,
+        port=_port(port),
         external_id=_text(outputs.get(ORGANIZATION_ID)),
         security_group_id=_text(outputs.get(SECURITY_GROUP_ID)),
     )
+
+
+def _port(value: Any) -> int | None:
+    """A TCP port from the outputs (a number, or its digits as text), else None."""
+    number = value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, str):
+        number = go_atoi(value)
+    return number if number is not None and 1 <= number <= MAX_PORT else None
 
 
 def apply_flags(inputs: Inputs, args: argparse.Namespace) -> Inputs:
@@ -146,8 +157,10 @@ def load_outputs(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     try:
         loaded = load_stack_outputs(file, args.stack, show_secrets=True)
     except PulumiNotFoundError as err:
-        notes.append(f"{err}; or give the flags --cluster --database --catalog --role-arn --region")
-        return {}, notes
+        # As `make connector` does (exit 2): with no outputs to read, no check can run.
+        raise UsageError(
+            f"{err}; or give the flags --cluster --database --catalog --role-arn --region"
+        ) from err
     except OutputsError as err:
         raise UsageError(str(err)) from err
     warning = loaded.placeholder_warning()
