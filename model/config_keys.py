@@ -269,12 +269,14 @@ class Settings:
         default_doc="required unless existingClusterIdentifier",
         rule=v.SUBNET_ID,
         max_items=(20, "a cluster subnet group holds at most 20 subnets"),
+        new_cluster_only=True,
     )
     # With existingClusterIdentifier the gate puts that cluster's identifier here.
     cluster_identifier: str = setting(
         "Redshift cluster identifier; also the ClusterNamePath of the connector.",
         "xpander-redshift",
         rule=v.cluster_identifier_problem,
+        new_cluster_only=True,
     )
     database_name: str = setting(
         "Database created in the cluster; also the DatabaseNamePath of the connector.",

@@ -86,7 +86,13 @@ def region_problem(region: str) -> str | None:
     """
     if region in known_regions():
         return None
-    close = closest_regions(region)
+    written = region.strip().lower()
+    if written in known_regions():  # `US-WEST-2`, ` us-west-2`: AWS spells regions one way
+        return (
+            f"is not a region any AWS partition lists (did you mean {written}? region names "
+            "are lower case)"
+        )
+    close = closest_regions(written)
     hint = f"did you mean {', '.join(close)}?" if close else "see `aws ec2 describe-regions`"
     return f"is not a region any AWS partition lists ({hint})"
 

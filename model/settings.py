@@ -381,8 +381,8 @@ def _key_problems(config: Mapping[str, Any]) -> list[str]:
         if not isinstance(full, str):
             problems.append(f"config key {shown(full)}: keys are text, `<namespace>:<name>`")
             continue
-        # Pulumi splits a key at its first colon: `xpander-redshift:aws:region` is this project's
-        # key `aws:region`, which the gate names.
+        # The engine hands keys over parsed (`<namespace>:<name>`, sdk/go/common/resource/config/
+        # key.go); the stack-file reader refuses the forms the CLI refuses.
         namespace, colon, name = full.partition(":")
         if not colon:
             hint = _did_you_mean(full)
@@ -398,12 +398,22 @@ def _key_problems(config: Mapping[str, Any]) -> list[str]:
                 f"{shown(full)}: is not a setting the AWS provider reads; "
                 "did you mean `aws:region`?"
             )
-        elif re.sub(r"[^a-z0-9]", "", namespace.lower()) == squashed_project or (
-            difflib.SequenceMatcher(None, namespace.lower(), PROJECT).ratio() >= 0.8
-        ):
+        elif _meant_for_this_project(namespace, name, squashed_project):
             hint = _did_you_mean(name) or f"did you mean `{PROJECT}:{name[:60]}`?"
             problems.append(f"{shown(full)}: {namespace!r} is not this project; {hint}")
     return problems
+
+
+def _meant_for_this_project(namespace: str, name: str, squashed_project: str) -> bool:
+    """A namespace close to this project's (`xpander_redshift`), or part of it (`xpander`,
+    `redshift`) with one of its key names: a key meant for this stack, which it would ignore."""
+    squashed = re.sub(r"[^a-z0-9]", "", namespace.lower())
+    if squashed == squashed_project:
+        return True
+    if difflib.SequenceMatcher(None, namespace.lower(), PROJECT).ratio() >= 0.8:
+        return True
+    ours = name in KEYS_BY_NAME or bool(_close(name, list(KEYS_BY_NAME)))
+    return ours and len(squashed) >= 4 and squashed in squashed_project
 
 
 def _close(name: str, candidates: Sequence[str]) -> list[str]:

@@ -20,6 +20,8 @@ def run_stack(
     stack: str = "dev", invokes: dict[str, Any] | None = None, **overrides: str
 ) -> ProgramRun:
     config = dict(DEV_CONFIG)
+    if "existingClusterIdentifier" in overrides:  # no subnets for a cluster it does not create
+        config.pop("xpander-redshift:privateSubnetIds", None)
     for key, value in overrides.items():
         config[key if ":" in key else f"xpander-redshift:{key}"] = value
     return run_program(config, stack=stack, extra_invokes=invokes)

@@ -174,6 +174,8 @@ def test_structured_values_come_as_yaml_or_as_json_text_alike():
         ("xpander-redshift:prot", "did you mean `xpander-redshift:port`"),
         ("xpander-redshift:aws:region", "did you mean `aws:region`"),
         ("aws:regin", "did you mean `aws:region`"),
+        ("xpander:eksClusterName", "did you mean `xpander-redshift:eksClusterName`"),
+        ("redshift:port", "did you mean `xpander-redshift:port`"),
     ],
 )
 def test_a_key_with_the_wrong_prefix_is_named_with_the_key_it_likely_meant(key, hint):
@@ -184,6 +186,12 @@ def test_a_key_with_the_wrong_prefix_is_named_with_the_key_it_likely_meant(key, 
 
 def test_keys_of_other_providers_are_left_alone():
     settings = settings_from_config(
-        {**DEV_CONFIG, "aws:profile": "prod", "kubernetes:context": "eks", "pulumi:tags": "{}"}
+        {
+            **DEV_CONFIG,
+            "aws:profile": "prod",
+            "kubernetes:context": "eks",
+            "kubernetes:namespace": "default",
+            "pulumi:tags": "{}",
+        }
     )
     assert settings.region == "us-west-2"

@@ -87,7 +87,11 @@ def plain(value: Any, *, reveal: bool = False) -> Any:
     if isinstance(value, dict):
         special = value.get(_SECRET_SIG)
         if special == _SECRET_VALUE:
-            return plain(value.get("value"), reveal=reveal) if reveal else SECRET
+            inner = plain(value.get("value"), reveal=True)
+            # A document built around a secret the offline plan could not read (a secret
+            # organizationId's trust policy) holds that secret only as the SECRET placeholder:
+            # show it, so a reviewer sees the policy with just the secret masked.
+            return inner if reveal or _masks_its_secret(inner) else SECRET
         if special == _RESOURCE_VALUE:
             return value.get("urn")
         return {k: plain(v, reveal=reveal) for k, v in value.items()}
@@ -96,6 +100,10 @@ def plain(value: Any, *, reveal: bool = False) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)  # protobuf carries every number as a double
     return COMPUTED if value == _UNKNOWN else value
+
+
+def _masks_its_secret(value: Any) -> bool:
+    return isinstance(value, str) and value != SECRET and SECRET in value
 
 
 def _placeholder_invokes(account_id: str, config: Mapping[str, str]) -> dict[str, Any]:
