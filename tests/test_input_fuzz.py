@@ -22,9 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model.settings import PROJECT, SettingsError
-from tools import connector, verify
+from tools import connector, verify, verify_inputs
 from tools import plan as plan_tool
 from tools.plan_markdown import render_markdown
+from tools.policy_check import PolicyConfigError, config_levels
 from tools.stack_file import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +52,8 @@ SETTINGS = [f"{PROJECT}:{k}" for k in ("port", "protect", "tags", "privateSubnet
 def _value(draw: st.DrawFn, kind: str) -> str:
     """The text after `key: ` of one hostile config entry of the given kind."""
     tag, scalar = draw(st.sampled_from(TAGS)), draw(st.sampled_from(SCALARS))
-    digits, depth = "9" * draw(st.integers(20, 6000)), draw(st.integers(50, 3000))
+    digits = "9" * draw(st.sampled_from([20, 25, 4400, 6000]))
+    depth = draw(st.sampled_from([50, 101, 3000]))
     shapes = {
         "tag": ["[{t} {s}]", "{{a: {t} {s}}}", "{t} {s}", "[[{t} {s}]]"],
         "merge": ["&m {{a: {s}}}\n  <<: *m", "&m {{a: {s}}}\n  <<: [*m, 5]", "{s}\n  <<: 5"],
@@ -309,3 +311,84 @@ def test_an_odd_answer_of_the_pulumi_cli_is_refused_alike_by_both_tools(
     assert codes == (2, 2), captured.err
     assert captured.err.count(says) == 2
     assert "Traceback" not in captured.err
+
+
+# --- named cases of the above -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("redshift_require_ssl", "redshift-require-ssl"),
+        ("require-ssl", "redshift-require-ssl"),
+        ("redshift-audit-loging", "redshift-audit-logging"),
+    ],
+)
+def test_an_unknown_policy_name_gets_a_did_you_mean(written, meant):
+    with pytest.raises(PolicyConfigError) as caught:
+        config_levels({written: "advisory"})
+    assert f"did you mean {meant!r}?" in str(caught.value)
+
+
+def _base_with(tmp_path: Path, edit: Any) -> Path:
+    base = json.loads(json.dumps(HEAD))
+    edit(base)
+    path = tmp_path / "base.json"
+    path.write_text(json.dumps(base), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda b: b.__setitem__("policyViolations", [{"policy": "p", "urn": 5, "message": "m"}]),
+        lambda b: b.__setitem__("policyViolations", [{"policy": ["p"], "message": "m"}]),
+        lambda b: b.__setitem__("resources", {"a": 1}),
+    ],
+)
+def test_a_base_plan_of_the_wrong_shape_is_refused_naming_the_flag(tmp_path, edit):
+    path = _base_with(tmp_path, edit)
+    with pytest.raises(SettingsError) as caught:
+        plan_tool.load_base(path)
+    assert caught.value.problems[0].startswith(f"--base {path}: not a plan")
+
+
+def test_a_base_plan_whose_statements_are_not_a_list_is_diffed(tmp_path):
+    def edit(base: dict[str, Any]) -> None:
+        for resource in base["resources"]:
+            if resource["type"] == "aws:iam/role:Role":
+                resource["inputs"]["assumeRolePolicy"] = '{"Statement": 5}'
+
+    base = plan_tool.load_base(_base_with(tmp_path, edit))
+    assert "statement by statement" in render_markdown(HEAD, base=base)
+
+
+@pytest.mark.parametrize(
+    ("tail", "says"),
+    [
+        ('"n": ' + "1" * 5000, "holds a number of 5000 characters"),
+        ('"n": ' + "[" * 3000 + "]" * 3000, "nested too deeply"),
+        ('"n": ' + "[" * 70 + "]" * 70, "nested more than 64 deep"),
+    ],
+)
+def test_a_base_plan_with_a_huge_number_or_deep_nesting_names_the_flag(tmp_path, tail, says):
+    path = tmp_path / "base.json"
+    path.write_text(json.dumps(HEAD)[:-1] + ", " + tail + "}", encoding="utf-8")
+    with pytest.raises(SettingsError) as caught:
+        plan_tool.load_base(path)
+    assert caught.value.problems[0].startswith(f"--base {path}: ")
+    assert says in caught.value.problems[0]
+    assert "set_int_max_str_digits" not in caught.value.problems[0]
+
+
+def test_a_base_plan_of_another_stack_says_the_stacks_differ(tmp_path):
+    base = plan_tool.load_base(_base_with(tmp_path, lambda b: b.__setitem__("stack", "prod")))
+    view = render_markdown(HEAD, base=base)
+    assert "The base plan is of stack `prod`" in view
+    assert "The base plan is of stack" not in render_markdown(HEAD, base=HEAD)
+
+
+def test_a_cluster_port_that_is_not_ascii_digits_is_no_port():
+    for port in ("²", "٥٤٣٩", " 5439", "99999", True, 2**80):
+        assert verify_inputs.inputs_from_outputs({"clusterPort": port}).port is None
+    assert verify_inputs.inputs_from_outputs({"clusterPort": "5439"}).port == 5439

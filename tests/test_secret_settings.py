@@ -92,7 +92,7 @@ def test_an_unreadable_secure_value_is_marked_not_validated():
 def test_a_secret_admin_secret_arn_is_a_secret_output_and_a_secret_provisioner_input():
     arn = "arn:aws:secretsmanager:us-west-2:111122223333:secret:redshift!analytics-admin-AbC123"
     config = {
-        **DEV_CONFIG,
+        **{k: v for k, v in DEV_CONFIG.items() if k != f"{PROJECT}:privateSubnetIds"},
         f"{PROJECT}:existingClusterIdentifier": "analytics",
         f"{PROJECT}:existingAdminSecretArn": arn,
     }
@@ -131,4 +131,7 @@ def test_the_pack_judges_a_secret_trust_policy_as_the_analyzer_sees_it(secret_pl
     to "could not judge" (its placeholder reveals nothing: the plan cannot read the secret)."""
     assert secret_plan["policyViolations"] == []
     role = next(r for r in secret_plan["resources"] if r["type"] == "aws:iam/role:Role")
-    assert role["inputs"]["assumeRolePolicy"] == SECRET_SHOWN  # the plan itself still hides it
+    # The plan shows the policy a reviewer needs, with the secret ExternalId alone masked.
+    trust = json.loads(role["inputs"]["assumeRolePolicy"])
+    (cross,) = [s for s in trust["Statement"] if s["Sid"] == "CrossAccountWithExternalId"]
+    assert cross["Condition"] == {"StringEquals": {"sts:ExternalId": SECRET_SHOWN}}

@@ -260,3 +260,16 @@ def test_a_utf8_byte_order_mark_is_skipped(tmp_path):
     path = tmp_path / "Pulumi.bom.yaml"
     path.write_bytes(b"\xef\xbb\xbfconfig:\n  aws:region: us-west-2\n")
     assert load_config(path) == {"aws:region": "us-west-2"}
+
+
+@pytest.mark.parametrize(
+    ("digits", "handed_on"),
+    [
+        ("9" * 25, 1e25),  # ParseInt and ParseUint overflow; ParseFloat reads it
+        ("9" * 6000, "9" * 6000),  # ParseFloat's range error too: it stays text
+        ("18446744073709551615", 2**64 - 1),  # ParseUint's range
+    ],
+)
+def test_a_long_number_nested_in_a_value_is_read_as_yaml_v3_reads_it(tmp_path, digits, handed_on):
+    config = read(tmp_path, f"config:\n  {P}:tags: {{a: {digits}}}\n")
+    assert config == {f"{P}:tags": {"a": handed_on}}

@@ -117,7 +117,8 @@ def go_parse_int(text: str, *, signed: bool = True) -> int | None:
             prefix, (8, body[1:])
         )
     allowed = "0123456789abcdef"[:base]
-    if not digits or not all(c in allowed for c in digits.lower()):
+    # 64 binary digits are the most any 64-bit value takes; longer text is out of range.
+    if not digits or len(digits) > 64 or not all(c in allowed for c in digits.lower()):
         return None
     value = -int(digits, base) if negative else int(digits, base)
     low, high = _INT64 if signed else (0, 2**64 - 1)
