@@ -56,7 +56,12 @@ def _value(draw: st.DrawFn, kind: str) -> str:
     depth = draw(st.sampled_from([50, 101, 3000]))
     shapes = {
         "tag": ["[{t} {s}]", "{{a: {t} {s}}}", "{t} {s}", "[[{t} {s}]]"],
-        "merge": ["&m {{a: {s}}}\n  <<: *m", "&m {{a: {s}}}\n  <<: [*m, 5]", "{s}\n  <<: 5"],
+        "merge": [
+            "&m {{a: {s}}}\n  <<: *m",
+            "&m {{a: {s}}}\n  <<: [*m, 5]",
+            "{s}\n  <<: 5",
+            "&m {{a: {s}, <<: *m}}",
+        ],
         "huge": [digits, f"[{digits}]", f"{{a: {digits}}}"],
         "deep": ["[" * depth + "]" * depth],
         "secure": ["{{secure: {c}, x: 1}}", "{{secure: [{c}]}}", "[{{secure: {c}}}]"],

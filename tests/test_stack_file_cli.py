@@ -226,6 +226,19 @@ def test_a_merge_key_under_config_merges_as_yaml_v3_does(tmp_path):
     assert read(tmp_path, body) == {f"{P}:port": "5441", f"{P}:roleName": "from-merge"}
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "x: &x\n  <<: *x\nconfig:\n  <<: *x\n",
+        f"config:\n  {P}:tags: &t {{<<: *t, a: b}}\n",
+    ],
+)
+def test_a_mapping_merged_into_itself_is_refused(tmp_path, body):
+    """yaml.v3: "anchor ... value contains itself"."""
+    problems = refused(tmp_path, body)
+    assert len(problems) == 1 and "merge a mapping into itself" in problems[0]
+
+
 def test_only_the_first_yaml_document_is_read_and_a_note_says_so(tmp_path):
     """yaml.v3's Unmarshal decodes the first document only."""
     notes: list[str] = []

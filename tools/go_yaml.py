@@ -294,6 +294,8 @@ class _Decoder:
             for merged in sources:
                 if not isinstance(merged, yaml.MappingNode):
                     raise GoYamlError("map merge requires map or sequence of maps as the value")
+                if id(merged) in self.active:
+                    raise GoYamlError("its YAML merge keys merge a mapping into itself")
                 self.active.add(id(merged))
                 try:
                     part = self.mapping(merged, depth, string_keys=string_map)
@@ -441,9 +443,14 @@ def config_key_text(node: yaml.Node) -> str:
     return scalar_text(node)
 
 
-def merge_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+def merge_pairs(
+    node: yaml.MappingNode, within: frozenset[int] = frozenset()
+) -> list[tuple[yaml.Node, yaml.Node]]:
     """A mapping's pairs with its `<<` merge keys applied as yaml.v3 applies them: explicit keys,
     then keys of the merged mappings not already there (the first merged mapping wins)."""
+    if id(node) in within or len(within) > MAX_DEPTH:
+        raise GoYamlError("its YAML merge keys merge a mapping into itself")
+    within = within | {id(node)}
     explicit = [(k, v) for k, v in node.value if not _is_merge(k)]
     seen = {str(k.value) for k, _ in explicit if isinstance(k, yaml.ScalarNode)}
     result = list(explicit)
@@ -454,7 +461,7 @@ def merge_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
         for merged in sources:
             if not isinstance(merged, yaml.MappingNode):
                 raise GoYamlError("map merge requires map or sequence of maps as the value")
-            for pair in merge_pairs(merged):
+            for pair in merge_pairs(merged, within):
                 text = str(pair[0].value) if isinstance(pair[0], yaml.ScalarNode) else None
                 if text is None or text not in seen:
                     result.append(pair)
