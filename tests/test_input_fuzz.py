@@ -64,7 +64,13 @@ def _value(draw: st.DrawFn, kind: str) -> str:
         ],
         "huge": [digits, f"[{digits}]", f"{{a: {digits}}}"],
         "deep": ["[" * depth + "]" * depth],
-        "secure": ["{{secure: {c}, x: 1}}", "{{secure: [{c}]}}", "[{{secure: {c}}}]"],
+        "secure": [
+            "{{secure: {c}, x: 1}}",
+            "{{secure: [{c}]}}",
+            "[{{secure: {c}}}]",
+            "{{secure: !!bool {c}}}",
+            "[{{secure: !!int {c}}}]",
+        ],
         "flow": ["{{a: {{1: b}}}}", "{{1: a, true: b}}", "[a, {{b: {s}}}]"],
     }
     shape = draw(st.sampled_from(shapes[kind]))

@@ -286,3 +286,17 @@ def test_a_utf8_byte_order_mark_is_skipped(tmp_path):
 def test_a_long_number_nested_in_a_value_is_read_as_yaml_v3_reads_it(tmp_path, digits, handed_on):
     config = read(tmp_path, f"config:\n  {P}:tags: {{a: {digits}}}\n")
     assert config == {f"{P}:tags": {"a": handed_on}}
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        f"{{secure: !!bool {CIPHERTEXT}}}",
+        f"[{{secure: !!int {CIPHERTEXT}}}]",
+        f"{{secure: {CIPHERTEXT}, note: [!!bool x]}}",
+    ],
+)
+def test_a_secure_value_that_does_not_decode_is_refused_without_its_ciphertext(tmp_path, written):
+    problems = refused(tmp_path, f"config:\n  {P}:organizationId: {written}\n")
+    assert len(problems) == 1
+    assert CIPHERTEXT not in problems[0]

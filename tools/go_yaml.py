@@ -288,7 +288,15 @@ class _Decoder:
         result: dict[Any, Any] = {}
         for key_node, value_node in explicit:
             key = self.key(key_node, string_map)
-            result[key] = self.value(value_node, depth + 1)
+            try:
+                result[key] = self.value(value_node, depth + 1)
+            except GoYamlError as err:
+                if key not in ("secure", _HashableKey("secure")):
+                    raise
+                # Never quote a `secure:` value: it is ciphertext.
+                raise GoYamlError(
+                    "a `secure:` value cannot be decoded (its text is not shown)", cli=err.cli
+                ) from None
         for source in merges:
             sources = source.value if isinstance(source, yaml.SequenceNode) else [source]
             for merged in sources:
