@@ -104,7 +104,7 @@ def account_id(text: str) -> str:
     return text
 
 
-def load_base(path: Path, stack: str | None = None) -> dict[str, Any]:
+def load_base(path: Path) -> dict[str, Any]:
     """An earlier `--json` plan for `--base`. Raises SettingsError naming the flag and file."""
     where = f"--base {printable(str(path))}"
     hint = "write it with `python -m tools.plan --json`"
