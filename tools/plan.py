@@ -154,6 +154,18 @@ def print_problems(problems: Sequence[str]) -> None:
         print(f"... and {len(problems) - MAX_PROBLEMS} more problem(s)", file=sys.stderr)
 
 
+def print_notes(notes: Sequence[str], base: Mapping[str, Any] | None, stack: str) -> None:
+    """What the plan says about inputs it accepted (on stderr, before the plan)."""
+    for note in notes:
+        print(f"note: {printable(note, limit=MAX_LINE)}", file=sys.stderr)
+    if base is not None and (base.get("project"), base.get("stack")) != (PROJECT, stack):
+        print(
+            f"note: --base is a plan of stack {printable(str(base.get('stack')))!r}, this one of "
+            f"{stack!r}: every resource shows as removed and added",
+            file=sys.stderr,
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.plan", description=__doc__.split("\n")[0]
@@ -231,14 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_problems([last.removeprefix("ValueError has risen: ")])
         return EXIT_SETTINGS
 
-    for note in notes:
-        print(f"note: {printable(note, limit=MAX_LINE)}", file=sys.stderr)
-    if base is not None and (base.get("project"), base.get("stack")) != (PROJECT, stack):
-        print(
-            f"note: --base is a plan of stack {printable(str(base.get('stack')))!r}, this one of "
-            f"{stack!r}: every resource shows as removed and added",
-            file=sys.stderr,
-        )
+    print_notes(notes, base, stack)
     if base is not None and not args.allow_cluster_replacement:
         refused = cluster_replacement_problems(plan_diff(base, plan), PROJECT)
         if refused:
