@@ -574,16 +574,55 @@ def denied(action: str) -> str:
     return f"User: {session} is not authorized to perform: {action} on resource: {ROLE_ARN}"
 
 
-def test_aws_credentials_fails_on_access_denied_for_tag_session(
-    aws: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("action", "fix"),
+    [
+        # sts:TagSession refused: the pod identity's session tags, the SelfAssume statement and
+        # the permission policy that must allow tagging.
+        (
+            "sts:TagSession",
+            (
+                [
+                    "sts:TagSession",
+                    "PodIdentity",
+                    "SelfAssume statement",
+                    "permission policy SelfAssumeAndTagSession",
+                ],
+                "ExternalId",
+            ),
+        ),
+        # sts:AssumeRole refused: the SelfAssume statement is missing or has an ExternalId
+        # condition.
+        (
+            "sts:AssumeRole",
+            (
+                [
+                    "SelfAssume statement",
+                    "NO sts:ExternalId condition",
+                    f"ArnEquals aws:PrincipalArn = {ROLE_ARN}",
+                    f"SelfAssumeAndTagSession must allow sts:AssumeRole on {ROLE_ARN}",
+                ],
+                "PodIdentity",
+            ),
+        ),
+    ],
+)
+def test_aws_credentials_fails_on_access_denied_for_the_re_assume(
+    aws: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    action: str,
+    fix: tuple[list[str], str],
 ) -> None:
     """moto: the platform's AssumeRole with ExternalId. Stubber: the re-assume from that session
-    is refused with IAM's message for sts:TagSession (moto evaluates no trust policy)."""
+    is refused with IAM's message for `action` (moto evaluates no trust policy). The fix names
+    what it must, and not what belongs to the other refusal."""
+    fix_mentions, not_in_fix = fix
     create_role()
     create_cluster()
     clients = Clients()
     clients.stub("sts", session=True).add_client_error(
-        "assume_role", "AccessDenied", denied("sts:TagSession"), 403, expected_params=REASSUME
+        "assume_role", "AccessDenied", denied(action), 403, expected_params=REASSUME
     )
 
     code, report, _ = run_json(
@@ -591,44 +630,8 @@ def test_aws_credentials_fails_on_access_denied_for_tag_session(
     )
 
     assert code == 1
-    failed = assert_failed_at(
-        report,
-        "AWS credentials",
-        "sts:TagSession",
-        "PodIdentity",
-        "SelfAssume statement",
-        "permission policy SelfAssumeAndTagSession",
-    )
-    assert "ExternalId" not in failed["fix"]
-    clients.assert_all_answered()
-
-
-def test_aws_credentials_fails_on_access_denied_for_the_re_assume(
-    aws: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """As above, refused for sts:AssumeRole: the SelfAssume statement is missing or has an
-    ExternalId condition."""
-    create_role()
-    create_cluster()
-    clients = Clients()
-    clients.stub("sts", session=True).add_client_error(
-        "assume_role", "AccessDenied", denied("sts:AssumeRole"), 403, expected_params=REASSUME
-    )
-
-    code, report, _ = run_json(
-        ["--outputs-file", outputs_file(tmp_path), "--as-platform"], clients, capsys
-    )
-
-    assert code == 1
-    failed = assert_failed_at(
-        report,
-        "AWS credentials",
-        "SelfAssume statement",
-        "NO sts:ExternalId condition",
-        f"ArnEquals aws:PrincipalArn = {ROLE_ARN}",
-        f"SelfAssumeAndTagSession must allow sts:AssumeRole on {ROLE_ARN}",
-    )
-    assert "PodIdentity" not in failed["fix"]
+    failed = assert_failed_at(report, "AWS credentials", *fix_mentions)
+    assert not_in_fix not in failed["fix"]
     clients.assert_all_answered()
 
 
