@@ -15,7 +15,7 @@ from typing import Any, Final
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
 from .aws_facts import ranges_text
-from .findings import Findings
+from .findings import Findings, opt_out
 from .networks import (
     DEFAULT_REDSHIFT_PORT,
     SERVERLESS_PORT_RANGES,
@@ -163,8 +163,8 @@ def check_require_ssl(args: StackValidationArgs, found: Findings) -> None:
                 "using it accepts unencrypted connections (passwords and query results in "
                 "clear text on the network; Security Hub Redshift.2). "
                 'Set {"name": "require_ssl", "value": "true"} (the stack does unless '
-                "xpander-redshift:requireSsl is false; a team that turns it off lowers this rule "
-                'with --policy-pack-config {"redshift-require-ssl": "advisory"}).',
+                "xpander-redshift:requireSsl is false; a team that turns it off: "
+                f"{opt_out('redshift-require-ssl')}).",
                 group.urn,
             )
     for workgroup in of_type(resources, SERVERLESS_WORKGROUP):
@@ -179,7 +179,7 @@ def check_require_ssl(args: StackValidationArgs, found: Findings) -> None:
                     f"Redshift Serverless workgroup '{label}' sets require_ssl to false in its "
                     "configParameters, so it accepts unencrypted connections (passwords and "
                     "query results in clear text on the network). Remove the parameter or set "
-                    'it to "true".',
+                    f'it to "true" ({opt_out("redshift-require-ssl")}).',
                     workgroup.urn,
                 )
     for cluster in of_type(resources, CLUSTER):
@@ -190,7 +190,7 @@ def check_require_ssl(args: StackValidationArgs, found: Findings) -> None:
                 f"{label} uses the default parameter group, whose require_ssl is false: it "
                 "accepts unencrypted connections. Attach a parameter group (family redshift-2.0) "
                 "with require_ssl true - the stack creates one unless xpander-redshift:requireSsl "
-                "is false.",
+                f"is false (a team that sets it false: {opt_out('redshift-require-ssl')}).",
                 cluster.urn,
             )
             continue
@@ -218,7 +218,9 @@ def check_require_ssl(args: StackValidationArgs, found: Findings) -> None:
                 found.violation(
                     f"{label}: its {_group_label(group)} leaves require_ssl at AWS's default "
                     "(false), so the cluster accepts unencrypted connections. Add "
-                    '{"name": "require_ssl", "value": "true"} to the group\'s parameters.',
+                    '{"name": "require_ssl", "value": "true"} to the group\'s parameters '
+                    "(xpander-redshift:requireSsl true, the stack's default; "
+                    f"{opt_out('redshift-require-ssl')}).",
                     cluster.urn,
                 )
 
@@ -251,7 +253,8 @@ def check_audit_logging(args: StackValidationArgs, found: Findings) -> None:
                     "Redshift.4). Add aws.redshift.Logging with "
                     'log_destination_type "cloudwatch" and log_exports ["connectionlog", '
                     '"userlog", "useractivitylog"] (the stack does unless '
-                    'xpander-redshift:auditLogging is "none").',
+                    'xpander-redshift:auditLogging is "none"; a team that sets it so: '
+                    f"{opt_out('redshift-audit-logging')}).",
                     cluster.urn,
                 )
             continue
@@ -299,8 +302,9 @@ def check_enhanced_vpc_routing(args: ResourceValidationArgs, found: Findings) ->
             f"{label}: enhanced VPC routing is {'off' if routing is False else 'not set (off)'}, "
             "so COPY and UNLOAD traffic leaves the VPC over the public internet path instead of "
             "your VPC's routes, endpoints and flow logs (Security Hub Redshift.7). "
-            "Set enhanced_vpc_routing=True (the stack's default; it needs an "
-            "S3 gateway endpoint or a NAT for COPY/UNLOAD)."
+            "Set enhanced_vpc_routing=True (xpander-redshift:enhancedVpcRouting, the stack's "
+            "default; it needs an S3 gateway endpoint or a NAT for COPY/UNLOAD; a team that "
+            f"turns it off: {opt_out('redshift-enhanced-vpc-routing')})."
         )
 
 
@@ -320,7 +324,8 @@ def check_snapshot_retention(args: ResourceValidationArgs, found: Findings) -> N
             f"{label}: automated snapshots are kept {shown}, so a table dropped or damaged more "
             f"than {days} day(s) ago cannot be restored (Security Hub Redshift.3 asks for "
             f"{MIN_SNAPSHOT_RETENTION_DAYS}). Set automated_snapshot_retention_period to 7-35 "
-            "(xpander-redshift:automatedSnapshotRetentionDays, default 7)."
+            "(xpander-redshift:automatedSnapshotRetentionDays, default 7; a team that keeps "
+            f"fewer days: {opt_out('redshift-snapshot-retention')})."
         )
 
 

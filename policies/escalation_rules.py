@@ -17,12 +17,11 @@ from pulumi_policy import StackValidationArgs
 
 from .documents import ArnTarget, Statement, granted, matches_probe
 from .exposure import Exposed, exposed_roles, permissions_of
-from .findings import Findings
+from .findings import Findings, opt_out
 from .stack_view import CLUSTER, StackResource, of_type, role_views, stack_resources
 from .values import known_str
 
 RULE: Final = "assumable-roles-cannot-escalate"
-OPT_OUT: Final = f'--policy-pack-config with {{"{RULE}": "advisory"}}'
 SELF_MODIFY: Final = (
     "iam:PutRolePolicy",
     "iam:AttachRolePolicy",
@@ -110,7 +109,7 @@ def check_assumable_roles(args: StackValidationArgs, found: Findings) -> None:
                 f"{'; '.join(problems)}. Whoever runs as it can then act as any role or take the "
                 "database over. Scope each action to the resources it needs (a Deny with no "
                 "condition also takes it away); the stack's own role needs none of them. For a "
-                f"role this stack does not build for xpander, opt out with {OPT_OUT}.",
+                f"role this stack does not build for xpander, {opt_out(RULE)}.",
                 exposed.view.role.urn,
             )
         if permissions.unread:

@@ -14,6 +14,11 @@ from dataclasses import dataclass
 Report = Callable[..., None]  # pulumi_policy's ReportViolation: (message, urn=None)
 
 
+def opt_out(rule: str) -> str:
+    """How a team that turned a baseline control off by a setting lowers the rule that checks it."""
+    return f'opt out with --policy-pack-config {{"{rule}": "advisory"}}'
+
+
 def _ignore(message: str, urn: str | None = None) -> None:
     del message, urn
 

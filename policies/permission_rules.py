@@ -7,16 +7,18 @@ master user, or for every user of one cluster; the Data API's SQL calls on every
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
 from .documents import (
     Statement,
+    arn_parts,
     covers_every_cluster,
     glob,
     has_policy_variable,
+    matches_probe,
     parse_document,
     reaches_every_workgroup,
     redshift_resource,
@@ -53,7 +55,8 @@ def documents_of(resource_type: str, name: str, props: Mapping[str, Any]) -> lis
 
 def _allow_statements(
     args: ResourceValidationArgs, found: Findings | None = None
-) -> list[tuple[str, Statement]]:
+) -> list[tuple[str, Statement, list[Statement]]]:
+    """(where, Allow statement, every statement of its document) of the resource's documents."""
     props = known(args.props)
     result = []
     for where, document in documents_of(args.resource_type, args.name, props):
@@ -63,8 +66,68 @@ def _allow_statements(
                 f"{where.capitalize()}: its document is not known at preview, so what it grants "
                 "(cluster credentials, Data API calls) could not be checked."
             )
-        result += [(where, s) for s in statements or [] if s.allows]
+        result += [(where, s, statements or []) for s in statements or [] if s.allows]
     return result
+
+
+def denied(statements: Sequence[Statement], action: str, probe: str) -> bool:
+    """A Deny with no condition in the same document takes `action` on the probe away.
+
+    IAM evaluates Allow and Deny together; a conditional Deny may not apply to the caller, and a
+    NotResource Deny is not counted on (what its exceptions leave depends on every other Deny):
+    both leave the grant judged as written.
+    """
+    return any(
+        s.denies
+        and not s.conditions
+        and not s.not_resource
+        and s.covers_action(action)
+        and s.covers_resource(_probe_of(probe))
+        for s in statements
+    )
+
+
+def _every_cluster(resource_type: str) -> list[str]:
+    if resource_type == "cluster":
+        return [
+            "redshift:{region}:{account}:cluster:zz-probe-0",
+            "redshift-serverless:{region}:{account}:workgroup/zz-probe-0",
+        ]
+    return [f"redshift:{{region}}:{{account}}:{resource_type}:zz-probe-0/zz-probe"]
+
+
+def _samples(statement: Statement, resource_type: str) -> list[str]:
+    """Resources of clusters the statement reaches that it does not name: one per wide pattern."""
+    if statement.not_resource:
+        return [p for p in _every_cluster(resource_type) if statement.covers_resource(_probe_of(p))]
+    found = []
+    for pattern in statement.resources:
+        reach = redshift_resource(pattern, resource_type)
+        wide = reach is not None and reach.any_cluster
+        if wide or (resource_type == "cluster" and reaches_every_workgroup(pattern)):
+            found += [p for p in _every_cluster(resource_type) if _probe_of(p)(pattern)]
+            found += [_concrete(pattern)] if arn_parts(pattern) else []
+    return found
+
+
+def _concrete(pattern: str) -> str:
+    """The pattern with its wildcards filled in: a resource it matches and names nowhere."""
+    parts = arn_parts(pattern) or []
+    fill = [(part.replace("*", "zzprobe").replace("?", "z")) for part in parts[5:]]
+    return ":".join([*parts[:5], *fill])
+
+
+def _probe_of(probe: str) -> Callable[[str], bool]:
+    if probe.startswith("arn:"):
+        return lambda pattern: glob(pattern).fullmatch(probe) is not None
+    return lambda pattern: matches_probe(pattern, probe)
+
+
+def _still_reaches(
+    statements: Sequence[Statement], statement: Statement, action: str, resource_type: str
+) -> bool:
+    """Whether the document's Denies leave `action` on some cluster the statement reaches."""
+    return any(not denied(statements, action, p) for p in _samples(statement, resource_type))
 
 
 def _reach(statement: Statement, resource_type: str) -> list[str]:
@@ -87,12 +150,16 @@ def _reach(statement: Statement, resource_type: str) -> list[str]:
 
 
 def check_credentials_not_on_any_cluster(args: ResourceValidationArgs, found: Findings) -> None:
-    for where, statement in _allow_statements(args, found):
-        actions = [a for a in CREDENTIALS_ACTIONS if statement.covers_action(a)]
-        if not actions:
-            continue
-        types = {t for a in actions for t in CREDENTIALS_RESOURCE_TYPES[a]}
-        wide = sorted({p for t in sorted(types) for p in _reach(statement, t)})
+    for where, statement, document in _allow_statements(args, found):
+        pairs = [
+            (a, t)
+            for a in CREDENTIALS_ACTIONS
+            if statement.covers_action(a)
+            for t in CREDENTIALS_RESOURCE_TYPES[a]
+            if _reach(statement, t) and _still_reaches(document, statement, a, t)
+        ]
+        actions = sorted({a for a, _ in pairs})
+        wide = sorted({p for _, t in pairs for p in _reach(statement, t)})
         if wide:
             found.violation(
                 f"{where}: statement {statement.label} allows {' and '.join(actions)} on "
@@ -108,8 +175,12 @@ def check_credentials_not_on_any_cluster(args: ResourceValidationArgs, found: Fi
 
 
 def check_data_api_scope(args: ResourceValidationArgs, found: Findings) -> None:
-    for where, statement in _allow_statements(args):
-        actions = [a for a in DATA_API_SQL_ACTIONS if statement.covers_action(a)]
+    for where, statement, document in _allow_statements(args):
+        actions = [
+            a
+            for a in DATA_API_SQL_ACTIONS
+            if statement.covers_action(a) and _still_reaches(document, statement, a, "cluster")
+        ]
         wide = _reach(statement, "cluster") if actions else []
         if wide:
             found.violation(
@@ -126,12 +197,16 @@ def check_data_api_scope(args: ResourceValidationArgs, found: Findings) -> None:
 
 
 def check_dbuser_wildcard(args: ResourceValidationArgs, found: Findings) -> None:
-    for where, statement in _allow_statements(args):
+    for where, statement, document in _allow_statements(args):
         if not statement.covers_action("redshift:GetClusterCredentials"):
             continue
         for pattern in statement.resources if not statement.not_resource else ():
             reach = redshift_resource(pattern, "dbuser")
             if reach is None or reach.any_cluster or not any(c in reach.rest for c in "*?"):
+                continue
+            sample = reach.rest.replace("*", "zz").replace("?", "z")
+            probe = f"redshift:{{region}}:{{account}}:dbuser:{reach.cluster}/{sample}"
+            if denied(document, "redshift:GetClusterCredentials", probe):
                 continue
             found.violation(
                 f"{where}: statement {statement.label} allows "
@@ -156,7 +231,8 @@ def check_master_user_credentials(args: StackValidationArgs, found: Findings) ->
     clusters = of_type(resources, CLUSTER)
     for item in resources:
         for where, document in documents_of(item.type, item.name, item.props):
-            for statement in parse_document(document) or []:
+            everything = parse_document(document) or []
+            for statement in everything:
                 if not statement.allows or statement.not_resource:
                     continue
                 if not statement.covers_action("redshift:GetClusterCredentials"):
@@ -169,6 +245,7 @@ def check_master_user_credentials(args: StackValidationArgs, found: Findings) ->
                         pattern=pattern,
                         clusters=clusters,
                         found=found,
+                        document=everything,
                     )
 
 
@@ -180,12 +257,33 @@ def _judge_master_user(
     pattern: str,
     clusters: Sequence[StackResource],
     found: Findings,
+    document: Sequence[Statement],
 ) -> None:
     reach = redshift_resource(pattern, "dbuser")
+
     if reach is None or reach.any_cluster:
         return  # every cluster: no-cluster-credentials-on-any-resource
+    cluster_name = reach.cluster
+
+    def denied_for(user: str) -> bool:
+        probe = f"redshift:{{region}}:{{account}}:dbuser:{cluster_name}/{user}"
+        return denied(document, "redshift:GetClusterCredentials", probe)
+
     written = statement.raw_resources[statement.resources.index(pattern)]
     if has_policy_variable(written.partition("/")[2]):
+        masters = [
+            str(c.props.get("masterUsername"))
+            for c in clusters
+            if known_str(c.props.get("clusterIdentifier")) == reach.cluster
+            and known_str(c.props.get("masterUsername"))
+        ] or (["zz-probe-admin"] if _all_users(reach.rest) else [])
+        reachable = [
+            m
+            for m in masters
+            if glob(reach.rest, ignore_case=True).fullmatch(m) and not denied_for(m)
+        ]
+        if not reachable:
+            return
         found.violation(
             f"{where}: statement {statement.label} allows redshift:GetClusterCredentials on "
             f'"{written}": the user name is a policy variable, which the caller sets itself (its '
@@ -214,7 +312,9 @@ def _judge_master_user(
                 "known at preview.",
                 item.urn,
             )
-        elif glob(reach.rest, ignore_case=True).fullmatch(str(master)):
+        elif glob(reach.rest, ignore_case=True).fullmatch(str(master)) and not denied_for(
+            str(master)
+        ):
             found.violation(
                 f"{where}: statement {statement.label} allows redshift:GetClusterCredentials on "
                 f"\"{pattern}\", which is the master user {master} of cluster '{reach.cluster}': "

@@ -40,7 +40,7 @@ from pulumi_policy import (
 )
 
 from components import pulumi_sdk
-from model.config_keys import PROJECT
+from model.config_keys import CONFIG_KEYS, PROJECT
 from model.iam_documents import role_documents
 from policies import cluster_rules, iam_rules
 from policies import stack_view as rules
@@ -345,6 +345,17 @@ def test_the_pack_modules_import_downward_only_and_stay_small() -> None:
         imported = set(re.findall(r"^from \.(\w+) import|^from \. import (\w+)", source, re.M))
         below = {m for pair in imported for m in pair if m}
         assert below <= set(PACK_LAYERS[:index]), (name, below)
+
+
+def test_every_setting_and_opt_out_a_rule_names_is_real() -> None:
+    """Messages name the setting that fixes them and the --policy-pack-config opt-out (issue 23)."""
+    keys = {key.name for key in CONFIG_KEYS}
+    text = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "policies").glob("*.py"))
+    named = set(re.findall(r"xpander-redshift:([A-Za-z]+)", text))
+    assert named and named <= keys, named - keys
+    opt_outs = set(re.findall(r'policy-pack-config[^{]*\{\{?"([a-z0-9-]+)"', text))
+    opt_outs |= set(re.findall(r"opt_out\(['\"]([a-z0-9-]+)['\"]\)", text))
+    assert opt_outs and opt_outs <= set(EXPECTED_LEVELS), opt_outs - set(EXPECTED_LEVELS)
 
 
 def test_the_docs_table_lists_every_rule_at_its_level() -> None:

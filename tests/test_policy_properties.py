@@ -306,38 +306,77 @@ permission_resources = st.sampled_from(
         f"{REDSHIFT}:cluster:*",
         "arn:aws:s3:::bucket/*",
         f"{WORKGROUPS}/*",
+        # policy variables: values from the request, which the caller may choose
+        f"{REDSHIFT}:dbuser:{THIS_CLUSTER}/${{aws:PrincipalTag/dbuser}}",
+        f"{REDSHIFT}:dbuser:{THIS_CLUSTER}/IAMR:${{aws:userid}}",
+        f"{REDSHIFT}:dbuser:${{aws:PrincipalTag/cluster}}/IAMR:x",
     ]
 )
+# A Deny with a condition the request may or may not meet (a TLS-only guardrail).
+MAYBE = {"Bool": {"aws:SecureTransport": "false"}}
 
 
 @st.composite
 def permission_statements(draw: Any) -> dict[str, Any]:
     action_key = draw(st.sampled_from(["Action", "NotAction"]))
     resource_key = draw(st.sampled_from(["Resource", "Resource", "NotResource"]))
-    return {
-        "Effect": "Allow",  # the rules judge what is granted; a Deny is not modelled here
+    effect = draw(st.sampled_from(["Allow", "Allow", "Deny"]))
+    # The pack does not count on a NotResource Deny (docs/policy-pack.md: limits).
+    resource_key = "Resource" if effect == "Deny" else resource_key
+    statement = {
+        "Effect": effect,
         action_key: draw(st.lists(permission_actions, min_size=1, max_size=2)),
         resource_key: draw(st.lists(permission_resources, min_size=1, max_size=2)),
     }
+    if statement["Effect"] == "Deny" and draw(st.booleans()):
+        statement["Condition"] = MAYBE
+    return statement
+
+
+def resource_matches(pattern: str, resource: str) -> bool:
+    """Whether some request makes the pattern match: each policy variable in it takes the value
+    the caller picks (a session tag it sets, its session name), tried among the resource's parts.
+    """
+    names = re.findall(r"\$\{([^}]*)\}", pattern)
+    if not names:
+        return wildcard(pattern).fullmatch(resource) is not None
+    parts = {resource, *re.split(r"[:/]", resource), ""}
+    parts |= {p.removeprefix("IAMR:") for p in parts}
+    return any(
+        wildcard(pattern.replace(f"${{{names[0]}}}", value)).fullmatch(resource) is not None
+        or resource_matches(pattern.replace(f"${{{names[0]}}}", value), resource)
+        for value in parts
+        if "$" not in value
+    )
 
 
 def grants(statements_: list[dict[str, Any]], action: str, resource: str) -> bool:
-    """A plain evaluation of an Allow-only identity policy for one request."""
+    """A plain evaluation of an identity policy for one request that may carry anything.
 
-    def any_match(patterns: list[str], value: str, fold: bool) -> bool:
-        return any(
-            wildcard(p.lower() if fold else p).fullmatch(value.lower() if fold else value)
-            for p in patterns
-        )
+    An Allow whose resource some request matches grants it (conditions may hold); a Deny takes it
+    away only if it has no condition (a conditional Deny may not apply) and matches the resource
+    for every request (a policy variable in a Deny is not counted on).
+    """
 
-    for s in statements_:
-        acts = any_match(s.get("Action", s.get("NotAction")), action, fold=True)
-        if acts == ("NotAction" in s):
-            continue
-        hit = any_match(s.get("Resource", s.get("NotResource")), resource, fold=False)
-        if hit != ("NotResource" in s):
-            return True
-    return False
+    def acts(s: dict[str, Any]) -> bool:
+        listed = s.get("Action", s.get("NotAction"))
+        hit = any(wildcard(p.lower()).fullmatch(action.lower()) for p in listed)
+        return hit != ("NotAction" in s)
+
+    def on(s: dict[str, Any], certain: bool) -> bool:
+        listed = s.get("Resource", s.get("NotResource"))
+        if certain:
+            hit = any("${" not in p and wildcard(p).fullmatch(resource) for p in listed)
+        else:
+            hit = any(resource_matches(p, resource) for p in listed)
+        return hit != ("NotResource" in s)
+
+    allow = any(s["Effect"] == "Allow" and acts(s) and on(s, certain=False) for s in statements_)
+    deny = any(
+        s["Effect"] == "Deny" and "Condition" not in s and acts(s) and on(s, certain=True)
+        for s in statements_
+    )
+    return allow and not deny
 
 
 def permission_verdicts(statements_: list[dict[str, Any]]) -> dict[str, bool]:
@@ -384,8 +423,11 @@ def test_permission_verdicts_match_what_can_be_done(statements_: list[dict[str, 
     }
     if master:
         assert flagged
-    if verdict["master"] or verdict["redshift-credentials-dbuser-wildcard"]:
+    if verdict["master"]:
         assert master
+    if verdict["redshift-credentials-dbuser-wildcard"]:
+        stranger = f"{REDSHIFT}:dbuser:{THIS_CLUSTER}/IAMR:zz-stranger"
+        assert master or grants(statements_, "redshift:GetClusterCredentials", stranger)
     # The Data API calls that take a cluster ARN (Service Authorization Reference).
     sql_calls = ("ExecuteStatement", "BatchExecuteStatement", "ListDatabases", "ListSchemas")
     sql_calls += ("ListTables", "DescribeTable")
