@@ -173,17 +173,17 @@ def document(*statements: dict[str, Any]) -> str:
 # --- golden files -------------------------------------------------------------------------------
 
 
-def test_the_golden_head_plan_is_what_the_program_renders_today():
+def test_the_golden_head_plan_is_what_the_program_renders_today(dev_plan):
     """plan-head.json is the input of the golden markdown: regenerated and compared here, so a
     renderer test can never pass on a plan the program no longer produces."""
-    assert_golden("plan-head.json", json.dumps(plan_tool.build_plan(), indent=2) + "\n")
+    assert_golden("plan-head.json", json.dumps(dev_plan, indent=2) + "\n")
 
 
-def test_the_golden_base_plan_has_the_shape_of_todays_plans():
+def test_the_golden_base_plan_has_the_shape_of_todays_plans(dev_plan):
     """plan-base.json stands for the plan of an earlier commit (an older program: other node
     type, no SelfAssume statement, no database user), so it cannot be regenerated; its resources
     must still carry every field today's plans have, so the diff reads what CI would compare."""
-    base, head = load("plan-base.json"), plan_tool.build_plan()
+    base, head = load("plan-base.json"), dev_plan
     assert plan_tool.plan_shape_problem(base) is None
     fields = {key for resource in head["resources"] for key in resource}
     for resource in base["resources"]:
@@ -225,8 +225,8 @@ def test_graph_and_timing_do_not_depend_on_the_order_of_resources():
 
 
 @pytest.fixture(scope="module")
-def dev_markdown() -> str:
-    return render_markdown(plan_tool.build_plan())
+def dev_markdown(_dev_plan_once) -> str:
+    return render_markdown(copy.deepcopy(_dev_plan_once))
 
 
 def test_dev_plan_view_has_every_section(dev_markdown):
