@@ -14,9 +14,11 @@ from collections.abc import Sequence
 
 from model.plain_user import CHECKS, ways_forward
 from model.sql import (
+    KEPT_MARK,
     create_user_sql,
     deprovisioning_statements,
     grant_statements,
+    held_grants_sql,
     quote_identifier,
     quote_literal,
 )
@@ -68,6 +70,8 @@ def psql_script(user: str, schemas: Sequence[str], owner: str) -> str:
         f"SELECT CAST('{LOG_PREFIX} {REFUSED}, see above' AS INTEGER);",
         "\\endif",
         _echo(f"{EXISTING}: {quoted}"),
+        _echo("held before adoption (the adoption record; cleanup.sql keeps these lines):"),
+        f"{held_grants_sql(user, schemas)};",
         "\\else",
         f"{create_user_sql(user)};",
         _echo(f"{CREATED}: {quoted}"),
@@ -90,6 +94,9 @@ def cleanup_sql(user: str, schemas: Sequence[str], owner: str) -> str:
         "-- Run as the admin user: psql --no-psqlrc -v ON_ERROR_STOP=1 -f cleanup.sql",
         "BEGIN;",
         *(f"{statement};" for statement in revokes),
+        f'-- If the Job\'s log said "{EXISTING}", it then listed what the user held before the',
+        f'-- stack adopted it, one "{KEPT_MARK} GRANT ..." line each: paste those GRANT',
+        "-- statements here, so that this transaction keeps them (per table, not schema-wide).",
         f'-- Only if the Job\'s log said "{CREATED}" (an adopted user predates the stack):',
         f"-- {drop_user};",
         "COMMIT;",

@@ -306,6 +306,33 @@ def schema_acls_sql(schemas: Sequence[str]) -> str:
     )
 
 
+KEPT_MARK = "xpander-redshift: kept:"  # how the psql Job logs a grant held before adoption
+
+
+def held_grants_sql(user: str, schemas: Sequence[str]) -> str:
+    """For the psql Job: one row per grant the user holds now in `schemas` (USAGE per schema,
+    SELECT per table), each as the GRANT statement that restores it, after KEPT_MARK. Run before
+    the Job's first grant on an adopted user, its rows are the adoption record the cleanup SQL
+    keeps. (has_*_privilege also counts grants through PUBLIC or a group: restoring those as the
+    user's own grants gives it nothing it could not already do.)"""
+    _schemas(schemas)
+    name = quote_literal(_require(user, "user"))
+    grantee = _string_literal(_user(user))
+    mark = _string_literal(KEPT_MARK + " ")
+    names = _literal_list(schemas)
+    return (
+        f"SELECT {mark} || 'GRANT USAGE ON SCHEMA ' || quote_ident(nspname) || ' TO ' || "
+        f"{grantee} || ';' AS xpander_kept FROM pg_namespace WHERE nspname IN ({names}) "
+        f"AND has_schema_privilege({name}, nspname, 'USAGE') "
+        f"UNION ALL SELECT {mark} || 'GRANT SELECT ON ' || quote_ident(n.nspname) || '.' || "
+        f"quote_ident(c.relname) || ' TO ' || {grantee} || ';' FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        f"WHERE n.nspname IN ({names}) AND c.relkind IN {TABLE_KINDS} "
+        f"AND has_table_privilege({name}, quote_ident(n.nspname) || '.' || quote_ident(c.relname),"
+        " 'SELECT') ORDER BY 1"
+    )
+
+
 def default_acls_sql(schemas: Sequence[str]) -> str:
     """(schema, its default ACL on tables as text) for `schemas`; the owner is each item's grantor.
 

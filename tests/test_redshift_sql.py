@@ -28,6 +28,7 @@ from model import sql as redshift_sql
 from model.plain_user import CHECK_BY_KEY, refusal, ways_forward
 from model.psql_script import cleanup_sql, psql_script
 from model.sql import (
+    KEPT_MARK,
     MAX_IDENTIFIER_BYTES,
     AclItem,
     SqlNameError,
@@ -36,6 +37,7 @@ from model.sql import (
     existing_users_sql,
     grant_statements,
     grants_sql,
+    held_grants_sql,
     identifier_problem,
     is_redshift,
     parse_acl,
@@ -285,6 +287,8 @@ def test_psql_script_refuses_unsafe_users_creates_or_adopts_and_grants_in_one_tr
         "SELECT CAST('xpander-redshift: REFUSED, see above' AS INTEGER);\n"
         "\\endif\n"
         f"\\echo 'xpander-redshift: user exists and is plain, adopted: \"{U}\"'\n"
+        "\\echo 'xpander-redshift: held before adoption (the adoption record; cleanup.sql keeps these lines):'\n"  # noqa: E501
+        f"{held_grants_sql(USER, ['public'])};\n"
         "\\else\n"
         f'CREATE USER "{U}" PASSWORD DISABLE;\n'
         f"\\echo 'xpander-redshift: created user: \"{U}\"'\n"
@@ -873,6 +877,48 @@ def test_psql_script_adopts_a_plain_existing_user_and_only_grants(
     assert "adopted" in result.stdout and "CREATE ROLE" not in result.stdout
     assert roles == (1,)
     assert read(database, USER, "sales", "before") == [(1,)]
+
+
+@pytest.mark.postgres
+def test_the_psql_job_logs_what_an_adopted_user_held_and_the_cleanup_keeps_exactly_that(
+    psql_database: Database, tmp_path: Path
+) -> None:
+    """Issue 19 for the kubernetes-job provisioner: the Job's log is the adoption record (USAGE,
+    SELECT per table), and the cleanup SQL with those lines pasted keeps them, per table."""
+    database = psql_database
+    user = sql.Identifier(USER)
+    with database.connect() as conn:
+        seed(conn, ["sales"])
+        conn.execute('CREATE TABLE sales."other" (id int)')
+        conn.execute(sql.SQL("CREATE USER {}").format(user))
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA sales TO {}").format(user))
+        conn.execute(sql.SQL('GRANT SELECT ON sales."before" TO {}').format(user))
+
+    job = run_psql(database, psql_script(USER, ["sales"], MASTER_USER), tmp_path)
+    kept = [
+        line.strip().removeprefix(KEPT_MARK).strip()
+        for line in job.stdout.splitlines()
+        if line.strip().startswith(KEPT_MARK)
+    ]
+    assert (job.returncode, job.stderr) == (0, "")
+    assert kept == [  # expected text, hand-written: quote_ident's output for these names
+        f'GRANT SELECT ON sales.before TO "{USER}";',
+        f'GRANT USAGE ON SCHEMA sales TO "{USER}";',
+    ]
+    cleanup = cleanup_sql(USER, ["sales"], MASTER_USER).replace(
+        "COMMIT;", "\n".join(kept) + "\nCOMMIT;"
+    )
+    done = run_psql(database, cleanup, tmp_path)
+
+    assert (done.returncode, done.stderr) == (0, "")
+    with database.connect() as conn:
+        held = conn.execute(
+            "SELECT has_schema_privilege(%(u)s, 'sales', 'USAGE'),"
+            " has_table_privilege(%(u)s, 'sales.before', 'SELECT'),"
+            " has_table_privilege(%(u)s, 'sales.other', 'SELECT')",
+            {"u": USER},
+        ).fetchone()
+    assert held == (True, True, False)
 
 
 UNSAFE_USERS = {
