@@ -109,12 +109,18 @@ def _explained(method: Callable[P, R]) -> Callable[P, R]:
             LOST_ANSWER_ERRORS,
             DataApiError,
             ResponseLostError,
+            StatementFailedError,
         )
 
         try:
             return method(*args, **kwargs)
         except LOST_ANSWER_ERRORS as err:
             raise ResponseLostError(str(err), submitting=False) from None
+        except StatementFailedError as err:
+            raise ProvisionerError(
+                f"{err}\nThe batch is one transaction: none of it took effect. Fix what Redshift "
+                "names and run `pulumi up` again."
+            ) from None
         except DataApiError as err:  # already in our words: without botocore's exception chained
             if err.__cause__ is None:
                 raise
