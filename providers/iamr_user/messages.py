@@ -104,7 +104,9 @@ def adopted_maybe_ours(user: str) -> str:
         f"Database user {user!r} exists and the Data API has no statement of this stack that "
         "created it, so it is adopted: `pulumi destroy` keeps it and what it holds now. If an "
         "earlier `pulumi up` of this stack was interrupted while creating it more than a day ago, "
-        "or with other settings, this stack made it: drop it by hand when it is no longer needed."
+        "or with other settings, this stack made it: drop it by hand when it is no longer needed. "
+        "If another stack manages this user, two stacks must not: give this connector another "
+        "roleName."
     )
 
 
