@@ -200,6 +200,31 @@ def test_a_created_user_the_engine_never_recorded_is_found_by_its_statement(
     assert db.user_row() is None
 
 
+def test_a_create_that_ran_but_whose_outcome_could_not_be_read_is_created_at_the_next_up(
+    host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
+) -> None:
+    db.schemas("sales")
+    user = resource(host, inputs, db, "sales", timeoutSeconds=1)
+
+    def network_goes(sqls: list[str]) -> None:  # the batch runs; every answer after it is lost
+        emulator.before_run = None
+        emulator.faults.append(Fault("ExecuteStatement", "drop", times=10_000))
+
+    emulator.inject(Fault("BatchExecuteStatement", "lose", times=10_000))
+    emulator.before_run = network_goes
+
+    error = grpc_error(user.up)
+
+    assert "ran at most once" in error and "the same token asks the Data API" in error
+    assert db.grants("sales") == {"sales": ALL}  # it did run
+    emulator.reset()  # the network is back
+    user.up()  # the next `pulumi up` asks the Data API, by the same token, and finds its create
+    assert user.outs["ownership"] == "created"
+    assert len([e for e in emulator.executions if e[0].startswith("CREATE USER")]) == 0
+    user.destroy()
+    assert db.user_row() is None
+
+
 def test_a_user_made_by_someone_else_during_the_create_is_refused_at_that_create(
     host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
 ) -> None:

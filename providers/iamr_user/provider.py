@@ -27,7 +27,7 @@ import pulumi.dynamic
 from model import plain_user
 from model import sql as redshift_sql
 from providers.iamr_user import messages
-from providers.iamr_user.catalog import Catalog
+from providers.iamr_user.catalog import Catalog, SchemaFacts
 from providers.iamr_user.grants import (
     ADOPTION_RECORD,
     OLDER_RECORD,
@@ -209,10 +209,12 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
                 "xpander-redshift:defaultPrivilegesFor to the user that creates the tables."
             )
         record: Record = {}
+        facts: dict[str, SchemaFacts] | None = None
         if user not in catalog.existing_users([user]):
-            create_user(op)
-            ownership = CREATED
-        elif unsafe := catalog.unsafe(user):
+            create_user(op)  # the user and every grant, in one batch
+            outs = outputs(p, ownership=CREATED, grants=wanted_state(schemas))
+            return pulumi.dynamic.CreateResult(id_=p.resource_id, outs=outs)
+        if unsafe := catalog.unsafe(user):
             raise RefusedChangeError(plain_user.refusal(user, unsafe))
         elif made_by_this_stack(op):
             ownership = CREATED  # an earlier run's create, whose answer was lost
@@ -221,7 +223,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
             ownership = ADOPTED
             facts = catalog.facts(user, schemas)
             record = {schema: kept_from(facts.get(schema)) for schema in schemas}
-        grant(op, schemas)
+        grant(op, schemas, facts=facts)
         outs = outputs(p, ownership=ownership, grants=wanted_state(schemas))
         if ownership == ADOPTED:
             outs[ADOPTION_RECORD] = record_state(record)
