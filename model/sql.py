@@ -291,17 +291,19 @@ def external_schemas_sql(schemas: Sequence[str]) -> str:
 
 
 def schema_acls_sql(schemas: Sequence[str]) -> str:
-    """(kind, schema, table, ACL text) of each schema of `schemas` and of every table and view in
-    them. The ACLs say what was granted to the user itself, which is what the stack grants and
-    revokes; has_*_privilege would also count grants to PUBLIC and to groups."""
+    """(kind, schema, table, ACL text, table owner) of each schema of `schemas` and of every table
+    and view in them. The ACLs say what was granted to the user itself, which is what the stack
+    grants and revokes; has_*_privilege would also count grants to PUBLIC and to groups. The
+    owner tells a table that someone's default privileges for the user made readable."""
     _schemas(schemas)
     names = _literal_list(schemas)
     return (
-        "SELECT 'schema', nspname, '', COALESCE(array_to_string(nspacl, ','), '') "
+        "SELECT 'schema', nspname, '', COALESCE(array_to_string(nspacl, ','), ''), '' "
         f"FROM pg_namespace WHERE nspname IN ({names}) "
         "UNION ALL SELECT 'table', n.nspname, c.relname, "
-        "COALESCE(array_to_string(c.relacl, ','), '') FROM pg_class c "
+        "COALESCE(array_to_string(c.relacl, ','), ''), COALESCE(u.usename, '') FROM pg_class c "
         "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "LEFT JOIN pg_user u ON u.usesysid = c.relowner "
         f"WHERE n.nspname IN ({names}) AND c.relkind IN {TABLE_KINDS} ORDER BY 1, 2, 3"
     )
 

@@ -404,3 +404,68 @@ def test_an_adopted_user_in_released_state_keeps_what_the_old_record_kept(
 
     assert db.user_row() is not None
     assert db.grants("sales", "raw") == {"sales": {"usage", "select"}, "raw": {"usage"}}
+
+
+# --- review of issue 19: default privileges held at adoption keep what they give ---------------
+
+
+def as_role(db: Database, role: str, *statements: str) -> None:
+    """Run `statements` as `role` (e.g. an owner creating its tables)."""
+    with db.connect() as conn:
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        for statement in statements:
+            conn.execute(statement)
+
+
+def test_default_privileges_held_for_another_owner_keep_the_tables_it_creates_later(
+    host: Host, inputs: dict[str, Any], db: Database
+) -> None:
+    db.schemas("sales")
+    other = f"etl_{db.owner}"
+    db.run(
+        sql.SQL("CREATE USER {}").format(sql.Identifier(other)),
+        sql.SQL("GRANT CREATE, USAGE ON SCHEMA sales TO {}").format(sql.Identifier(other)),
+    )
+    grant(
+        db,
+        "CREATE ROLE {u} LOGIN",
+        "GRANT USAGE ON SCHEMA sales TO {u}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {sql.Identifier(other).as_string(None)} "
+        "IN SCHEMA sales GRANT SELECT ON TABLES TO {u}",
+    )
+    user = resource(host, inputs, db, "sales")
+    user.up()
+    assert user.outs["ownership"] == "adopted"
+    as_role(db, other, "CREATE TABLE sales.loads (id int)")  # readable by its own privileges
+    as_role(db, db.owner, "CREATE TABLE sales.later (id int)")  # readable by the stack's
+
+    user.destroy()
+
+    assert readable(db, "sales.loads")  # what its own default privileges gave it stays
+    assert not readable(db, "sales.later") and not readable(db, "sales.t")
+    assert db.grants("sales")["sales"] == {"usage"}
+
+
+def test_own_default_privileges_in_a_schema_added_later_keep_later_tables_only(
+    host: Host, inputs: dict[str, Any], db: Database
+) -> None:
+    db.schemas("sales", "raw")  # raw.t exists, unreadable, when the user is adopted
+    grant(
+        db,
+        "CREATE ROLE {u} LOGIN",
+        "GRANT USAGE ON SCHEMA raw TO {u}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {sql.Identifier(db.owner).as_string(None)} "
+        "IN SCHEMA raw GRANT SELECT ON TABLES TO {u}",
+    )
+    user = resource(host, inputs, db, "sales")
+    user.up()
+    user.up({**user.inputs, "schemas": ["sales", "raw"]})  # the stack grants SELECT on raw.t
+    as_role(db, db.owner, "CREATE TABLE raw.later (id int)")
+
+    user.up({**user.inputs, "schemas": ["sales"]})
+
+    assert readable(db, "raw.later")  # its own default privileges gave it: kept
+    assert not readable(db, "raw.t")  # the stack's grant: revoked
+    assert db.grants("raw")["raw"] == {"usage", "default"}
+    user.destroy()
+    assert readable(db, "raw.later") and not readable(db, "raw.t")

@@ -6,8 +6,8 @@ user holds is read from the ACLs, as granted to the user itself (`SchemaFacts`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from model import plain_user
@@ -28,6 +28,11 @@ class SchemaFacts:
     readable: frozenset[str]  # the tables and views it can SELECT
     unreadable: int  # how many it cannot
     defaults: frozenset[str]  # the owners whose default privileges give it SELECT on new tables
+    owners: Mapping[str, str] = field(default_factory=dict)  # every table and view: its owner
+
+    def owned_by(self, owners: frozenset[str]) -> frozenset[str]:
+        """The tables and views of the schema that one of `owners` owns."""
+        return frozenset(table for table, owner in self.owners.items() if owner in owners)
 
 
 class Catalog:
@@ -89,7 +94,10 @@ class Catalog:
         usage: dict[str, bool] = {}
         readable: dict[str, set[str]] = {}
         unreadable: dict[str, int] = {}
-        for kind, schema, table, acl in self._text_rows(redshift_sql.schema_acls_sql(schemas)):
+        owners: dict[str, dict[str, str]] = {}
+        for kind, schema, table, acl, owner in self._text_rows(
+            redshift_sql.schema_acls_sql(schemas)
+        ):
             letters = "".join(
                 item.privileges
                 for item in redshift_sql.parse_acl(acl)
@@ -99,10 +107,12 @@ class Catalog:
                 usage[schema] = "U" in letters
                 readable.setdefault(schema, set())
                 unreadable.setdefault(schema, 0)
-            elif "r" in letters:
-                readable.setdefault(schema, set()).add(table)
             else:
-                unreadable[schema] = unreadable.get(schema, 0) + 1
+                owners.setdefault(schema, {})[table] = owner
+                if "r" in letters:
+                    readable.setdefault(schema, set()).add(table)
+                else:
+                    unreadable[schema] = unreadable.get(schema, 0) + 1
         defaults: dict[str, set[str]] = {}
         for schema, acl in self._text_rows(redshift_sql.default_acls_sql(schemas)):
             defaults.setdefault(schema, set()).update(
@@ -116,6 +126,7 @@ class Catalog:
                 readable=frozenset(readable.get(schema, ())),
                 unreadable=unreadable.get(schema, 0),
                 defaults=frozenset(defaults.get(schema, ())),
+                owners=owners.get(schema, {}),
             )
             for schema, has_usage in usage.items()
         }

@@ -5,6 +5,9 @@ adoption record. The rules (docs/database-user.md):
 - What an adopted user held in a schema is recorded at the granularity it was granted (USAGE,
   SELECT per table, default privileges per owner) before the stack's first grant there, for every
   schema the stack ever grants in, and is never revoked. The record only grows.
+- Default privileges an adopted user held for an owner keep their fruit: a table that owner
+  creates later is readable through them, so it is never revoked; only that owner's tables the
+  user could not read at adoption (`withheld`) are the stack's to revoke.
 - Where a schema-wide revoke would take a table the record keeps, the revoke names each table.
 - State's `grants` says what the stack holds in every schema it ever granted in, so a leftover in
   a schema no longer configured shows (and the next update revokes it).
@@ -32,12 +35,20 @@ class Kept:
     usage: bool = False
     tables: frozenset[str] = frozenset()
     owners: frozenset[str] = frozenset()  # default SELECT on the tables each owner creates
+    withheld: frozenset[str] = frozenset()  # those owners' tables it could not read at adoption
 
-    def keeps(self, table: str) -> bool:
-        return EVERY_TABLE in self.tables or table in self.tables
+    def keeps(self, table: str, owner: str = "") -> bool:
+        """Whether SELECT on `table` (owned by `owner`) is the user's own: held at adoption, or
+        given by default privileges it held then (a table its owner created since)."""
+        if EVERY_TABLE in self.tables or table in self.tables:
+            return True
+        return owner in self.owners and table not in self.withheld
 
     def state(self) -> dict[str, Any]:
-        return {"usage": self.usage, "select": sorted(self.tables), "default": sorted(self.owners)}
+        found = {"usage": self.usage, "select": sorted(self.tables), "default": sorted(self.owners)}
+        if self.withheld:
+            found["withheld"] = sorted(self.withheld)
+        return found
 
 
 Record = dict[str, Kept]
@@ -47,7 +58,12 @@ def kept_from(facts: SchemaFacts | None) -> Kept:
     """The record of a schema as the catalog shows it now (nothing, for a missing schema)."""
     if facts is None:
         return Kept()
-    return Kept(usage=facts.usage, tables=facts.readable, owners=facts.defaults)
+    return Kept(
+        usage=facts.usage,
+        tables=facts.readable,
+        owners=facts.defaults,
+        withheld=facts.owned_by(facts.defaults) - facts.readable,
+    )
 
 
 def parse_record(state: Mapping[str, Any]) -> Record:
@@ -61,6 +77,7 @@ def parse_record(state: Mapping[str, Any]) -> Record:
                     usage=bool(kept.get("usage")),
                     tables=frozenset(str(t) for t in kept.get("select") or ()),
                     owners=frozenset(str(o) for o in kept.get("default") or ()),
+                    withheld=frozenset(str(t) for t in kept.get("withheld") or ()),
                 )
         return record
     older = state.get(OLDER_RECORD)
@@ -95,7 +112,7 @@ def held(facts: SchemaFacts, *, configured: bool, owner: str, kept: Kept) -> lis
     else:
         found = {
             "usage": facts.usage and not kept.usage,
-            "select": any(not kept.keeps(t) for t in facts.readable),
+            "select": bool(_taken(facts, kept)),
             "default": owner in facts.defaults and owner not in kept.owners,
         }
     return [kind for kind in redshift_sql.GRANT_KINDS if found[kind]]
@@ -178,11 +195,16 @@ def revocation(
         if "default" in kinds and owner in f.defaults and owner not in kept.owners:
             out.defaults.append(schema)
         if "select" in kinds:
-            take = sorted(t for t in f.readable if not kept.keeps(t))
-            if take and not kept.tables:
+            take = _taken(f, kept)
+            if take and len(take) == len(f.readable):  # nothing readable is kept: schema-wide
                 out.all_tables.append(schema)
             else:
                 out.tables += [(schema, t) for t in take]
         if "usage" in kinds and f.usage and not kept.usage:
             out.usage.append(schema)
     return out
+
+
+def _taken(facts: SchemaFacts, kept: Kept) -> list[str]:
+    """The readable tables of a schema whose SELECT is the stack's, not kept by the record."""
+    return sorted(t for t in facts.readable if not kept.keeps(t, facts.owners.get(t, "")))
