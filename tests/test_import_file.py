@@ -277,7 +277,9 @@ def test_the_adoption_plan_changes_in_place_and_refuses_a_new_cluster(
 
     stack_file(tmp_path, "  xpander-redshift:masterUsername: admin\n")
     assert plan.main(head) == 2
-    err = capsys.readouterr().err
+    refused = capsys.readouterr()
+    assert "#### +- `xpander-cluster` (aws.redshift.Cluster): REPLACED" in refused.out
+    err = refused.err
     assert (
         "xpander-redshift:masterUsername: the cluster 'xpander-cluster' has masterUsername " in err
     )

@@ -244,17 +244,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_SETTINGS
 
     print_notes(notes, base, stack)
+    # The view is still written (a pull request's summary shows the REPLACED cluster), the
+    # refusal goes to stderr and sets the exit status.
+    refused = []
     if base is not None and not args.allow_cluster_replacement:
         refused = cluster_replacement_problems(plan_diff(base, plan), PROJECT)
-        if refused:
-            print_problems(refused)
-            return EXIT_SETTINGS
     if args.json:
         sys.stdout.write(json.dumps(plan, indent=2) + "\n")
     elif args.markdown:
         sys.stdout.write(render_markdown(plan, base=base))
     else:
         sys.stdout.write(render_text(plan))
+    if refused:
+        print_problems(refused)
+        return EXIT_SETTINGS
     return EXIT_POLICY if mandatory_violations(plan) else EXIT_OK
 
 
