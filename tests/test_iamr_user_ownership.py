@@ -469,3 +469,23 @@ def test_own_default_privileges_in_a_schema_added_later_keep_later_tables_only(
     assert db.grants("raw")["raw"] == {"usage", "default"}
     user.destroy()
     assert readable(db, "raw.later") and not readable(db, "raw.t")
+
+
+def test_per_table_revokes_quote_any_table_name_the_catalog_holds(
+    host: Host, inputs: dict[str, Any], db: Database
+) -> None:
+    db.schemas("sales")
+    odd = ['We"ird', "ünïcode", "UPPER", "a, b", 'x" FROM PUBLIC; DROP TABLE sales.t; --']
+    odd += ["new\nline", "tab\there", "del\x7f"]  # legal in PostgreSQL's quoted identifiers
+    for name in odd:
+        db.run(sql.SQL("CREATE TABLE sales.{} (id int)").format(sql.Identifier(name)))
+    grant(db, "CREATE ROLE {u} LOGIN", "GRANT USAGE ON SCHEMA sales TO {u}")
+    grant(db, "GRANT SELECT ON sales.t TO {u}")  # kept: so the revoke names each other table
+    user = resource(host, inputs, db, "sales")
+    user.up()
+
+    user.destroy()
+
+    assert readable(db, "sales.t")
+    for name in odd:
+        assert not readable(db, sql.Identifier("sales", name).as_string(None)), name
