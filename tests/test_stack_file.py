@@ -219,3 +219,14 @@ def test_a_secret_organization_id_masks_only_itself_in_the_trust_policy(tmp_path
     assert set(by_sid) == {"PodIdentity", "CrossAccountWithExternalId", "SelfAssume"}
     condition = by_sid["CrossAccountWithExternalId"]["Condition"]
     assert condition == {"StringEquals": {"sts:ExternalId": "[secret]"}}
+
+
+def test_merge_keys_that_expand_past_the_bound_are_refused(tmp_path):
+    """Aliased mappings merged again and again ("billion laughs" through `<<`) stop at the same
+    bound as aliases: refused at once, not expanded."""
+    keys = "".join(f"  k{i}:v: x\n" for i in range(200))
+    refs = ", ".join(["*b"] * 100)
+    problems = problems_of(tmp_path, f"  <<: [{refs}]\n", head=f"big: &b\n{keys}config:\n")
+    assert problems == [
+        f"{tmp_path / 'Pulumi.t.yaml'}: its merge keys expand to more than 10000 keys"
+    ]

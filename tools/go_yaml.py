@@ -462,6 +462,7 @@ def merge_pairs(
     explicit = [(k, v) for k, v in node.value if not _is_merge(k)]
     seen = {str(k.value) for k, _ in explicit if isinstance(k, yaml.ScalarNode)}
     result = list(explicit)
+    met = 0  # pairs met in merged mappings, aliases included: bounded like any expansion
     for key_node, source in node.value:
         if not _is_merge(key_node):
             continue
@@ -470,6 +471,11 @@ def merge_pairs(
             if not isinstance(merged, yaml.MappingNode):
                 raise GoYamlError("map merge requires map or sequence of maps as the value")
             for pair in merge_pairs(merged, within):
+                met += 1
+                if met > MAX_VALUES:
+                    raise GoYamlError(
+                        f"its merge keys expand to more than {MAX_VALUES} keys", cli=False
+                    )
                 text = str(pair[0].value) if isinstance(pair[0], yaml.ScalarNode) else None
                 if text is None or text not in seen:
                     result.append(pair)
