@@ -151,8 +151,8 @@ def config_levels(config: Mapping[str, Any] | None) -> dict[str, EnforcementLeve
         except (ValueError, TypeError):
             allowed = ", ".join(level.value for level in EnforcementLevel)
             raise PolicyConfigError(
-                f"policy pack config: {_shown(key)} = {_shown(raw)} is not an enforcement level "
-                f"({allowed})"
+                f"policy pack config: {shown_path(key, 80)} = {_shown(raw)} is not an enforcement "
+                f"level ({allowed})"
             ) from None
         levels.update(dict.fromkeys(names, level) if key == "all" else {key: level})
     return levels
