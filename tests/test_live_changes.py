@@ -237,3 +237,22 @@ def test_each_connector_is_listed_once_in_the_plan_views(tmp_path: Path) -> None
     head = plan_of(tmp_path, TOP + connectors("    - name: main\n", SALES))
     assert set(connector_configs(head["outputs"])) == {"main", "sales"}
     assert set(connector_configs(plan_of(tmp_path, TOP)["outputs"])) == {""}
+
+
+def test_the_jobs_kubernetes_objects_are_named_after_the_connector(tmp_path: Path) -> None:
+    """With kubernetes-job, the Job's objects take the connector's name (metadata.name), which
+    pulumi-kubernetes replaces on change (provider/pkg/provider/forcenew.go): shown as such; the
+    role, the association and the database user's record are the same resources."""
+    job = "  xpander-redshift:userProvisioner: kubernetes-job\n"
+    diff = plan_diff(
+        plan_of(tmp_path, TOP + job),
+        plan_of(tmp_path, TOP + job + connectors("    - name: main\n")),
+    )
+    assert not diff.added and not diff.removed
+    assert {c.resource["type"] for c in diff.replaced} == {
+        "kubernetes:batch/v1:Job",
+        "kubernetes:core/v1:ConfigMap",
+        "kubernetes:core/v1:Secret",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    }
+    assert all(c.replaces == ("metadata.name",) for c in diff.replaced)

@@ -221,8 +221,7 @@ def plan_diff(base: Plan, head: Plan) -> PlanDiff:
     for urn in sorted(matched):
         inputs = input_changes(old[matched[urn]], new[urn])
         if inputs:
-            top = {change.path.split(".")[0].split("[")[0] for change in inputs}
-            replaces = replacing_inputs(str(new[urn]["type"]), top)
+            replaces = replacing_inputs(str(new[urn]["type"]), {c.path for c in inputs})
             reboot: list[str] = []
             if new[urn].get("type") == baseline.PARAMETER_GROUP:
                 reboot = baseline.parameters_needing_reboot(

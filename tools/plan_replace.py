@@ -15,6 +15,9 @@ hashicorp/terraform-provider-aws:
   (RequiresReplace); addon.go: cluster_name, addon_name.
 - internal/service/logs/group.go: name, name_prefix; redshift/logging.go: cluster_identifier.
 The database user's own provider replaces on providers/iamr_user/props.py REPLACE_KEYS.
+pulumi-kubernetes replaces any object whose `.metadata.name` or `.metadata.namespace` changes
+(pulumi/pulumi-kubernetes provider/pkg/provider/forcenew.go, metadataForceNewProperties): the
+`kubernetes-job` provisioner's objects. A key with dots is a path inside an input.
 """
 
 from __future__ import annotations
@@ -51,6 +54,15 @@ REPLACED_ON_CHANGE: Mapping[str, frozenset[str]] = {
     "aws:eks/addon:Addon": frozenset({"clusterName", "addonName"}),
     "aws:cloudwatch/logGroup:LogGroup": frozenset({"name", "namePrefix"}),
     "pulumi-python:dynamic/xpander:IamrUser": frozenset(REPLACE_KEYS),
+    **{
+        kind: frozenset({"metadata.name", "metadata.namespace"})
+        for kind in (
+            "kubernetes:batch/v1:Job",
+            "kubernetes:core/v1:ConfigMap",
+            "kubernetes:core/v1:Secret",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        )
+    },
 }
 
 # Inputs changed in place, but not quietly: a resize (ModifyCluster NodeType, NumberOfNodes,
@@ -64,11 +76,18 @@ UNCHANGEABLE: Mapping[str, frozenset[str]] = {CLUSTER_TYPE: frozenset({"database
 
 
 def replacing_inputs(resource_type: str, changed: set[str]) -> tuple[str, ...]:
-    """The top-level inputs among `changed` that replace (or cannot change) the resource."""
+    """The inputs that replace (or cannot change) the resource, among the changed input paths
+    (`name`, `tags.Name`, `subnetIds[0]`): a key matches its own path and every path under it."""
     forcing = REPLACED_ON_CHANGE.get(resource_type, frozenset()) | UNCHANGEABLE.get(
         resource_type, frozenset()
     )
-    return tuple(sorted(changed & forcing))
+    return tuple(
+        sorted(
+            key
+            for key in forcing
+            if any(path == key or path.startswith((f"{key}.", f"{key}[")) for path in changed)
+        )
+    )
 
 
 # The setting behind each cluster input that replaces it (or cannot change), and why.
