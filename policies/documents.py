@@ -135,6 +135,18 @@ class Statement:
         hit = any(matches(pattern) for pattern in self.resources)
         return not hit if self.not_resource else hit
 
+    def surely_covers_resource(self, matches: Callable[[str], bool]) -> bool:
+        """Whether the statement names the resource for every request: what a Deny is counted
+        on. A pattern with a policy variable matches only when the caller makes it (so it may
+        not), and NotResource's exceptions may be any resource."""
+        if self.not_resource:
+            return not any(matches(p) for p in self.resources)
+        return any(
+            matches(p)
+            for p, raw in zip(self.resources, self.raw_resources or self.resources, strict=False)
+            if not has_policy_variable(raw)
+        )
+
     def condition(self, key: str) -> list[tuple[Operator, tuple[str, ...]]]:
         """(operator, values) of every condition on `key` (condition keys are case-insensitive)."""
         return [
@@ -418,9 +430,13 @@ def allowed(
     the request leaves the grant in place. A condition the request does not decide counts for the
     Allow and not for the Deny: a rule that demands a permission never fails on a guess.
     """
-    matching = [s for s in statements if s.covers_action(action) and s.covers_resource(resource)]
-    return any(s.allows and conditions_hold(s, request) is not False for s in matching) and not any(
-        s.denies and conditions_hold(s, request) is True for s in matching
+    acting = [s for s in statements if s.covers_action(action)]
+    return any(
+        s.allows and s.covers_resource(resource) and conditions_hold(s, request) is not False
+        for s in acting
+    ) and not any(
+        s.denies and s.surely_covers_resource(resource) and conditions_hold(s, request) is True
+        for s in acting
     )
 
 
@@ -430,7 +446,7 @@ def granted(statements: Sequence[Statement], action: str, resource: Callable[[st
     An Allow counts whatever its conditions (they may hold); only a Deny without conditions
     certainly takes the grant away.
     """
-    matching = [s for s in statements if s.covers_action(action) and s.covers_resource(resource)]
-    return any(s.allows for s in matching) and not any(
-        s.denies and not s.conditions for s in matching
+    acting = [s for s in statements if s.covers_action(action)]
+    return any(s.allows and s.covers_resource(resource) for s in acting) and not any(
+        s.denies and not s.conditions and s.surely_covers_resource(resource) for s in acting
     )

@@ -175,7 +175,8 @@ def check_self_assume(args: ResourceValidationArgs, found: Findings) -> None:
         return
     props, trust = _trust_of(args)
     mine = parent_type(getattr(args.opts, "parent", None)) == XPANDER_ROLE_COMPONENT
-    if trust is None or not (guide_shaped_trust(trust) or (mine and trusts_pods(trust))):
+    name = known_str(props.get("name"))
+    if trust is None or not (guide_shaped_trust(trust, name) or (mine and trusts_pods(trust))):
         return  # not the xpander role: another workload's Pod Identity role needs no self-assume
     role = role_identity(props, trust)
     label = role_label(args, props)

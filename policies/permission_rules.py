@@ -82,7 +82,7 @@ def denied(statements: Sequence[Statement], action: str, probe: str) -> bool:
         and not s.conditions
         and not s.not_resource
         and s.covers_action(action)
-        and s.covers_resource(_probe_of(probe))
+        and s.surely_covers_resource(_probe_of(probe))
         for s in statements
     )
 

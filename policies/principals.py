@@ -348,17 +348,33 @@ def trusts_pods(trust: Sequence[Statement] | None) -> bool:
     return any(s.allows and s.trusts_service(POD_IDENTITY_PRINCIPAL) for s in trust or [])
 
 
-def guide_shaped_trust(trust: Sequence[Statement] | None) -> bool:
-    """The guide's trust: Pod Identity plus a statement for AWS principals (self or xpander's).
-
-    A Pod Identity role of another workload (a log shipper, a controller) trusts the pods alone;
-    the xpander role also lets its own ARN (the self-assume) and xpander's account in.
-    """
-    if not trusts_pods(trust):
-        return False
+def trusts_aws_principals(trust: Sequence[Statement] | None) -> bool:
     return any(
         is_trust_grant(s) and not s.not_principal and s.principals.get("aws") for s in trust or []
     )
+
+
+def guide_shaped_trust(trust: Sequence[Statement] | None, role_name: object = None) -> bool:
+    """The guide's trust: Pod Identity plus xpander's account (with an ExternalId condition) or
+    the role's own ARN (the self-assume).
+
+    A Pod Identity role of another workload (a log shipper, a controller, a team's CI role that
+    also trusts a role of the account) has neither.
+    """
+    if not trusts_pods(trust):
+        return False
+    for s in trust or []:
+        if not is_trust_grant(s) or s.not_principal or not s.principals.get("aws"):
+            continue
+        if any("sts:externalid" in block for block in s.conditions.values()):
+            return True
+        named = [
+            *s.principals.get("aws", ()),
+            *(v for b in s.conditions.values() for vs in b.values() for v in vs),
+        ]
+        if isinstance(role_name, str) and any(v.endswith(f"/{role_name}") for v in named):
+            return True
+    return False
 
 
 def names_connector_calls(statements: Sequence[Statement]) -> bool:

@@ -22,6 +22,7 @@ from .principals import (
     guide_shaped_trust,
     names_connector_calls,
     role_identity,
+    trusts_aws_principals,
     trusts_pods,
 )
 from .values import UNKNOWN, is_unknown, known, known_str, parent_type, strings
@@ -190,9 +191,13 @@ class RoleView:
         """
         if not trusts_pods(self.trust):
             return False
-        if self.role.parent_type == XPANDER_ROLE_COMPONENT or guide_shaped_trust(self.trust):
+        if self.role.parent_type == XPANDER_ROLE_COMPONENT:
             return True
-        return names_connector_calls(self.permission_statements() or [])
+        if guide_shaped_trust(self.trust, self.identity.name):
+            return True
+        return trusts_aws_principals(self.trust) and names_connector_calls(
+            self.permission_statements() or []
+        )
 
     def permission_statements(self) -> list[Statement] | None:
         """Every permission statement of the role; None if any document is unknown at preview."""

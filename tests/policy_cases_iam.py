@@ -33,8 +33,10 @@ from tests.policy_stacks import (
     case,
     cluster_resources,
     log_shipper,
+    pod_trust,
     res,
     role,
+    role_policy,
     with_xpander_policy,
 )
 
@@ -144,6 +146,29 @@ def _deny_takes_back() -> list[Resource]:
         allow(["sts:AssumeRole", "iam:PassRole"]),
         {"Effect": "Deny", "Action": ["sts:AssumeRole", "iam:PassRole"], "Resource": "*"},
     )
+
+
+@case("another-pod-role-using-the-data-api", set())
+def _analytics() -> list[Resource]:
+    cluster = f"{REDSHIFT}:cluster:{CLUSTER_ID}"
+    return log_shipper(
+        allow(["redshift-data:ExecuteStatement", "redshift-data:DescribeTable"], cluster),
+        allow(["redshift-data:DescribeStatement", "redshift-data:GetStatementResult"]),
+    )
+
+
+@case("a-pod-role-a-ci-role-of-the-account-may-assume", set())
+def _pod_and_ci() -> list[Resource]:
+    trust = pod_trust()
+    trust["Statement"].append(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/ci"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    shipper = role("metrics", trust)
+    return [*base(), shipper, role_policy("Metrics", shipper, allow("cloudwatch:PutMetricData"))]
 
 
 # --- Deny guardrails that do take the xpander role's calls away ---------------------------------
