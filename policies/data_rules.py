@@ -32,6 +32,7 @@ KMS_KEY_POLICY: Final = "aws:kms/keyPolicy:KeyPolicy"
 SECRET: Final = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a type token
 SECRET_POLICY: Final = "aws:secretsmanager/secretPolicy:SecretPolicy"  # noqa: S105
 BUCKET: Final = "aws:s3/bucket:Bucket"
+BUCKET_V2: Final = "aws:s3/bucketV2:BucketV2"
 BUCKET_POLICY: Final = "aws:s3/bucketPolicy:BucketPolicy"
 ACCOUNT_ID: Final = re.compile(r"\d{12}")
 SHARING_RULE: Final = "redshift-data-stays-in-the-account"
@@ -123,11 +124,17 @@ def check_master_password(args: ResourceValidationArgs, found: Findings) -> None
 
 
 def _pinned(statement: Statement) -> bool:
+    """A positive condition on a pinning key that a request without it fails, naming values
+    (not a `*` under a Like operator, which any value meets)."""
     for name, block in statement.conditions.items():
         lowered = name.lower()
         positive = not ("not" in lowered or "ifexists" in lowered or "forallvalues" in lowered)
-        if positive and lowered != "null" and any(k in PINNING_KEYS for k in block):
-            return True
+        if not positive or lowered == "null":
+            continue
+        for key, values in block.items():
+            anything = "like" in lowered and any(not v.strip("*?") for v in values)
+            if key in PINNING_KEYS and values and not anything:
+                return True
     return False
 
 
@@ -143,7 +150,7 @@ def _audit_buckets(resources: Sequence[StackResource]) -> tuple[set[str], set[st
     """(names, URNs) of the buckets audit logs go to."""
     names: set[str] = set()
     urns: set[str] = set()
-    buckets = of_type(resources, BUCKET)
+    buckets = of_type(resources, BUCKET, BUCKET_V2)
     for log in of_type(resources, LOGGING):
         name = known_str(log.props.get("bucketName"))
         if name:
@@ -159,12 +166,11 @@ def check_resource_policies(args: StackValidationArgs, found: Findings) -> None:
     judged: list[tuple[StackResource, str]] = []
     judged += [(r, "KMS key policy") for r in of_type(resources, KMS_KEY, KMS_KEY_POLICY)]
     judged += [(r, "secret policy") for r in of_type(resources, SECRET, SECRET_POLICY)]
-    judged += [(r, "audit-log bucket policy") for r in of_type(resources, BUCKET) if r.urn in urns]
+    buckets = of_type(resources, BUCKET, BUCKET_V2)
+    judged += [(r, "audit-log bucket policy") for r in buckets if r.urn in urns]
     for policy in of_type(resources, BUCKET_POLICY):
         bucket = known_str(policy.props.get("bucket"))
-        if bucket in names or any(
-            policy.depends_on(b, "bucket") for b in of_type(resources, BUCKET) if b.urn in urns
-        ):
+        if bucket in names or any(policy.depends_on(b, "bucket") for b in buckets if b.urn in urns):
             judged.append((policy, "audit-log bucket policy"))
     for item, what in judged:
         document = item.props.get("policy")

@@ -325,6 +325,19 @@ def _key_safe() -> list[Resource]:
     )
 
 
+@case("key-policy-pinned-by-a-wildcard-only", {PUBLIC})
+def _key_like_star() -> list[Resource]:
+    return with_key(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"StringLike": {"aws:PrincipalAccount": "*"}},
+        }
+    )
+
+
 @case("secret-policy-open-to-anyone", {PUBLIC})
 def _secret_public() -> list[Resource]:
     policy = res(
