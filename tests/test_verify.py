@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.loaders
 import botocore.session
 import pytest
 from botocore.stub import Stubber
@@ -112,9 +113,26 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     return moto_url
 
 
+# One loader for every session the tests make: botocore caches the JSON it parses (endpoints,
+# each service's model) per loader, and each new Session would otherwise parse the same files
+# again (most of these tests' CPU time). The tool's own sessions (client_factory=None) keep theirs.
+_LOADER = botocore.loaders.create_loader()
+
+
+def core_session() -> botocore.session.Session:
+    """A botocore session as the environment configures it, with the module's shared loader."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _LOADER)
+    return core
+
+
+def shared_session(region: str = REGION) -> boto3.session.Session:
+    return boto3.session.Session(botocore_session=core_session(), region_name=region)
+
+
 def moto_client(service: str) -> Any:
     """A setup client (test side) for the moto server the environment points at."""
-    return boto3.session.Session(region_name=REGION).client(service)
+    return shared_session().client(service)
 
 
 def create_role() -> None:
@@ -198,15 +216,14 @@ class Clients:
     except for (service, session?) pairs given a Stubber on a real-model client."""
 
     def __init__(self) -> None:
-        session = boto3.session.Session(region_name=REGION)
-        self.moto = verify_aws.boto3_client_factory(session, verify_aws.aws_config(5.0))
+        self.moto = verify_aws.boto3_client_factory(shared_session(), verify_aws.aws_config(5.0))
         self.overrides: dict[tuple[str, bool], tuple[Any, frozenset[str] | None]] = {}
         self.stubbers: list[Stubber] = []
         self.moto_calls: list[tuple[str, Any, Any]] = []  # through a Split only
 
     def stub(self, service: str, *, session: bool, operations: set[str] | None = None) -> Stubber:
         """Stub `service` for clients with ambient (False) or assumed (True) credentials."""
-        client = botocore.session.get_session().create_client(
+        client = core_session().create_client(
             service,
             region_name=REGION,
             aws_access_key_id="stub",
@@ -398,7 +415,7 @@ def test_the_region_comes_from_aws_region_when_the_connector_has_none(
     """moto only. botocore itself reads AWS_DEFAULT_REGION, not AWS_REGION; the tool reads both."""
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
-    boto3.session.Session(region_name="eu-west-1").client("redshift").create_cluster(
+    shared_session("eu-west-1").client("redshift").create_cluster(
         ClusterIdentifier=CLUSTER,
         NodeType="ra3.large",
         ClusterType="single-node",
