@@ -99,6 +99,17 @@ def test_every_relative_link_and_anchor_resolves(document: Path) -> None:
     assert not broken, f"{document.relative_to(ROOT)}: {broken}"
 
 
+@pytest.mark.parametrize("document", [*DOCUMENTS, ROOT / "CHANGELOG.md"], ids=lambda p: p.name)
+def test_no_merge_conflict_markers_are_left(document: Path) -> None:
+    # A rebase once landed docs/plan.md with its <<<<<<< / ======= / >>>>>>> lines in it.
+    markers = [
+        number
+        for number, line in enumerate(document.read_text().splitlines(), 1)
+        if re.match(r"(<{7}|>{7})( |$)|={7}$", line)
+    ]
+    assert not markers, f"{document.relative_to(ROOT)}: conflict markers on lines {markers}"
+
+
 def test_the_readme_stays_a_five_minute_read() -> None:
     # Issue 16: reference material lives in docs/, linked from a README a newcomer reads whole.
     assert len(README.read_text().splitlines()) <= 400
