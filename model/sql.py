@@ -140,6 +140,15 @@ def drop_user_sql(user: str) -> str:
     return f"DROP USER {_user(user)}"
 
 
+def user_absent_sql(user: str) -> str:
+    """A read-only statement that FINISHES only while `user` does not exist: with the user there,
+    it divides by zero and fails (Redshift and PostgreSQL both refuse integer division by zero).
+    The data-api provider's tombstone: proof, under a ClientToken, that its destroy dropped it."""
+    return (
+        f"SELECT 1 / (1 - COUNT(*)) FROM pg_user WHERE usename = {quote_literal(_user(user)[1:-1])}"
+    )
+
+
 # --- grants: one statement per kind, naming every schema -----------------------------------------
 
 GrantKind = Literal["usage", "select", "default"]

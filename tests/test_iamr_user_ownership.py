@@ -489,3 +489,39 @@ def test_per_table_revokes_quote_any_table_name_the_catalog_holds(
     assert readable(db, "sales.t")
     for name in odd:
         assert not readable(db, sql.Identifier("sales", name).as_string(None)), name
+
+
+def test_a_user_made_by_hand_after_this_stack_dropped_its_own_is_adopted_not_created(
+    host: Host, inputs: dict[str, Any], db: Database
+) -> None:
+    db.schemas("sales")
+    db.run("CREATE TABLE sales.t2 (id int)")
+    user = resource(host, inputs, db, "sales")
+    user.up()
+    user.destroy()  # the stack's own user is dropped
+    grant(db, "CREATE ROLE {u} LOGIN", "GRANT USAGE ON SCHEMA sales TO {u}")
+    grant(db, "GRANT SELECT ON sales.t TO {u}")  # a DBA's user of the same name, within the day
+
+    user.up()
+
+    assert user.outs["ownership"] == "adopted"  # the earlier create made another user
+    user.destroy()
+    assert db.user_row() is not None  # the DBA's user is never dropped
+    assert readable(db, "sales.t") and not readable(db, "sales.t2")
+
+
+def test_a_user_this_stack_made_again_after_its_destroy_stays_created_when_unrecorded(
+    host: Host, inputs: dict[str, Any], db: Database
+) -> None:
+    db.schemas("sales")
+    user = resource(host, inputs, db, "sales")
+    user.up()
+    user.destroy()
+    user.up()  # made again by this stack (the token chain moves past the first create)
+    user.id, user.outs = "", {}  # that create's answer never reached the engine's state
+
+    user.up()
+
+    assert user.outs["ownership"] == "created"
+    user.destroy()
+    assert db.user_row() is None

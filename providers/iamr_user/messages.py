@@ -110,6 +110,14 @@ def adopted_maybe_ours(user: str) -> str:
     )
 
 
+def no_tombstone(user: str) -> str:
+    return (
+        f"Database user {user!r} was dropped, but the Data API did not confirm the note that this "
+        "stack dropped it. If someone creates a user of that name within the next day, a "
+        "`pulumi up` of this stack may take it for its own: drop or rename such a user first."
+    )
+
+
 def unknown_outcome(what: str, cause: str) -> str:
     return (
         f"Redshift Data API: no final answer for the batch that {what} ({cause}). It carried a "

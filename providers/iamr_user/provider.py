@@ -42,7 +42,14 @@ from providers.iamr_user.grants import (
 )
 from providers.iamr_user.messages import ProvisionerError, RefusedChangeError
 from providers.iamr_user.props import INPUT_KEYS, REPLACE_KEYS, IamrUserProps
-from providers.iamr_user.writes import Operation, create_user, grant, made_by_this_stack, write
+from providers.iamr_user.writes import (
+    Operation,
+    create_user,
+    grant,
+    leave_tombstone,
+    made_by_this_stack,
+    write,
+)
 
 if TYPE_CHECKING:
     from clients.data_api import DataApi, RedshiftDataClient
@@ -61,7 +68,8 @@ OWNERSHIP = "ownership"  # CREATED or ADOPTED; absent in state written before it
 CREATED, ADOPTED = "created", "adopted"
 GRANTS = "grants"  # {schema: [kind, ...]}: what the stack holds, in every schema it granted in
 DRIFT = "drift"  # what makes a user this stack created no longer plain (as last read)
-STATE_KEYS = (OWNERSHIP, GRANTS, ADOPTION_RECORD, DRIFT)
+CREATED_BY = "createdBy"  # the Data API statement that created it: its destroy's tombstone names it
+STATE_KEYS = (OWNERSHIP, GRANTS, ADOPTION_RECORD, DRIFT, CREATED_BY)
 
 
 def ensure_on_sys_path(project_root: str) -> None:
@@ -211,12 +219,14 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         record: Record = {}
         facts: dict[str, SchemaFacts] | None = None
         if user not in catalog.existing_users([user]):
-            create_user(op)  # the user and every grant, in one batch
+            created_by: str | None = create_user(op)  # the user and every grant, in one batch
             outs = outputs(p, ownership=CREATED, grants=wanted_state(schemas))
+            if created_by:
+                outs[CREATED_BY] = created_by
             return pulumi.dynamic.CreateResult(id_=p.resource_id, outs=outs)
         if unsafe := catalog.unsafe(user):
             raise RefusedChangeError(plain_user.refusal(user, unsafe))
-        elif made_by_this_stack(op):
+        elif (created_by := made_by_this_stack(op)) is not None:
             ownership = CREATED  # an earlier run's create, whose answer was lost
         else:
             pulumi.log.warn(messages.adopted_maybe_ours(user))
@@ -227,6 +237,8 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         outs = outputs(p, ownership=ownership, grants=wanted_state(schemas))
         if ownership == ADOPTED:
             outs[ADOPTION_RECORD] = record_state(record)
+        elif created_by:
+            outs[CREATED_BY] = created_by
         return pulumi.dynamic.CreateResult(id_=p.resource_id, outs=outs)
 
     @_explained
@@ -241,7 +253,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
             return pulumi.dynamic.ReadResult(id_=id_, outs=dict(props))
         op = self._operation(props)
         p, user, catalog = op.props, op.user, op.catalog
-        outs = {key: props[key] for key in (*INPUT_KEYS, OWNERSHIP) if key in props}
+        outs = {key: props[key] for key in (*INPUT_KEYS, OWNERSHIP, CREATED_BY) if key in props}
         record = parse_record(props)
         if record:
             outs[ADOPTION_RECORD] = record_state(record)
@@ -348,6 +360,8 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         )
         if record or ownership == ADOPTED:
             outs[ADOPTION_RECORD] = record_state(record)
+        if CREATED_BY in olds:
+            outs[CREATED_BY] = olds[CREATED_BY]
         if reasons:
             outs[DRIFT] = list(reasons)
         return pulumi.dynamic.UpdateResult(outs=outs)
@@ -385,7 +399,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
             )
         revoke = revocation(facts, touched, p.owner, record)
         statements = revoke.sql(user)
-        ownership = props.get(OWNERSHIP)
+        ownership, created_by = props.get(OWNERSHIP), None
         if ownership == CREATED:
             if unsafe := catalog.unsafe(user):
                 raise RefusedChangeError(messages.not_plain_any_more(user, _reasons(unsafe)))
@@ -394,6 +408,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
             if owned or others:
                 raise RefusedChangeError(messages.still_in_use(user, owned, others))
             statements.append(redshift_sql.drop_user_sql(user))
+            created_by = props.get(CREATED_BY) or _created_by(op)  # asked before the drop
         else:
             why = (
                 "it existed before this stack adopted it"
@@ -414,6 +429,8 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
 
         try:
             write(op, statements, what="revokes its grants", confirmed=confirmed)
+            if ownership == CREATED and created_by:
+                leave_tombstone(op, str(created_by))
         except StatementFailedError as failed:
             if failed.statement is not None and failed.statement.startswith("DROP USER"):
                 raise ProvisionerError(
@@ -483,7 +500,7 @@ def _retired(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]
     """The record kept while the kubernetes-job provisioner manages the user: what this stack
     knows about its ownership survives the switch (and a switch back), and no SQL runs."""
     outs = dict(news)
-    for key in (OWNERSHIP, ADOPTION_RECORD, OLDER_RECORD):
+    for key in (OWNERSHIP, ADOPTION_RECORD, OLDER_RECORD, CREATED_BY):
         if key in olds:
             outs[key] = olds[key]
     if not olds.get("provisioner") and olds.get(OWNERSHIP) == CREATED:
@@ -493,6 +510,14 @@ def _retired(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]
             "switch drops nothing."
         )
     return outs
+
+
+def _created_by(op: Operation) -> str | None:
+    """State written before `createdBy`: the statement found by the create's token, if any."""
+    try:
+        return made_by_this_stack(op)
+    except ProvisionerError:
+        return None
 
 
 def _warn_missing(user: str, schemas: Sequence[str]) -> None:

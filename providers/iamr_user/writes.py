@@ -60,13 +60,14 @@ class Operation:
         return created_at is not None and first is not None and created_at < first
 
 
-def create_user(op: Operation) -> None:
-    """CREATE USER and every grant, in one batch; the user did not exist when looked for."""
+def create_user(op: Operation) -> str:
+    """CREATE USER and every grant, in one batch; the user did not exist when looked for.
+    Returns the id of the statement that created it ('' if only the catalog showed it)."""
     from clients.data_api import StatementFailedError  # noqa: PLC0415
 
     statements = _creation(op.props)
     try:
-        write(
+        return write(
             op,
             statements,
             what="creates the user",
@@ -80,13 +81,15 @@ def create_user(op: Operation) -> None:
         raise
 
 
-def made_by_this_stack(op: Operation) -> bool:
-    """Whether the Data API holds a finished create of this user by this resource.
+def made_by_this_stack(op: Operation) -> str | None:
+    """The id of the finished create of this user by this resource that made the user there now,
+    or None: the Data API holds none (not ours).
 
     The create batch of these inputs is sent again with its own ClientToken: the Data API
     answers with the statement it already ran (an earlier `pulumi up` whose answer was lost:
     ours), or runs it now, where CREATE USER fails on the existing user and the transaction
-    changes nothing (not ours).
+    changes nothing (not ours). An earlier create whose user this stack's destroy dropped since
+    (its tombstone) made another user than the one there now: the chain moves past it.
     """
     from clients.data_api import LOST_ANSWER_ERRORS, StatementFailedError  # noqa: PLC0415
 
@@ -94,15 +97,57 @@ def made_by_this_stack(op: Operation) -> bool:
     for _ in range(MAX_TOKEN_LINKS):
         token = client_token(op.props.resource_id, statements, link)
         try:
-            op.api.run_batch(statements, client_token=token)
+            description = op.api.run_batch(statements, client_token=token)
         except StatementFailedError as failed:
             if op.stale(failed.created_at):
                 link = failed.statement_id  # an earlier failed attempt: look past it
                 continue
-            return False
+            return None
         except LOST_ANSWER_ERRORS as err:
             raise ProvisionerError(
                 messages.unknown_outcome("asks whether this stack created the user", str(err))
+            ) from None
+        statement_id = str(description["Id"])
+        if op.stale(description.get("CreatedAt")) and _tombstone(op, statement_id):
+            link = statement_id  # that user was dropped by this stack's destroy: not this one
+            continue
+        return statement_id
+    return None
+
+
+def leave_tombstone(op: Operation, created_by: str) -> None:
+    """After this stack's destroy dropped the user `created_by` made: say so under a ClientToken,
+    so that a user made later by someone else is never taken for that statement's."""
+    try:
+        left = _tombstone(op, created_by)
+    except ProvisionerError:
+        left = False
+    if not left:
+        pulumi.log.warn(messages.no_tombstone(op.user))
+
+
+def _tombstone(op: Operation, created_by: str) -> bool:
+    """Whether the tombstone of `created_by` is there; once the user is gone, the same call puts
+    it there.
+
+    It is `user_absent_sql` under a token derived from `created_by`: it finishes only while the
+    user is gone, so asking about it while the user exists runs it, it fails and changes nothing.
+    """
+    from clients.data_api import LOST_ANSWER_ERRORS, StatementFailedError  # noqa: PLC0415
+
+    absent, link = [redshift_sql.user_absent_sql(op.user)], ""
+    for _ in range(MAX_TOKEN_LINKS):
+        token = client_token(op.props.resource_id, absent, f"dropped {created_by} {link}")
+        try:
+            op.api.run_batch(absent, client_token=token)
+        except StatementFailedError as failed:
+            if op.stale(failed.created_at):
+                link = failed.statement_id  # an earlier question, asked while the user existed
+                continue
+            return False
+        except LOST_ANSWER_ERRORS as err:
+            raise ProvisionerError(
+                messages.unknown_outcome("asks whether this stack dropped the user", str(err))
             ) from None
         return True
     return False
@@ -139,7 +184,7 @@ def grant(
 
 def write(
     op: Operation, statements: Sequence[str], *, what: str, confirmed: Callable[[], bool]
-) -> None:
+) -> str:
     """Run `statements` as one BatchExecuteStatement (one transaction), under a ClientToken.
 
     FINISHED is done. A statement under the token that predates this operation (an earlier
@@ -172,12 +217,12 @@ def write(
                     f"No final answer for the batch that {what} ({err}); the database shows "
                     "all of it, so it took effect."
                 )
-                return
+                return ""
             raise ProvisionerError(messages.unknown_outcome(what, str(err))) from None
         if op.stale(description.get("CreatedAt")) and not _settled(confirmed):
             link = str(description["Id"])  # an earlier run's, undone since: run anew
             continue
-        return
+        return str(description["Id"])
     raise ProvisionerError(
         f"The batch that {what} names {MAX_TOKEN_LINKS} earlier statements of this stack "
         "that no longer decide anything; nothing was changed. Run `pulumi up` again later."
