@@ -176,6 +176,7 @@ class RoleView:
     role_policies: list[StackResource]
     undecided_policies: list[StackResource]  # RolePolicies that may or may not be this role's
     inline_documents: list[Any]  # `inlinePolicies[].policy` of the Role itself
+    stack_has_own_role: bool = False  # a Pod Identity role under the XpanderAccessRole component
 
     @property
     def label(self) -> str:
@@ -188,11 +189,15 @@ class RoleView:
         It trusts `pods.eks.amazonaws.com` and is the stack's own role (its component), or has
         the guide's trust (Pod Identity plus its self-assume or xpander's account), or
         permissions that name the connector's calls (the Data API, IAM database credentials).
+        Next to the stack's own role, another workload's role that queries Redshift itself (a BI
+        tool, an ETL job) is not it, whatever else its trust admits.
         """
         if not trusts_pods(self.trust):
             return False
         if self.role.parent_type == XPANDER_ROLE_COMPONENT:
             return True
+        if self.stack_has_own_role:
+            return False
         if guide_shaped_trust(self.trust, self.identity.name):
             return True
         return trusts_aws_principals(self.trust) and names_connector_calls(
@@ -220,7 +225,13 @@ def _inline_policies(props: Mapping[str, Any]) -> list[Any]:
 
 def role_views(resources: Sequence[StackResource]) -> list[RoleView]:
     views = []
-    for role in of_type(resources, ROLE):
+    roles = of_type(resources, ROLE)
+    own = any(
+        r.parent_type == XPANDER_ROLE_COMPONENT
+        and trusts_pods(parse_document(r.props.get("assumeRolePolicy")))
+        for r in roles
+    )
+    for role in roles:
         trust = parse_document(role.props.get("assumeRolePolicy"))
         identity = role_identity(role.props, trust)
         verdicts = [
@@ -234,6 +245,7 @@ def role_views(resources: Sequence[StackResource]) -> list[RoleView]:
                 [r for r, v in verdicts if v is True],
                 [r for r, v in verdicts if v is None],
                 _inline_policies(role.props),
+                own,
             )
         )
     return views

@@ -171,6 +171,23 @@ def _pod_and_ci() -> list[Resource]:
     return [*base(), shipper, role_policy("Metrics", shipper, allow("cloudwatch:PutMetricData"))]
 
 
+@case("a-bi-pod-role-its-account-may-assume-using-iam-credentials", set())
+def _bi_and_account() -> list[Resource]:
+    """Next to the stack's own role, pods plus its account plus the connector's calls is not it."""
+    trust = pod_trust()
+    trust["Statement"].append(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    bi = role("metabase", trust)
+    database = f"{REDSHIFT}:dbname:{CLUSTER_ID}/dev"
+    grant = allow("redshift:GetClusterCredentialsWithIAM", database)
+    return [*base(), bi, role_policy("Query", bi, grant)]
+
+
 # --- Deny guardrails that do take the xpander role's calls away ---------------------------------
 
 
