@@ -403,3 +403,15 @@ def test_a_cluster_port_that_is_not_ascii_digits_is_no_port():
     for port in ("²", "٥٤٣٩", " 5439", "99999", True, 2**80):
         assert verify_inputs.inputs_from_outputs({"clusterPort": port}).port is None
     assert verify_inputs.inputs_from_outputs({"clusterPort": "5439"}).port == 5439
+
+
+def test_a_path_with_a_nul_byte_is_refused_by_every_tool(capsys):
+    bad = "plan\x00.json"
+    assert plan_tool.main(["--config-file", "d\x00/Pulumi.ab.yaml"]) == 2
+    assert plan_tool.main(["--markdown", "--base", bad]) == 2
+    assert connector.main(["--outputs-file", bad]) == 2
+    assert verify.main(["--outputs-file", bad], client_factory=_NoAws()) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("no such stack file: d\\x00/Pulumi.ab.yaml\n")
+    assert captured.err.count("is not a path a file can have") == 3, captured.err
+    assert "Traceback" not in captured.err

@@ -42,6 +42,8 @@ def read_bytes(path: Path, where: str, limit: int = MAX_BYTES) -> bytes:
         raise InputFileError(f"{where}: no such file") from None
     except OSError as err:
         raise InputFileError(f"{where}: cannot be read: {err.strerror or err}") from None
+    except ValueError:  # a path no file can have (a NUL byte in it)
+        raise InputFileError(f"{where}: is not a path a file can have") from None
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):

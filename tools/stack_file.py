@@ -260,7 +260,11 @@ def read_config(config_file: Path, notes: list[str] | None = None) -> dict[str, 
     per key, or FileNotFoundError. `notes` collects what the CLI does silently (a second YAML
     document it ignores)."""
     where = printable(str(config_file))
-    if not config_file.exists() and not config_file.is_symlink():
+    try:
+        missing = not config_file.exists() and not config_file.is_symlink()
+    except (OSError, ValueError):  # a NUL byte in the path, a name too long: read_bytes says
+        missing = False
+    if missing:
         raise FileNotFoundError(2, "No such file or directory", str(config_file))
     try:
         data = read_bytes(config_file, where, MAX_FILE_BYTES)
