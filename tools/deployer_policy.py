@@ -84,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--part {args.part}: this policy has {len(documents)} document(s)")
     if args.account_id == PLACEHOLDER_ACCOUNT_ID:
         print(
-            f"note: account {PLACEHOLDER_ACCOUNT_ID} is a placeholder; pass --account-id",
+            f"note: account {PLACEHOLDER_ACCOUNT_ID} is a placeholder (AWS's documentation "
+            "account): pass your own account's id with --account-id",
             file=sys.stderr,
         )
     if args.part is not None:
