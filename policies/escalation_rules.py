@@ -30,9 +30,13 @@ SELF_MODIFY: Final = (
     "iam:DeleteRolePermissionsBoundary",
 )
 POLICY_REWRITE: Final = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
+# Calls that hand the caller another IAM user's credentials (an access key, a console password):
+# on every user, any user's permissions become its own, as AssumeRole on every role.
+USER_TAKEOVER: Final = ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
 CLUSTER_CONTROL: Final = ("redshift:ModifyCluster", "redshift:ModifyClusterIamRoles")
 ANY_ROLE: Final = "iam::{account}:role/zz-probe-role"
 ANY_POLICY: Final = "iam::{account}:policy/zz-probe-policy"
+ANY_USER: Final = "iam::{account}:user/zz-probe-user"
 ANY_CLUSTER: Final = "redshift:{region}:{account}:cluster:zz-probe-0"
 ANY_SECRET: Final = "secretsmanager:{region}:{account}:secret:redshift!zz-probe-admin-AbCdEf"  # noqa: S105
 
@@ -60,6 +64,9 @@ def _reaches(
     for action in ("iam:PassRole", "sts:AssumeRole"):
         if granted(statements, action, _probe(ANY_ROLE)):
             problems.append(f"{action} on every role (any role's permissions become its own)")
+    takeover = [a for a in USER_TAKEOVER if granted(statements, a, _probe(ANY_USER))]
+    if takeover:
+        problems.append(f"{', '.join(takeover)} on every user (any user's credentials)")
     own = role.target().covered_by if role.named else _probe(ANY_ROLE)
     changes = [a for a in SELF_MODIFY if granted(statements, a, own)]
     if changes:

@@ -35,6 +35,8 @@ POD_TEMPLATES: Final = {
 RUN_ONCE: Final = (JOB, CRON_JOB, POD)
 CLUSTER_ROLE_BINDING: Final = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
 ROLE_BINDING: Final = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+CLUSTER_ROLE: Final = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
+NAMESPACED_ROLE: Final = "kubernetes:rbac.authorization.k8s.io/v1:Role"
 ACCESS_ENTRY: Final = "aws:eks/accessEntry:AccessEntry"
 ACCESS_POLICY_ASSOCIATION: Final = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 POD_IDENTITY_ASSOCIATION: Final = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
@@ -214,7 +216,9 @@ def check_workloads(args: StackValidationArgs, found: Findings) -> None:
             )
         if not isinstance(pod, Mapping):
             continue
-        account = (_namespace(item.props), str(pod.get("serviceAccountName") or "default"))
+        # `serviceAccount` is the pod spec's deprecated alias of `serviceAccountName`.
+        name = pod.get("serviceAccountName") or pod.get("serviceAccount") or "default"
+        account = (_namespace(item.props), str(name))
         ours = (item.parent_type or "").startswith("xpander:redshift:")
         xpander = account in accounts or ours or (item.type in RUN_ONCE and _runs_psql(pod))
         problems = _privileges(pod) if xpander else []
@@ -234,10 +238,38 @@ def check_workloads(args: StackValidationArgs, found: Findings) -> None:
 # --- xpander-service-account-least-privilege ------------------------------------------------------
 
 
-def _binds_admin(binding: StackResource, accounts: set[tuple[str, str]]) -> list[str]:
+def _grants_everything(role: StackResource) -> bool:
+    """A ClusterRole or Role with a rule of every verb on every resource of every API group."""
+    rules = role.props.get("rules")
+    return any(
+        isinstance(rule, Mapping)
+        and all(
+            isinstance(rule.get(key), list) and "*" in rule[key]
+            for key in ("apiGroups", "resources", "verbs")
+        )
+        for rule in (rules if isinstance(rules, list) else [])
+    )
+
+
+def _custom_admin_roles(resources: Sequence[StackResource]) -> set[tuple[str, str]]:
+    """(kind, name) of the stack's own roles that grant everything, as cluster-admin does."""
+    found = set()
+    for role in of_type(resources, CLUSTER_ROLE, NAMESPACED_ROLE):
+        name = known_str(_path(role.props, ("metadata", "name")))
+        if name and _grants_everything(role):
+            found.add(("ClusterRole" if role.type == CLUSTER_ROLE else "Role", name))
+    return found
+
+
+def _binds_admin(
+    binding: StackResource, accounts: set[tuple[str, str]], custom: set[tuple[str, str]]
+) -> list[str]:
     ref = binding.props.get("roleRef")
     role = known_str(ref.get("name")) if isinstance(ref, Mapping) else None
-    if role not in ADMIN_CLUSTER_ROLES:
+    kind = (known_str(ref.get("kind")) if isinstance(ref, Mapping) else None) or "ClusterRole"
+    if not (
+        (kind == "ClusterRole" and role in ADMIN_CLUSTER_ROLES) or (kind, role or "") in custom
+    ):
         return []
     namespaces = {ns for ns, _ in accounts}
     subjects = binding.props.get("subjects")
@@ -245,16 +277,16 @@ def _binds_admin(binding: StackResource, accounts: set[tuple[str, str]]) -> list
     for subject in subjects if isinstance(subjects, list) else []:
         if not isinstance(subject, Mapping):
             continue
-        kind, name = subject.get("kind"), str(subject.get("name") or "")
+        kind_, name = subject.get("kind"), str(subject.get("name") or "")
         namespace = str(subject.get("namespace") or _namespace(binding.props))
-        if kind == "ServiceAccount" and (namespace, name) in accounts:
+        if kind_ == "ServiceAccount" and (namespace, name) in accounts:
             hits.append(f"service account {namespace}/{name}")
-        elif kind == "Group" and (
+        elif kind_ == "Group" and (
             name in ("system:serviceaccounts", "system:authenticated")
             or name.removeprefix("system:serviceaccounts:") in namespaces
         ):
             hits.append(f"group {name}")
-    return [f"{h} is bound to ClusterRole {role}" for h in hits]
+    return [f"{h} is bound to {kind} {role}" for h in hits]
 
 
 def _association_problems(association: StackResource) -> list[str]:
@@ -278,8 +310,9 @@ def check_service_account_grants(args: StackValidationArgs, found: Findings) -> 
     resources = stack_resources(args)
     roles, associations = xpander_bindings(resources)
     accounts = _service_accounts(associations)
+    custom = _custom_admin_roles(resources)
     for binding in of_type(resources, CLUSTER_ROLE_BINDING, ROLE_BINDING):
-        for problem in _binds_admin(binding, accounts):
+        for problem in _binds_admin(binding, accounts, custom):
             found.violation(
                 f"'{binding.name}': the xpander {problem}, so anything running as it (the "
                 "agents' pods) controls the Kubernetes cluster. The xpander service account "

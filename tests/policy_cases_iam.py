@@ -264,6 +264,21 @@ def _not_action() -> list[Resource]:
     return log_shipper({"Effect": "Allow", "NotAction": ["s3:DeleteBucket"], "Resource": "*"})
 
 
+# Another user's access key or console password: any user's permissions become the role's own.
+_TAKEOVER = ["iam:CreateAccessKey", "IAM:createloginprofile", "iam:*LoginProfile"]
+for _i, _action in enumerate(_TAKEOVER):
+    CASES[f"user-credentials-on-every-user-{_i}"] = (
+        functools.partial(log_shipper, allow(_action, f"arn:aws:iam::{ACCOUNT}:user/*")),
+        {ESCALATE},
+    )
+CASES["create-access-key-on-one-named-user"] = (
+    functools.partial(
+        log_shipper, allow("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/fluent-bit-ci")
+    ),
+    set(),
+)
+
+
 @case("put-role-policy-on-itself", {ESCALATE})
 def _put_self() -> list[Resource]:
     return with_xpander_policy(allow(["iam:PutRolePolicy", "iam:AttachRolePolicy"], ROLE_ARN))

@@ -15,7 +15,7 @@ import functools
 from typing import Any
 
 from policies import stack_view as types
-from policies.workload_rules import CLUSTER_ROLE_BINDING, CRON_JOB, JOB, POD
+from policies.workload_rules import CLUSTER_ROLE, CLUSTER_ROLE_BINDING, CRON_JOB, JOB, POD
 from tests.policy_stacks import (
     ACCOUNT,
     CASES,
@@ -514,6 +514,38 @@ def _masters() -> list[Resource]:
         {"clusterName": "eks", "principalArn": ROLE_ARN, "kubernetesGroups": ["system:masters"]},
     )
     return [*base(), entry]
+
+
+@case("deprecated-service-account-field-on-a-privileged-deployment", {WORKLOADS})
+def _alias() -> list[Resource]:
+    """`serviceAccount` is the pod spec's deprecated alias of `serviceAccountName`."""
+    pod = {
+        "serviceAccount": "xpander",
+        "containers": [{"name": "agent", "image": PINNED, "securityContext": {"privileged": True}}],
+    }
+    return [*base(), job(pod, "kubernetes:apps/v1:Deployment")]
+
+
+def own_cluster_role(rules: list[dict[str, Any]], subject_name: str) -> list[Resource]:
+    role = res(CLUSTER_ROLE, "agents-role", {"metadata": {"name": "agents-role"}, "rules": rules})
+    subject = {"kind": "ServiceAccount", "name": subject_name, "namespace": "xpander"}
+    return [*base(), role, binding(CLUSTER_ROLE_BINDING, "agents-role", subject)]
+
+
+EVERYTHING = {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}
+READ_PODS = {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}
+CASES["own-wildcard-cluster-role-for-the-xpander-service-account"] = (
+    functools.partial(own_cluster_role, [READ_PODS, EVERYTHING], "xpander"),
+    {GRANTS},
+)
+CASES["own-read-only-cluster-role-for-the-xpander-service-account"] = (
+    functools.partial(own_cluster_role, [READ_PODS], "xpander"),
+    set(),
+)
+CASES["own-wildcard-cluster-role-for-another-service-account"] = (
+    functools.partial(own_cluster_role, [EVERYTHING], "argocd"),
+    set(),
+)
 
 
 def moved_association(namespace: str, service_account: str) -> list[Resource]:
