@@ -26,7 +26,6 @@ import io
 import json
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -840,7 +839,8 @@ def test_query_execution_fails_when_the_statement_outlives_its_bound_and_cancels
         "list_databases", {"Databases": [DATABASE]}
     )
 
-    started = time.monotonic()
+    # moto's statement never finishes: without the bound this would poll until the test's own
+    # timeout (the module's pytest timeout), so returning at all is the bound working.
     code, report, _ = run_json(
         ["--outputs-file", outputs_file(tmp_path), "--as-platform", "--query-timeout", "0.4"],
         clients,
@@ -848,7 +848,6 @@ def test_query_execution_fails_when_the_statement_outlives_its_bound_and_cancels
     )
 
     assert code == 1
-    assert time.monotonic() - started < 10
     failed = assert_failed_at(report, "query execution", "--query-timeout")
     assert "not finished after 0.4 s (cancelled)" in failed["detail"]
     (statement_id,) = [r["Id"] for m, _, r in clients.moto_calls if m == "execute_statement"]
@@ -864,24 +863,25 @@ def test_the_total_time_bound_cuts_off_a_hanging_call(
     aws: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """No AWS: DescribeClusters hangs (a client that blocks until the test ends)."""
-    release = threading.Event()
+    release, returned = threading.Event(), threading.Event()
 
     class Hanging:
         def describe_clusters(self, **params: Any) -> Any:
             release.wait(30)
+            returned.set()
             raise AssertionError("released")
 
-    started = time.monotonic()
     try:
         code, report, _ = run_json(
             ["--outputs-file", outputs_file(tmp_path), "--timeout", "0.3"],
             lambda service, credentials: Hanging(),
             capsys,
         )
+        # The tool answered while the call still hung: the bound cut it off (no clock needed).
+        assert not returned.is_set()
     finally:
         release.set()
 
-    assert time.monotonic() - started < 5
     assert code == 1
     failed = assert_failed_at(report, "database", "--timeout")
     assert "total time bound (0.3 s)" in failed["detail"]
