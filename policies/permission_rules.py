@@ -7,6 +7,7 @@ master user, or for every user of one cluster; the Data API's SQL calls on every
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -106,13 +107,26 @@ def _samples(statement: Statement, resource_type: str) -> list[str]:
         wide = reach is not None and reach.any_cluster
         if wide or (resource_type == "cluster" and reaches_every_workgroup(pattern)):
             found += [p for p in _every_cluster(resource_type) if _probe_of(p)(pattern)]
-            found += [_concrete(pattern)] if arn_parts(pattern) else []
+            found += [_concrete(pattern, resource_type)] if arn_parts(pattern) else []
     return found
 
 
-def _concrete(pattern: str) -> str:
-    """The pattern with its wildcards filled in: a resource it matches and names nowhere."""
+def _concrete(pattern: str, resource_type: str) -> str:
+    """The pattern with its wildcards filled in: a resource it matches and names nowhere.
+
+    A wildcard that spans the resource type (`...:<account>:*`, `d*r/x`) is filled with the type
+    first, so the sample is a resource of that type (`cluster:zzprobe`), which a Deny on every
+    cluster of the account takes back, not an ARN no Data API call takes.
+    """
     parts = arn_parts(pattern) or []
+    rest = ":".join(parts[5:])
+    typed = f"{resource_type}:"
+    cut = re.search(r"[*?]", rest)
+    if cut and cut.start() < len(typed) and typed.startswith(rest[: cut.start()]):
+        candidate = rest[: cut.start()] + typed[cut.start() :] + "zzprobe" + rest[cut.end() :]
+        filled = ":".join([*parts[:5], candidate.replace("*", "zzprobe").replace("?", "z")])
+        if glob(pattern).fullmatch(filled):
+            return filled
     fill = [(part.replace("*", "zzprobe").replace("?", "z")) for part in parts[5:]]
     return ":".join([*parts[:5], *fill])
 

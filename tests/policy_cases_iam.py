@@ -188,6 +188,21 @@ def _bi_and_account() -> list[Resource]:
     return [*base(), bi, role_policy("Query", bi, grant)]
 
 
+@case("data-api-on-the-account-with-every-cluster-denied", set())
+def _every_cluster_denied() -> list[Resource]:
+    """`redshift-data:*` on `...:<account>:*` reaches clusters and nothing else a Data API call
+    takes (Service Authorization Reference: cluster and workgroup ARNs); the Deny on every
+    cluster of that account and region takes them all back."""
+    return log_shipper(
+        allow("redshift-data:*", f"{REDSHIFT}:*"),
+        {
+            "Effect": "Deny",
+            "NotAction": "redshift:GetClusterCredentials",
+            "Resource": f"{REDSHIFT}:cluster:*",
+        },
+    )
+
+
 # --- Deny guardrails that do take the xpander role's calls away ---------------------------------
 
 
