@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tests.pg_server import PostgresServer, PostgresUnavailableError, find_bindir, running_postgres
+
+# CI draws the same examples on every run, so a red CI can be reproduced and a green one is not
+# luck; a developer's run (no CI variable) keeps exploring new examples.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def _postgres_bindir() -> Path:
