@@ -18,8 +18,8 @@ import pytest
 from botocore.stub import Stubber
 
 from tests.moto_server import moto_server, reset
-from tools import engine, plan
-from tools.guide_lookup import GuideLookup
+from tools import engine, guide_lookup, import_file, plan
+from tools.guide_lookup import GuideLookup, GuideLookupError
 from tools.import_file import main
 from tools.stack_file import load_config
 
@@ -256,6 +256,28 @@ def test_a_lookup_that_finds_nothing_writes_nothing(
     assert not out.exists()
     err = capsys.readouterr().err
     assert "0 security groups named 'xpander-redshift-sg' in vpc-0000000000000000f" in err
+
+
+def test_lookup_reads_in_the_stack_files_region(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The guide's resources are where the stack deploys (aws:region), wherever the shell's
+    # AWS_REGION points: a lookup in another region would find nothing, or another team's ids.
+    monkeypatch.setenv("AWS_REGION", "eu-central-1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
+    regions: list[str] = []
+
+    def spy(region: str | None) -> GuideLookup:
+        made = guide_lookup.boto3_lookup(region)
+        regions.append(made._clients("eks").meta.region_name)  # the client it reads with
+        raise GuideLookupError("stopped before any AWS call")
+
+    monkeypatch.setattr(import_file, "boto3_lookup", spy)
+    out = tmp_path / "import.json"
+    argv = ["--config-file", str(stack_file(tmp_path)), "--lookup", "--output", str(out)]
+    assert main(argv) == 2
+    assert regions == [REGION]
+    assert not out.exists()
 
 
 # --- the adoption plan: `make plan --base` the import-shaped base --------------------------------

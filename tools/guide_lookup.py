@@ -136,12 +136,13 @@ class GuideLookup:
         return {k: v for k, v in facts.items() if v is not None}
 
 
-def boto3_lookup() -> GuideLookup:
-    """Lookups with the usual AWS credentials, region and endpoint (AWS_PROFILE, AWS_REGION,
-    AWS_ENDPOINT_URL), each call bounded (tools/verify_aws.py aws_config)."""
+def boto3_lookup(region: str | None) -> GuideLookup:
+    """Lookups with the usual AWS credentials and endpoint (AWS_PROFILE, AWS_ENDPOINT_URL), in
+    the stack's region (`aws:region`; else AWS_REGION or the profile's), each call bounded
+    (tools/verify_aws.py aws_config)."""
     import boto3  # noqa: PLC0415 - only --lookup needs it
 
-    session = boto3.session.Session()
+    session = boto3.session.Session(region_name=region)
     config = aws_config()
     made: dict[str, Any] = {}
 

@@ -297,6 +297,12 @@ def adopt(
     return Adoption(settings, run, imported, resolver.ids, resolver.facts)
 
 
+def _stack_region(config_file: Path) -> str | None:
+    """The stack's `aws:region`, where --lookup reads (not the shell's AWS_REGION)."""
+    region = load_config(config_file).get("aws:region")
+    return region if isinstance(region, str) and region else None
+
+
 def _write(path: Path | None, document: Mapping[str, Any]) -> None:
     text = json.dumps(document, indent=4) + "\n"
     if path is None:
@@ -330,7 +336,7 @@ def main(argv: Sequence[str] | None = None, *, lookup: GuideLookup | None = None
     path = args.config_file or engine.ROOT_DIR / f"Pulumi.{stack}.yaml"
     given = GivenIds(args.security_group_id, args.ingress_rule_id, args.association_id)
     try:
-        aws = (lookup or boto3_lookup()) if args.lookup else None
+        aws = (lookup or boto3_lookup(_stack_region(path))) if args.lookup else None
         adoption = adopt(path, stack, given, aws)
     except SettingsError as err:
         print_problems(err.problems)
