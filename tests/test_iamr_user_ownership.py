@@ -20,6 +20,7 @@ from tests.data_api_emulator import DataApiEmulator, Fault
 from tests.test_iamr_user_provider import (
     ALL,
     PROVIDER_KEY,
+    SUCCESS_LIMIT_S,
     Database,
     Host,
     Resource,
@@ -159,7 +160,8 @@ def test_a_create_whose_answer_was_lost_and_retries_throttled_stays_created(
     host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
 ) -> None:
     db.schemas("sales")
-    user = resource(host, inputs, db, "sales")
+    # It must succeed: a limit far above botocore's backoff keeps a loaded machine from failing it.
+    user = resource(host, inputs, db, "sales", timeoutSeconds=SUCCESS_LIMIT_S)
     emulator.inject(Fault("BatchExecuteStatement", "lose"))
     emulator.inject(Fault("BatchExecuteStatement", "throttle", times=3))  # botocore gives up
 
