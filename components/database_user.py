@@ -104,6 +104,11 @@ def _vpc_cidrs(primary: str, associations: Sequence[Any] | None) -> list[str]:
 # --- the component -------------------------------------------------------------------------------
 
 
+def _managing_stack() -> str:
+    """The stack that manages the user, part of its ClientTokens (providers/iamr_user/props.py)."""
+    return f"{pulumi.get_project()}/{pulumi.get_stack()}"
+
+
 class IamrDatabaseUser(pulumi.ComponentResource):
     """The IAMR user, with SELECT on the configured schemas: their tables now, the owner's later."""
 
@@ -154,6 +159,7 @@ class IamrDatabaseUser(pulumi.ComponentResource):
             timeout_seconds=args.timeout_seconds,
             secret_arn=how.secret_arn,
             db_user=how.db_user,
+            stack=_managing_stack(),
         )
         user = IamrUser(
             f"{name}-iamr-user",
@@ -181,6 +187,7 @@ class IamrDatabaseUser(pulumi.ComponentResource):
                 owner=args.owner,
                 timeout_seconds=args.timeout_seconds,
                 provisioner=how.KIND,
+                stack=_managing_stack(),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -247,6 +247,26 @@ def test_a_user_made_by_someone_else_during_the_create_is_refused_at_that_create
     assert db.grants("sales") == {"sales": set()}  # its batch changed nothing
 
 
+def test_a_second_stack_with_identical_inputs_adopts_the_user_the_first_one_created(
+    host: Host, inputs: dict[str, Any], db: Database
+) -> None:
+    """Two stacks whose inputs differ only in the stack's name: each ClientToken names its stack,
+    so the second does not take the first one's CREATE USER statement for its own."""
+    db.schemas("sales")
+    first = resource(host, inputs, db, "sales", stack="xpander-redshift/prod")
+    first.up()
+    second = resource(host, inputs, db, "sales", stack="xpander-redshift/prod-copy")
+
+    second.up()
+
+    assert first.outs["ownership"] == "created"
+    assert second.outs["ownership"] == "adopted"
+    second.destroy()  # an adopted user is never dropped
+    assert db.user_row() is not None and db.grants("sales") == {"sales": ALL}
+    first.destroy()
+    assert db.user_row() is None
+
+
 # --- lower harm ------------------------------------------------------------------------------
 
 

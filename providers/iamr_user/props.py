@@ -38,6 +38,10 @@ class IamrUserProps(Generic[T]):
     # this resource only keeps the record (ownership, adoption record), so a switch between
     # provisioners is an update of this resource, never its delete (which drops a created user).
     provisioner: str | None = field(default=None, metadata=_key("provisioner"))
+    # "<project>/<stack>" of the stack that manages the user: part of every ClientToken, so two
+    # stacks with otherwise identical inputs never share a statement (each would take the other's
+    # create for its own). Absent in state written before it existed: the token is then as it was.
+    stack: str | None = field(default=None, metadata=_key("stack"))
 
     def to_dict(self) -> dict[str, Any]:
         """As registered and kept in state; absent optional facts are left out."""
@@ -65,6 +69,7 @@ class IamrUserProps(Generic[T]):
             secret_arn=str(values["secretArn"]) if values.get("secretArn") else None,
             db_user=str(values["dbUser"]) if values.get("dbUser") else None,
             provisioner=str(values["provisioner"]) if values.get("provisioner") else None,
+            stack=str(values["stack"]) if values.get("stack") else None,
         )
 
     @property
@@ -75,6 +80,11 @@ class IamrUserProps(Generic[T]):
     @property
     def resource_id(self) -> str:
         return f"{self.cluster_identifier}/{self.database}/{self.user}"
+
+    @property
+    def token_identity(self) -> str:
+        """What a ClientToken is derived from besides the statements: the user, and the stack."""
+        return self.resource_id if self.stack is None else f"{self.stack}:{self.resource_id}"
 
 
 KEYS: dict[str, str] = {f.name: f.metadata["key"] for f in fields(IamrUserProps)}

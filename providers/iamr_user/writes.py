@@ -95,7 +95,7 @@ def made_by_this_stack(op: Operation) -> str | None:
 
     statements, link = _creation(op.props), ""
     for _ in range(MAX_TOKEN_LINKS):
-        token = client_token(op.props.resource_id, statements, link)
+        token = client_token(op.props.token_identity, statements, link)
         try:
             description = op.api.run_batch(statements, client_token=token)
         except StatementFailedError as failed:
@@ -137,7 +137,7 @@ def _tombstone(op: Operation, created_by: str) -> bool:
 
     absent, link = [redshift_sql.user_absent_sql(op.user)], ""
     for _ in range(MAX_TOKEN_LINKS):
-        token = client_token(op.props.resource_id, absent, f"dropped {created_by} {link}")
+        token = client_token(op.props.token_identity, absent, f"dropped {created_by} {link}")
         try:
             op.api.run_batch(absent, client_token=token)
         except StatementFailedError as failed:
@@ -203,7 +203,7 @@ def write(
         raise AssertionError(f"{len(statements)} statements do not fit one batch")
     link = ""
     for _ in range(MAX_TOKEN_LINKS):
-        token = client_token(op.props.resource_id, statements, link)
+        token = client_token(op.props.token_identity, statements, link)
         try:
             description = op.api.run_batch(statements, client_token=token)
         except StatementFailedError as failed:
