@@ -73,8 +73,12 @@ typecheck: dev
 postgres:
 	./scripts/ensure-postgres.sh
 
+# The suite starts many Python processes (provider hosts, moto, policy servers, make plan): with
+# PYTHONDONTWRITEBYTECODE set (as on some CI images) each one compiles pulumi_aws, moto, ... from
+# source again. The test run lets Python keep the bytecode it compiles (in .venv and the ignored
+# __pycache__ folders), so only the first import of a module pays for it.
 test: lint typecheck lock-check postgres
-	$(PY) -m pytest
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest
 
 verify: $(STAMP)
 	@$(PY) -m tools.verify $(ARGS)
