@@ -104,9 +104,28 @@ def _vpc_cidrs(primary: str, associations: Sequence[Any] | None) -> list[str]:
 # --- the component -------------------------------------------------------------------------------
 
 
-def _managing_stack() -> str:
-    """The stack that manages the user, part of its ClientTokens (providers/iamr_user/props.py)."""
-    return f"{pulumi.get_project()}/{pulumi.get_stack()}"
+def _props(
+    args: IamrDatabaseUserArgs,
+    *,
+    secret_arn: pulumi.Input[str] | None = None,
+    db_user: pulumi.Input[str] | None = None,
+    provisioner: str | None = None,
+) -> IamrUserProps[pulumi.Input[str]]:
+    """The data-api resource's inputs; the stack that manages the user is part of its
+    ClientTokens (providers/iamr_user/props.py)."""
+    return IamrUserProps[pulumi.Input[str]](
+        region=args.region,
+        cluster_identifier=args.cluster_identifier,
+        database=args.database,
+        user=args.user,
+        schemas=tuple(args.schemas),
+        owner=args.owner,
+        timeout_seconds=args.timeout_seconds,
+        secret_arn=secret_arn,
+        db_user=db_user,
+        provisioner=provisioner,
+        stack=f"{pulumi.get_project()}/{pulumi.get_stack()}",
+    )
 
 
 class IamrDatabaseUser(pulumi.ComponentResource):
@@ -149,21 +168,9 @@ class IamrDatabaseUser(pulumi.ComponentResource):
     def _data_api(
         self, name: str, args: IamrDatabaseUserArgs, how: DataApiProvisioner
     ) -> pulumi.Output[str]:
-        props = IamrUserProps[pulumi.Input[str]](
-            region=args.region,
-            cluster_identifier=args.cluster_identifier,
-            database=args.database,
-            user=args.user,
-            schemas=tuple(args.schemas),
-            owner=args.owner,
-            timeout_seconds=args.timeout_seconds,
-            secret_arn=how.secret_arn,
-            db_user=how.db_user,
-            stack=_managing_stack(),
-        )
         user = IamrUser(
             f"{name}-iamr-user",
-            props,
+            _props(args, secret_arn=how.secret_arn, db_user=how.db_user),
             # A new roleName is another user: the new one is made before the old one goes.
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -178,17 +185,7 @@ class IamrDatabaseUser(pulumi.ComponentResource):
         """
         IamrUser(
             f"{name}-iamr-user",
-            IamrUserProps[pulumi.Input[str]](
-                region=args.region,
-                cluster_identifier=args.cluster_identifier,
-                database=args.database,
-                user=args.user,
-                schemas=tuple(args.schemas),
-                owner=args.owner,
-                timeout_seconds=args.timeout_seconds,
-                provisioner=how.KIND,
-                stack=_managing_stack(),
-            ),
+            _props(args, provisioner=how.KIND),
             opts=pulumi.ResourceOptions(parent=self),
         )
 

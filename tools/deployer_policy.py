@@ -24,8 +24,13 @@ from model.config_keys import Settings
 from model.config_values import holds_secret
 from model.outputs import PLACEHOLDER_ACCOUNT_ID
 from model.settings import SettingsError, settings_from_config
-from tools import engine
-from tools.plan import EXIT_SETTINGS, STACK_NAME, account_id, print_problems, stack_name
+from tools.plan import (
+    EXIT_SETTINGS,
+    account_id,
+    add_stack_source,
+    print_problems,
+    stack_source,
+)
 from tools.stack_file import load_config, printable
 
 EXIT_OK = 0
@@ -41,14 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.deployer_policy", description=__doc__.split("\n")[0]
     )
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument(
-        "--stack",
-        type=stack_name,
-        default="dev",
-        help="the policy for Pulumi.<name>.yaml; NAME, ORG/NAME or ORG/PROJECT/NAME (default: dev)",
-    )
-    source.add_argument("--config-file", type=Path, help="the policy for any stack file")
+    add_stack_source(parser, "the policy for")
     parser.add_argument(
         "--role",
         choices=deployer_policy.ROLES,
@@ -67,9 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    path = args.config_file or engine.ROOT_DIR / f"Pulumi.{args.stack}.yaml"
-    if args.config_file is not None and not STACK_NAME.fullmatch(path.stem.split(".")[-1]):
-        parser.error(f"--config-file {printable(str(path))}: not a Pulumi.<stack>.yaml name")
+    _, path = stack_source(parser, args)
     try:
         settings = _settings(path)
     except SettingsError as err:

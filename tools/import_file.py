@@ -34,7 +34,7 @@ from model.settings import SettingsError, settings_from_config
 from tools import engine
 from tools.engine import PlannedResource, ProgramRun
 from tools.guide_lookup import GuideLookup, GuideLookupError, boto3_lookup
-from tools.plan import STACK_NAME, print_problems, stack_name
+from tools.plan import add_stack_source, print_problems, stack_source
 from tools.stack_file import load_config, printable
 
 EXIT_OK, EXIT_SETTINGS = 0, 2
@@ -316,9 +316,7 @@ def main(argv: Sequence[str] | None = None, *, lookup: GuideLookup | None = None
     parser = argparse.ArgumentParser(
         prog="python -m tools.import_file", description=__doc__.split("\n")[0]
     )
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--stack", type=stack_name, default="dev", help="Pulumi.<name>.yaml")
-    source.add_argument("--config-file", type=Path, help="any stack file")
+    add_stack_source(parser, "adopt into")
     parser.add_argument(
         "--lookup", action="store_true", help="find the ids that are not names in AWS (boto3)"
     )
@@ -330,10 +328,7 @@ def main(argv: Sequence[str] | None = None, *, lookup: GuideLookup | None = None
         "--base-plan", type=Path, metavar="FILE", help="also write the import-shaped base plan"
     )
     args = parser.parse_args(argv)
-    stack = args.stack if args.config_file is None else args.config_file.stem.split(".")[-1]
-    if not STACK_NAME.fullmatch(stack):
-        parser.error(f"--config-file {printable(str(args.config_file))}: no stack name in it")
-    path = args.config_file or engine.ROOT_DIR / f"Pulumi.{stack}.yaml"
+    stack, path = stack_source(parser, args)
     given = GivenIds(args.security_group_id, args.ingress_rule_id, args.association_id)
     try:
         aws = (lookup or boto3_lookup(_stack_region(path))) if args.lookup else None

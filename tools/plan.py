@@ -96,6 +96,30 @@ def stack_name(text: str) -> str:
     return parts[-1]
 
 
+def add_stack_source(parser: argparse.ArgumentParser, verb: str) -> None:
+    """The flags every tool names its stack file with: `--stack NAME | --config-file FILE`."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--stack",
+        type=stack_name,
+        default="dev",
+        help=f"{verb} Pulumi.<name>.yaml; NAME, ORG/NAME or ORG/PROJECT/NAME (default: dev)",
+    )
+    source.add_argument("--config-file", type=Path, help=f"{verb} any stack file")
+
+
+def stack_source(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[str, Path]:
+    """The stack's name and its file from `add_stack_source`'s flags (a usage error, exit 2,
+    when `--config-file` names no stack: Pulumi.<stack>.yaml)."""
+    stack = str(args.stack) if args.config_file is None else args.config_file.stem.split(".")[-1]
+    if not STACK_NAME.fullmatch(stack):
+        parser.error(
+            f"--config-file {printable(str(args.config_file))}: the stack's name comes from the "
+            "file's (Pulumi.<stack>.yaml): letters, digits, '-', '_' and '.'"
+        )
+    return stack, args.config_file or engine.ROOT_DIR / f"Pulumi.{stack}.yaml"
+
+
 def account_id(text: str) -> str:
     if not ACCOUNT_ID.fullmatch(text):
         raise argparse.ArgumentTypeError(
@@ -170,14 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.plan", description=__doc__.split("\n")[0]
     )
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument(
-        "--stack",
-        type=stack_name,
-        default="dev",
-        help="render Pulumi.<name>.yaml; NAME, ORG/NAME or ORG/PROJECT/NAME (default: dev)",
-    )
-    source.add_argument("--config-file", type=Path, help="render any stack file")
+    add_stack_source(parser, "render")
     view = parser.add_mutually_exclusive_group()
     view.add_argument("--json", action="store_true", help="machine-readable plan")
     view.add_argument("--markdown", action="store_true", help="pull-request comment view")
@@ -210,12 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.allow_cluster_replacement and not args.base:
         parser.error("--allow-cluster-replacement needs --base")
 
-    stack = args.stack if args.config_file is None else args.config_file.stem.split(".")[-1]
-    if not STACK_NAME.fullmatch(stack):
-        parser.error(
-            f"--config-file {printable(str(args.config_file))}: the stack's name comes from the "
-            "file's (Pulumi.<stack>.yaml): letters, digits, '-', '_' and '.'"
-        )
+    stack, _ = stack_source(parser, args)
     notes: list[str] = []
     try:
         base = load_base(args.base) if args.base else None
