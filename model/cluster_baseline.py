@@ -65,6 +65,26 @@ def parameters_needing_reboot(before: Any, after: Any) -> list[str]:
     return [name for name in STATIC_PARAMETERS if old.get(name) != new.get(name) and name in new]
 
 
+# The cluster's input naming its parameter group (pulumi_aws Cluster.cluster_parameter_group_name).
+CLUSTER_PARAMETER_GROUP_INPUT = "clusterParameterGroupName"
+
+
+def parameters_pending_reboot(resource_type: Any, before: Any, after: Any) -> list[str]:
+    """The static parameters a change of one resource's inputs leaves pending until the cluster
+    reboots: a group's changed static parameters; or, for a cluster attached to another group
+    (an adopted one moves from its default group to the stack's), every static parameter the
+    stack sets, since a new group's parameters too take effect only at the reboot (ModifyCluster
+    API reference, ClusterParameterGroupName)."""
+    old = before if isinstance(before, dict) else {}
+    new = after if isinstance(after, dict) else {}
+    if resource_type == PARAMETER_GROUP:
+        return parameters_needing_reboot(old.get("parameters"), new.get("parameters"))
+    group = CLUSTER_PARAMETER_GROUP_INPUT
+    if resource_type == CLUSTER and group in new and old.get(group) != new.get(group):
+        return list(STATIC_PARAMETERS)
+    return []
+
+
 def audit_log_group_name(cluster_identifier: str, log_type: str) -> str:
     """The CloudWatch Logs group Redshift exports a provisioned cluster's audit log to.
 

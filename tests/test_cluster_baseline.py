@@ -301,6 +301,33 @@ def test_a_changed_static_parameter_is_flagged_as_needing_a_reboot():
     assert "Needs a reboot" not in render_markdown(_group_plan("true"), base=_group_plan("true"))
 
 
+def _cluster_plan(group: str | None) -> dict:
+    inputs = {"clusterIdentifier": "xpander-redshift", "nodeType": "ra3.large"}
+    if group is not None:
+        inputs["clusterParameterGroupName"] = group
+    cluster = {
+        "urn": "urn:pulumi:dev::xpander-redshift::aws:redshift/cluster:Cluster::c",
+        "type": "aws:redshift/cluster:Cluster",
+        "name": "xpander-redshift",
+        "parent": None,
+        "inputs": inputs,
+        "dependencies": [],
+        "protect": False,
+    }
+    return {"project": "xpander-redshift", "stack": "dev", "resources": [cluster], "outputs": {}}
+
+
+def test_a_cluster_attached_to_the_stacks_group_needs_a_reboot():
+    """An adopted guide cluster moves from its default group to the stack's: the new group's
+    parameters take effect at the next reboot too (ModifyCluster, ClusterParameterGroupName)."""
+    [change] = plan_diff(_cluster_plan(None), _cluster_plan("xpander-redshift-params")).changed
+    assert change.reboot_parameters == ("require_ssl", "enable_user_activity_logging")
+    text = render_markdown(_cluster_plan("xpander-redshift-params"), base=_cluster_plan(None))
+    assert "**Needs a reboot:** `require_ssl`, `enable_user_activity_logging`" in text
+    same = plan_diff(_cluster_plan("g"), _cluster_plan("g")).changed
+    assert same == () or all(not c.reboot_parameters for c in same)
+
+
 def test_only_static_parameters_that_change_need_a_reboot():
     on = [{"name": "require_ssl", "value": "true"}]
     assert baseline.parameters_needing_reboot(on, on) == []

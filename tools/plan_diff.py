@@ -222,12 +222,9 @@ def plan_diff(base: Plan, head: Plan) -> PlanDiff:
         inputs = input_changes(old[matched[urn]], new[urn])
         if inputs:
             replaces = replacing_inputs(str(new[urn]["type"]), {c.path for c in inputs})
-            reboot: list[str] = []
-            if new[urn].get("type") == baseline.PARAMETER_GROUP:
-                reboot = baseline.parameters_needing_reboot(
-                    old[matched[urn]].get("inputs", {}).get("parameters"),
-                    new[urn].get("inputs", {}).get("parameters"),
-                )
+            reboot = baseline.parameters_pending_reboot(
+                new[urn].get("type"), old[matched[urn]].get("inputs"), new[urn].get("inputs")
+            )
             changed.append(ResourceChange(new[urn], tuple(inputs), replaces, tuple(reboot)))
     old_outputs = flatten(base.get("outputs", {}))
     new_outputs = flatten(head.get("outputs", {}))

@@ -328,9 +328,9 @@ def _reboot_lines(change: ResourceChange) -> list[str]:
         return []
     names = ", ".join(f"`{p}`" for p in change.reboot_parameters)
     return [
-        f"**Needs a reboot:** {names} are static parameters: `pulumi up` changes the group, and "
-        "the running cluster applies them only when it reboots. `make verify` shows the group's "
-        "apply status and the reboot command (docs/operations.md).",
+        f"**Needs a reboot:** {names} are static parameters: `pulumi up` changes or attaches "
+        "the group, and the running cluster applies them only when it reboots. `make verify` "
+        "shows the group's apply status and the reboot command (docs/operations.md).",
         "",
     ]
 
