@@ -25,13 +25,12 @@ from model.config_values import holds_secret
 from model.outputs import PLACEHOLDER_ACCOUNT_ID
 from model.settings import SettingsError, settings_from_config
 from tools.plan import (
-    EXIT_SETTINGS,
     account_id,
     add_stack_source,
-    print_problems,
+    stack_file_problem,
     stack_source,
 )
-from tools.stack_file import load_config, printable
+from tools.stack_file import load_config
 
 EXIT_OK = 0
 
@@ -68,12 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _, path = stack_source(parser, args)
     try:
         settings = _settings(path)
-    except SettingsError as err:
-        print_problems(err.problems)
-        return EXIT_SETTINGS
-    except FileNotFoundError as err:
-        print(f"no such stack file: {printable(str(err.filename))}", file=sys.stderr)
-        return EXIT_SETTINGS
+    except (SettingsError, FileNotFoundError) as err:
+        return stack_file_problem(err)
 
     documents = deployer_policy.documents(settings, args.account_id, args.role)
     if args.part is not None and not 1 <= args.part <= len(documents):

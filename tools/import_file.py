@@ -34,8 +34,8 @@ from model.settings import SettingsError, settings_from_config
 from tools import engine
 from tools.engine import PlannedResource, ProgramRun
 from tools.guide_lookup import GuideLookup, GuideLookupError, boto3_lookup
-from tools.plan import add_stack_source, print_problems, stack_source
-from tools.stack_file import load_config, printable
+from tools.plan import add_stack_source, print_problems, stack_file_problem, stack_source
+from tools.stack_file import load_config
 
 EXIT_OK, EXIT_SETTINGS = 0, 2
 
@@ -333,12 +333,8 @@ def main(argv: Sequence[str] | None = None, *, lookup: GuideLookup | None = None
     try:
         aws = (lookup or boto3_lookup(_stack_region(path))) if args.lookup else None
         adoption = adopt(path, stack, given, aws)
-    except SettingsError as err:
-        print_problems(err.problems)
-        return EXIT_SETTINGS
-    except FileNotFoundError as err:
-        print(f"no such stack file: {printable(str(err.filename))}", file=sys.stderr)
-        return EXIT_SETTINGS
+    except (SettingsError, FileNotFoundError) as err:
+        return stack_file_problem(err)
     except IdsMissingError as err:
         print_problems(["nothing written: no import id for " + p for p in err.problems])
         return EXIT_SETTINGS

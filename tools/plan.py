@@ -120,6 +120,16 @@ def stack_source(parser: argparse.ArgumentParser, args: argparse.Namespace) -> t
     return stack, args.config_file or engine.ROOT_DIR / f"Pulumi.{stack}.yaml"
 
 
+def stack_file_problem(err: SettingsError | FileNotFoundError) -> int:
+    """Say on stderr why the stack file gave no settings (its problems, or that there is no such
+    file), and return the exit code for it (2)."""
+    if isinstance(err, SettingsError):
+        print_problems(err.problems)
+    else:
+        print(f"no such stack file: {printable(str(err.filename))}", file=sys.stderr)
+    return EXIT_SETTINGS
+
+
 def account_id(text: str) -> str:
     if not ACCOUNT_ID.fullmatch(text):
         raise argparse.ArgumentTypeError(
@@ -242,12 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolicyConfigError as err:
         print_problems([str(err)])
         return EXIT_SETTINGS
-    except SettingsError as err:
-        print_problems(err.problems)
-        return EXIT_SETTINGS
-    except FileNotFoundError as err:
-        print(f"no such stack file: {printable(str(err.filename))}", file=sys.stderr)
-        return EXIT_SETTINGS
+    except (SettingsError, FileNotFoundError) as err:
+        return stack_file_problem(err)
     except (pulumi.RunError, ValueError) as err:
         # A value the program refuses once it sees the looked-up facts (say, a security group
         # the existing cluster does not use): its last line is the message that names the key.
