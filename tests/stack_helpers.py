@@ -14,6 +14,16 @@ from tools.engine import PlannedResource, ProgramRun, run_program, stack_config_
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_CONFIG = stack_config_strings(yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text()))
+# The smallest stack file the plan tests of a live stack start from (the required keys only).
+PLAN_STACK_TOP = """\
+config:
+  aws:region: us-west-2
+  xpander-redshift:organizationId: org-4f1c9a2e7b
+  xpander-redshift:eksClusterName: xpander-dev
+  xpander-redshift:privateSubnetIds:
+    - subnet-0a3f5c7e9b1d24680
+    - subnet-0b4e6d8f0a2c35791
+"""
 
 
 def run_stack(

@@ -16,19 +16,12 @@ import pytest
 
 from model.outputs import connector_configs
 from model.settings import SettingsError
+from tests.stack_helpers import PLAN_STACK_TOP
 from tools.plan import build_plan
 from tools.plan_diff import PlanDiff, plan_diff
 from tools.plan_match import inherited_alias, match
 
-TOP = """\
-config:
-  aws:region: us-west-2
-  xpander-redshift:organizationId: org-4f1c9a2e7b
-  xpander-redshift:eksClusterName: xpander-dev
-  xpander-redshift:privateSubnetIds:
-    - subnet-0a3f5c7e9b1d24680
-    - subnet-0b4e6d8f0a2c35791
-"""
+TOP = PLAN_STACK_TOP
 SALES = "    - name: sales\n      roleName: xpander-sales\n      serviceAccount: sales\n"
 # The connector's resources, by the name suffix the program gives them (hand-listed from
 # components/access_role.py, pod_identity.py, database_user.py): 3 components and 6 resources.

@@ -13,19 +13,11 @@ from typing import Any
 import pytest
 
 from model.resource_types import IAMR_USER_TYPE
+from tests.stack_helpers import PLAN_STACK_TOP
 from tools.plan import build_plan
 from tools.plan_diff import plan_diff
 
-STACK = """\
-config:
-  aws:region: us-west-2
-  xpander-redshift:organizationId: org-4f1c9a2e7b
-  xpander-redshift:eksClusterName: xpander-dev
-  xpander-redshift:privateSubnetIds:
-    - subnet-0a3f5c7e9b1d24680
-    - subnet-0b4e6d8f0a2c35791
-  xpander-redshift:userProvisioner: {provisioner}
-"""
+STACK = PLAN_STACK_TOP + "  xpander-redshift:userProvisioner: {provisioner}\n"
 
 
 def plan(tmp_path: Path, provisioner: str) -> dict[str, Any]:
