@@ -266,6 +266,16 @@ def stub_auth(clients: Clients) -> Stubber:
     return stubber
 
 
+def stub_cluster(clients: Clients, **fields: Any) -> Stubber:
+    """DescribeClusters answers one available cluster, with `fields` besides."""
+    stubber = clients.stub("redshift", session=False, operations={"describe_clusters"})
+    cluster = {"ClusterIdentifier": CLUSTER, "ClusterStatus": "available", "DBName": DATABASE}
+    stubber.add_response(
+        "describe_clusters", {"Clusters": [{**cluster, **fields}]}, {"ClusterIdentifier": CLUSTER}
+    )
+    return stubber
+
+
 def stub_data_api(clients: Clients, *, final: dict[str, Any] | None = None) -> Stubber:
     """ListDatabases, then a statement that is STARTED once and then `final` (FINISHED)."""
     statement_id = str(uuid.uuid4())
@@ -501,22 +511,8 @@ def test_database_fails_while_the_parameter_group_waits_for_a_reboot_and_gives_t
     botocore's not-applied statuses (redshift ClusterParameterStatus): static parameters such as
     require_ssl take effect only at a reboot."""
     clients = Clients()
-    stubber = clients.stub("redshift", session=False, operations={"describe_clusters"})
     group = {"ParameterGroupName": f"{CLUSTER}-params", "ParameterApplyStatus": status}
-    stubber.add_response(
-        "describe_clusters",
-        {
-            "Clusters": [
-                {
-                    "ClusterIdentifier": CLUSTER,
-                    "ClusterStatus": "available",
-                    "DBName": DATABASE,
-                    "ClusterParameterGroups": [group],
-                }
-            ]
-        },
-        {"ClusterIdentifier": CLUSTER},
-    )
+    stub_cluster(clients, ClusterParameterGroups=[group])
 
     code, report, _ = run_json(["--outputs-file", outputs_file(tmp_path)], clients, capsys)
 
@@ -534,21 +530,7 @@ def test_target_with_network_fails_on_a_closed_port_and_points_at_the_security_g
     (moto's endpoints are made-up host names); the TCP connect is real."""
     port = closed_port()
     clients = Clients()
-    stubber = clients.stub("redshift", session=False, operations={"describe_clusters"})
-    stubber.add_response(
-        "describe_clusters",
-        {
-            "Clusters": [
-                {
-                    "ClusterIdentifier": CLUSTER,
-                    "ClusterStatus": "available",
-                    "DBName": DATABASE,
-                    "Endpoint": {"Address": "127.0.0.1", "Port": port},
-                }
-            ]
-        },
-        {"ClusterIdentifier": CLUSTER},
-    )
+    stub_cluster(clients, Endpoint={"Address": "127.0.0.1", "Port": port})
     # clusterEndpoint as host:port (Terraform's `endpoint` shape) is accepted as well as the host.
     path = outputs_file(tmp_path, clusterEndpoint=f"127.0.0.1:{port}", clusterPort=port)
 
