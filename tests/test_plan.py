@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -459,3 +460,19 @@ def test_a_deeply_nested_policy_pack_config_exits_2(tmp_path, capsys):
     assert (code, out) == (2, "")
     assert err.startswith(f"--policy-pack-config {levels}: nested too deeply")
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("tool", ["plan", "deployer_policy", "import_file"])
+@pytest.mark.parametrize("order", ["stack first", "config-file first"])
+def test_stack_and_config_file_together_are_refused_even_for_the_default_stack(tool, order, capsys):
+    # `--stack dev` spells the default; argparse's mutual exclusion skips an argument whose value
+    # *is* its default, so the pair passed silently and the --stack was ignored.
+    main = importlib.import_module(f"tools.{tool}").main
+    pair = [["--stack", "dev"], ["--config-file", str(ROOT / "examples" / "Pulumi.prod.yaml")]]
+    argv = pair[0] + pair[1] if order == "stack first" else pair[1] + pair[0]
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert "not allowed with argument" in err
+    assert "--stack" in err and "--config-file" in err

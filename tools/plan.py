@@ -102,7 +102,8 @@ def add_stack_source(parser: argparse.ArgumentParser, verb: str) -> None:
     source.add_argument(
         "--stack",
         type=stack_name,
-        default="dev",
+        # No default here: argparse's mutual exclusion ignores an argument whose value *is* its
+        # default, so `--stack dev --config-file FILE` would pass; stack_source supplies "dev".
         help=f"{verb} Pulumi.<name>.yaml; NAME, ORG/NAME or ORG/PROJECT/NAME (default: dev)",
     )
     source.add_argument("--config-file", type=Path, help=f"{verb} any stack file")
@@ -111,7 +112,10 @@ def add_stack_source(parser: argparse.ArgumentParser, verb: str) -> None:
 def stack_source(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[str, Path]:
     """The stack's name and its file from `add_stack_source`'s flags (a usage error, exit 2,
     when `--config-file` names no stack: Pulumi.<stack>.yaml)."""
-    stack = str(args.stack) if args.config_file is None else args.config_file.stem.split(".")[-1]
+    if args.config_file is None:
+        stack = str(args.stack or "dev")
+    else:
+        stack = args.config_file.stem.split(".")[-1]
     if not STACK_NAME.fullmatch(stack):
         parser.error(
             f"--config-file {printable(str(args.config_file))}: the stack's name comes from the "
