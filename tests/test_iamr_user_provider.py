@@ -469,6 +469,34 @@ def test_state_from_an_older_version_keeps_the_user_on_destroy(
     assert "does not say whether this stack made it" in host.warnings()
 
 
+def test_state_written_before_the_stack_input_updates_in_place_with_no_sql_and_still_drops(
+    host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
+) -> None:
+    # State from before `stack` joined the inputs (and the ClientTokens): the new input is an
+    # in-place change (stack is not in REPLACE_KEYS: a replace would make the user again), its
+    # update writes nothing when the grants are unchanged, and the user it created is still its.
+    assert "/" in inputs["stack"]  # "<project>/<stack>" from the program
+    db.schemas("sales")
+    user = resource(host, inputs, db, "sales")
+    user.inputs.pop("stack")
+    user.up()
+    assert "stack" not in user.outs and user.outs["ownership"] == "created"
+    before, news = db.snapshot(), {**user.inputs, "stack": inputs["stack"]}
+    emulator.reset()
+
+    diff = user.diff(news)
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert list(diff.replaces) == []
+    user.up(news)
+
+    assert emulator.batches() == []
+    assert db.snapshot() == before
+    assert user.outs["stack"] == inputs["stack"]
+    assert user.outs["ownership"] == "created"
+    user.destroy()
+    assert db.user_row() is None
+
+
 # --- drift ------------------------------------------------------------------------------------
 
 
