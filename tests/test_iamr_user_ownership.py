@@ -24,6 +24,7 @@ from tests.test_iamr_user_provider import (
     Database,
     Host,
     Resource,
+    as_role,
     db,
     emulator,
     grpc_error,
@@ -429,14 +430,6 @@ def test_an_adopted_user_in_released_state_keeps_what_the_old_record_kept(
 
 
 # --- review of issue 19: default privileges held at adoption keep what they give ---------------
-
-
-def as_role(db: Database, role: str, *statements: str) -> None:
-    """Run `statements` as `role` (e.g. an owner creating its tables)."""
-    with db.connect() as conn:
-        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
-        for statement in statements:
-            conn.execute(statement)
 
 
 def test_default_privileges_held_for_another_owner_keep_the_tables_it_creates_later(

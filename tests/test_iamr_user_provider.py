@@ -346,6 +346,14 @@ def resource(
     )
 
 
+def as_role(db: Database, role: str, *statements: str) -> None:
+    """Run `statements` as `role` (e.g. an owner creating its tables)."""
+    with db.connect() as conn:
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        for statement in statements:
+            conn.execute(statement)
+
+
 def grpc_error(call: Any) -> str:
     """Run `call`, which must fail; return the provider's error text."""
     with pytest.raises(grpc.RpcError) as failure:
@@ -440,9 +448,7 @@ def test_a_user_that_owns_objects_is_never_dropped_and_the_error_says_how_to_han
         sql.SQL("GRANT CREATE ON SCHEMA sales TO {}").format(sql.Identifier(db.user)),
         sql.SQL("SET ROLE {}").format(sql.Identifier(db.user)),
     )
-    with db.connect() as conn:
-        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(db.user)))
-        conn.execute("CREATE TABLE sales.mine (id int)")
+    as_role(db, db.user, "CREATE TABLE sales.mine (id int)")
     before = db.snapshot()
 
     error = grpc_error(user.destroy)
