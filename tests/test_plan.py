@@ -476,3 +476,20 @@ def test_stack_and_config_file_together_are_refused_even_for_the_default_stack(t
     assert exited.value.code == 2
     assert "not allowed with argument" in err
     assert "--stack" in err and "--config-file" in err
+
+
+@pytest.mark.parametrize("tool", ["plan", "deployer_policy", "import_file"])
+@pytest.mark.parametrize("name", ["Pulumi.yaml", "Pulumi.yml"])
+def test_the_project_file_given_as_the_stack_file_is_refused_naming_the_flag(
+    tool, name, tmp_path, capsys
+):
+    # Pulumi.yaml is the project file (its `config:` declares keys), not a stack file: read as
+    # one it gave a line per declared key ("could not parse ... as a configuration key").
+    path = tmp_path / name
+    path.write_text((ROOT / "Pulumi.yaml").read_text())
+    with pytest.raises(SystemExit) as exited:
+        importlib.import_module(f"tools.{tool}").main(["--config-file", str(path)])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert f"--config-file {path}: the project file" in err
+    assert len(err.splitlines()) < 10

@@ -41,6 +41,8 @@ EXIT_OK, EXIT_POLICY, EXIT_SETTINGS = 0, 1, 2
 # Pulumi's stack names: letters, digits, `-`, `_`, `.`; `--stack` may qualify one with its
 # organization (`org/name`) or organization and project (`org/project/name`).
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+# Pulumi's project file (Pulumi.yaml or Pulumi.yml), whose `config:` declares keys: never a stack's.
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 MAX_PROBLEMS = 50  # lines of problems printed; the rest are counted
 MAX_LINE = 1000  # characters of one problem line
 
@@ -116,6 +118,11 @@ def stack_source(parser: argparse.ArgumentParser, args: argparse.Namespace) -> t
         stack = str(args.stack or "dev")
     else:
         stack = args.config_file.stem.split(".")[-1]
+        if args.config_file.name in PROJECT_FILES:
+            parser.error(
+                f"--config-file {printable(str(args.config_file))}: the project file, not a stack "
+                "file; give Pulumi.<stack>.yaml"
+            )
     if not STACK_NAME.fullmatch(stack):
         parser.error(
             f"--config-file {printable(str(args.config_file))}: the stack's name comes from the "
