@@ -3,8 +3,9 @@ controls, each mapped to the planned resource property that meets it, on the dev
 prod-like one.
 
 Sources: AWS Control Tower Controls Reference, "Amazon Redshift controls" (CT.REDSHIFT.PR.1-9);
-AWS Security Hub User Guide, "Security Hub controls for Amazon Redshift" (Redshift.1-18; there is
-no Redshift.5 in the current list).
+AWS Security Hub CSPM User Guide, "Security Hub CSPM controls for Amazon Redshift"
+(https://docs.aws.amazon.com/securityhub/latest/userguide/redshift-controls.html): Redshift.1-4,
+6-8 and 10-18; Redshift.5 and Redshift.9 are not in the current list.
 """
 
 from __future__ import annotations
@@ -79,6 +80,36 @@ def test_every_control_tower_control_is_mapped_and_each_mapping_names_a_planned_
     for control in ALL:
         assert control.applicable == bool(control.requirements), control.id
         assert control.applicable or control.why_not, control.id
+
+
+# The current list and titles, copied from the Security Hub CSPM page above (not from the model).
+SECURITY_HUB_LIST = {
+    "Redshift.1": "Amazon Redshift clusters should prohibit public access",
+    "Redshift.2": "Connections to Amazon Redshift clusters should be encrypted in transit",
+    "Redshift.3": "Amazon Redshift clusters should have automatic snapshots enabled",
+    "Redshift.4": "Amazon Redshift clusters should have audit logging enabled",
+    "Redshift.6": "Amazon Redshift should have automatic upgrades to major versions enabled",
+    "Redshift.7": "Redshift clusters should use enhanced VPC routing",
+    "Redshift.8": "Amazon Redshift clusters should not use the default Admin username",
+    "Redshift.10": "Redshift clusters should be encrypted at rest",
+    "Redshift.11": "Redshift clusters should be tagged",
+    "Redshift.12": "Redshift event notification subscriptions should be tagged",
+    "Redshift.13": "Redshift cluster snapshots should be tagged",
+    "Redshift.14": "Redshift cluster subnet groups should be tagged",
+    "Redshift.15": "Redshift security groups should allow ingress on the cluster port only from "
+    "restricted origins",
+    "Redshift.16": "Redshift cluster subnet groups should have subnets from multiple Availability "
+    "Zones",
+    "Redshift.17": "Redshift cluster parameter groups should be tagged",
+    "Redshift.18": "Redshift clusters should have Multi-AZ deployments enabled",
+}
+
+
+def test_the_security_hub_rows_are_aws_s_current_list_with_its_titles():
+    """Nothing outside the current list (Redshift.9, the default database name, is gone) and
+    nothing missing."""
+    assert {c.id: c.title for c in SECURITY_HUB} == SECURITY_HUB_LIST
+    assert [c.id for c in SECURITY_HUB] == list(SECURITY_HUB_LIST)
 
 
 def test_controls_that_do_not_apply_say_why():
