@@ -221,7 +221,6 @@ _ARNS: dict[Target, Callable[[Settings, Where], list[str]]] = {
         w.arn("redshift", f"dbuser:{s.cluster_identifier}/*"),
         w.arn("redshift", f"dbname:{s.cluster_identifier}/{s.database_name}"),
     ],
-    Target.AUDIT_BUCKET: lambda s, w: [_s3(s.audit_log_bucket or "", w)],
     Target.AUDIT_OBJECTS: lambda s, w: [
         _s3(f"{s.audit_log_bucket}/{s.audit_log_s3_key_prefix or ''}*", w)
     ],

@@ -6,9 +6,10 @@ resource and invoke runs that provider's Go code. Each call below names the IAM 
 of the resource's life it is made in (create, read, update, delete), what it acts on (a `Target`,
 which `model.deployer_policy` turns into this stack's ARNs), and the provider file it was read
 from, at the commit read (`SOURCES`). The pulumi-aws 7 line bridges terraform-provider-aws v6
-(pulumi/pulumi-aws #5665, "Upgrade terraform-provider-aws to v6 major version"); the exact v6
-minor behind 7.51.1 is pinned by pulumi-aws's `upstream` submodule, which the stored sources do
-not carry, so each file is pinned to the commit actually read. Actions that are no provider call
+(pulumi/pulumi-aws #5665, "Upgrade terraform-provider-aws to v6 major version"). The exact v6
+release behind 7.51.1 is pinned by pulumi-aws's `upstream` submodule, which the stored sources do
+not carry, and no release note of 7.44-7.51 was found; `PROVIDER_AT_LEAST` is the one established
+bound. So each file is pinned to the commit actually read. Actions that are no provider call
 are kept apart, each with its source: the dependent actions the Service Authorization Reference
 lists, the service-linked role Redshift creates on an account's first cluster, the Data API calls
 of the dynamic provider (`clients/data_api.py`), and what the audit-log bucket requires.
@@ -28,6 +29,9 @@ from model.resource_types import IAMR_USER_TYPE
 PROVIDER_REPOSITORY = "hashicorp/terraform-provider-aws"
 BRIDGED_BY = "pulumi-aws 7.51.1"
 PROVIDER_LINE = "v6"
+# pulumi-aws v7.43.0's release notes (github.com/pulumi/pulumi-aws/releases/tag/v7.43.0):
+# "Upgrade terraform-provider-aws to v6.61.0 (#6617)"; 7.51.1 is a later release of the same line.
+PROVIDER_AT_LEAST = "v6.61.0"
 
 # Each provider file (under internal/service/), at the commit its calls were read from.
 SERVICE_DIR = "internal/service/"
@@ -76,7 +80,6 @@ class Target(Enum):
     POD_IDENTITY_ASSOCIATION = "pod-identity-association"
     ADDON = "addon"
     DB_USER = "db-user"  # GetClusterCredentials: the existing cluster's master user and database
-    AUDIT_BUCKET = "audit-bucket"
     AUDIT_OBJECTS = "audit-objects"
 
 
@@ -345,12 +348,21 @@ SERVICE_LINKED_ROLE = _calls(
     ("iam:CreateServiceLinkedRole", CREATE, _T.REDSHIFT_SERVICE_LINKED_ROLE),
 )
 
-# auditLogging = s3: EnableLogging checks the bucket as the caller as well as through the bucket
-# policy (InsufficientS3BucketPolicyFault: "read bucket or put object permissions").
+# auditLogging = s3. The Amazon Redshift Management Guide, "Database audit logging", Bucket
+# permissions for Amazon Redshift audit logging: the service needs s3:GetBucketAcl (to identify
+# the bucket owner) and s3:PutObject, which the bucket policy grants its service principal, and
+# "the user or IAM role that turns on logging must have s3:PutObject permission to the Amazon S3
+# bucket" (awsdocs/amazon-redshift-management-guide, doc_source/db-auditing.md @ 0978500).
+# EnableLogging, made on create and on an update of the bucket or prefix (redshift/logging.go), is
+# that call. s3:GetBucketAcl is the service's, not the caller's; EnableLogging has no dependent
+# action in the Service Authorization Reference, and the provider makes no S3 call of its own.
+AUDIT_LOGGING_BUCKET_PERMISSIONS = (
+    "Amazon Redshift Management Guide, Database audit logging: bucket permissions"
+)
 S3_AUDIT_LOGGING = _calls(
-    "Redshift API Reference, EnableLogging (BucketName constraints)",
-    ("s3:GetBucketAcl", CREATE, _T.AUDIT_BUCKET),
-    ("s3:PutObject", CREATE, _T.AUDIT_OBJECTS),
+    AUDIT_LOGGING_BUCKET_PERMISSIONS,
+    ("s3:PutObject", CREATE, _T.AUDIT_OBJECTS, "EnableLogging"),
+    ("s3:PutObject", UPDATE, _T.AUDIT_OBJECTS, "EnableLogging with a new bucket or prefix"),
 )
 
 # An existing cluster without existingAdminSecretArn: the Data API authenticates as the cluster's

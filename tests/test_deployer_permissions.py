@@ -113,9 +113,59 @@ def test_the_issue_s_missing_permissions_are_derived() -> None:
     assert {
         "kms:CreateGrant",
         "kms:DescribeKey",
-        "s3:GetBucketAcl",
+        "s3:PutObject",
         "eks:CreateAddon",
     } <= everything
+
+
+def test_s3_audit_logging_asks_of_the_deployer_what_aws_documents_and_nothing_else() -> None:
+    """Amazon Redshift Management Guide, "Database audit logging", Bucket permissions for Amazon
+    Redshift audit logging (awsdocs/amazon-redshift-management-guide, doc_source/db-auditing.md @
+    097850042d79b732753d5363af0b4a28836254ba): "the user or IAM role that turns on logging must
+    have s3:PutObject permission to the Amazon S3 bucket". s3:GetBucketAcl is the service's (the
+    bucket policy's), and the Service Authorization Reference lists no dependent action for
+    redshift:EnableLogging."""
+    assert {(c.action, c.target) for c in pc.S3_AUDIT_LOGGING} == {
+        ("s3:PutObject", Target.AUDIT_OBJECTS)
+    }
+    # Every EnableLogging of the logging resource: on create and on an update of the bucket.
+    enable_phases = {
+        c.phase
+        for c in pc.RESOURCE_CALLS["aws:redshift/logging:Logging"]
+        if c.action == "redshift:EnableLogging"
+    }
+    assert {c.phase for c in pc.S3_AUDIT_LOGGING} == enable_phases == {pc.CREATE, pc.UPDATE}
+    assert not any(row["dependent_actions"] for row in rows("redshift:EnableLogging"))
+    s3_calls = {c.action for c in dp.calls_for(EVERYTHING) if c.action.startswith("s3:")}
+    assert s3_calls == {"s3:PutObject"}
+    where = dp.Where.of(EVERYTHING, ACCOUNT)
+    assert dp.target_arns(Target.AUDIT_OBJECTS, EVERYTHING, where) == [
+        "arn:aws:s3:::audit-logs-444455556666/redshift/*"
+    ]
+
+
+def test_the_documented_audit_log_bucket_policy_is_aws_s() -> None:
+    """docs/security-baseline.md's bucket policy against the same Management Guide section: the
+    service principal (regional ones for opt-in Regions are named in the text), s3:PutObject and
+    s3:GetBucketAcl on the bucket and its objects, and only the condition AWS's confused-deputy
+    example shows (StringEquals aws:SourceArn, the cluster's ARN); ARNs of any partition."""
+    text = (readme_tables.SECURITY_BASELINE).read_text()
+    block = re.search(r"```json\n(\s*\{\s*\"Version\".*?RedshiftAuditLogging.*?)```", text, re.S)
+    assert block
+    (statement,) = json.loads(block.group(1))["Statement"]
+    assert statement["Principal"] == {"Service": "redshift.amazonaws.com"}
+    assert "`redshift.<region>.amazonaws.com`" in text
+    assert sorted(statement["Action"]) == ["s3:GetBucketAcl", "s3:PutObject"]
+    assert statement["Resource"] == [
+        "arn:<partition>:s3:::<auditLogBucket>",
+        "arn:<partition>:s3:::<auditLogBucket>/*",
+    ]
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "aws:SourceArn": "arn:<partition>:redshift:<region>:<account id>:cluster:"
+            "<clusterIdentifier>"
+        }
+    }
 
 
 # --- the program registers nothing the derivation lacks ------------------------------------------
