@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from model import cluster_baseline as baseline
 from model.config_keys import KEYS_BY_NAME
 from model.tags import resource_tags
 from model.validators import multi_az_zones_problem
@@ -147,10 +148,10 @@ class RedshiftNetwork(pulumi.ComponentResource):
         )
         subnet_group = aws.redshift.SubnetGroup(
             f"{name}-subnets",
-            name=args.base_name,
+            name=baseline.subnet_group_name(args.base_name),
             description="xpander Redshift private subnets",
             subnet_ids=checked_subnet_ids,
-            tags=resource_tags(args.tags, args.base_name),
+            tags=resource_tags(args.tags, baseline.subnet_group_name(args.base_name)),
             opts=child,
         )
 
@@ -158,10 +159,10 @@ class RedshiftNetwork(pulumi.ComponentResource):
         # provider removes AWS's default allow-all egress (the cluster only answers connections).
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
-            name=f"{args.base_name}-sg",
+            name=baseline.security_group_name(args.base_name),
             description="Redshift SG - EKS cluster access only",
             vpc_id=args.vpc_id,
-            tags=resource_tags(args.tags, f"{args.base_name}-sg"),
+            tags=resource_tags(args.tags, baseline.security_group_name(args.base_name)),
             opts=child,
         )
 

@@ -1,8 +1,8 @@
 """AWS's limits on the values the program builds from several settings, checked by the gate.
 
 Each key's own rule (`model.validators`) checks a value alone; these check what the program hands
-to an AWS API after combining settings: the tags it adds, the role's policy documents, ARNs that
-must be in the stack's region or partition, node counts a node type allows. Each rule names the
+to an AWS API after combining settings: the names it derives, the tags it adds, the role's policy
+documents, ARNs that must be in the stack's region or partition. Each rule names the
 key, the limit and where AWS states it (the botocore service model in the venv, or the AWS
 documentation named). They run on the gate's `Settings`, before any resource is registered.
 Kubernetes names the kubernetes-job provisioner builds are made valid by construction
@@ -21,10 +21,14 @@ from model.config_keys import ConnectorSettings, Settings
 from model.config_values import problem
 from model.outputs import SECRET
 from model.tags import resource_tags
+from model.validators import is_tag_text
 
 # Tag values: at most 256 characters (botocore: eks/iam/logs `TagValue`/`tagValueType` max 256;
 # the AWS tagging quota for every service the stack tags).
 MAX_TAG_VALUE = 256
+# EC2 tag keys: "a maximum of 127 Unicode characters" (botocore ec2 `Tag` Key documentation; the
+# model declares no length); IAM, Redshift, CloudWatch Logs and EKS take 128 (tag_problem).
+MAX_EC2_TAG_KEY = 127
 # IAM and AWS STS quotas (IAM User Guide, "IAM and AWS STS quotas"): IAM does not count white
 # space. A role's inline policies together: 10,240 characters; a role trust policy: 2,048
 # characters by default (adjustable to 4,096 in Service Quotas; the stack keeps to the default).
@@ -45,7 +49,10 @@ def _tag_values(s: Settings) -> list[tuple[str, str]]:
     ident = s.cluster_identifier
     names: list[tuple[str, str]] = []
     if not s.existing_cluster_identifier:
-        names += [("clusterIdentifier", n) for n in (ident, f"{ident}-sg")]
+        names += [
+            ("clusterIdentifier", n)
+            for n in (ident, baseline.subnet_group_name(ident), baseline.security_group_name(ident))
+        ]
         names.append(("clusterIdentifier", baseline.parameter_group_name(ident)))
         names += [
             ("clusterIdentifier", baseline.audit_log_group_name(ident, t))
@@ -58,7 +65,9 @@ def _tag_values(s: Settings) -> list[tuple[str, str]]:
     for c in s.all_connectors:
         where = "namespace/serviceAccount" if not s.connectors else f"connectors[{c.name}]"
         names.append((f"{where} (the pod identity association's Name tag)", _pod_tag(c)))
-        names.append(("roleName", c.role_name))
+        names.append(
+            ("roleName" if not s.connectors else f"connectors[{c.name}].roleName", c.role_name)
+        )
     return names
 
 
@@ -82,6 +91,95 @@ def tag_problems(s: Settings) -> list[str]:
                     f"{MAX_TAG_VALUE} (botocore eks/iam/logs TagValue max 256): shorten it",
                 )
             )
+        elif not is_tag_text(value):
+            found.append(
+                problem(
+                    where,
+                    value,
+                    "becomes a Name tag, and IAM and CloudWatch Logs tag values are only letters, "
+                    "digits, spaces and _ . : / = + - @ (botocore iam tagValueType pattern "
+                    "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*): drop the other characters, or set "
+                    "tags.Name",
+                )
+            )
+    return found
+
+
+def _tags_ec2(s: Settings) -> bool:
+    """Whether the stack tags EC2 resources: a new cluster's security group and ingress rules,
+    or the ingress rules it adds to an existing cluster's existingSecurityGroupId."""
+    return not s.existing_cluster_identifier or bool(s.existing_security_group_id)
+
+
+def tag_key_problems(s: Settings) -> list[str]:
+    """The stack's tag keys as every service it tags takes them.
+
+    EC2 keys are at most 127 characters. IAM tag keys are case-insensitive: CreateRole refuses
+    two keys that differ only in case ("Duplicate tag keys found. Please note that Tag keys are
+    case insensitive."; IAM User Guide, "Tags for AWS Identity and Access Management resources",
+    case sensitivity), so neither two such keys of `tags` nor a `name` beside the stack's Name.
+    """
+    found = []
+    if _tags_ec2(s):
+        found += [
+            problem(
+                "tags",
+                key,
+                f"is a tag key of {len(key)} characters; EC2 takes at most {MAX_EC2_TAG_KEY} "
+                "(botocore ec2 Tag Key: a maximum of 127 Unicode characters), and the stack "
+                "tags EC2 resources (security group, ingress rules): shorten it",
+            )
+            for key in s.tags
+            if len(key) > MAX_EC2_TAG_KEY
+        ]
+    seen: dict[str, str] = {}
+    for key in resource_tags(s.tags, "name"):  # the user's keys and the stack's Name
+        first = seen.setdefault(key.lower(), key)
+        if first != key:
+            why = (
+                "the stack adds a Name tag to every resource; name yours Name to replace it"
+                if "Name" in (first, key) and "Name" not in s.tags
+                else "keep one of them"
+            )
+            found.append(
+                problem(
+                    "tags",
+                    [first, key],
+                    "IAM tag keys are case-insensitive, so the role would carry one key twice "
+                    "(IAM CreateRole: 'Duplicate tag keys found'; IAM User Guide, tags, case "
+                    f"sensitivity): {why}",
+                )
+            )
+    return found
+
+
+def derived_name_problems(s: Settings) -> list[str]:
+    """The names a new cluster's resources take from clusterIdentifier, by their API's rules."""
+    if s.existing_cluster_identifier:
+        return []
+    ident, found = s.cluster_identifier, []
+    group = baseline.security_group_name(ident)
+    if group.lower().startswith("sg-"):
+        found.append(
+            problem(
+                "clusterIdentifier",
+                ident,
+                f"names the security group {group!r}, and EC2 refuses a group name starting with "
+                "'sg-' (botocore ec2 CreateSecurityGroup GroupName: \"Can't start with sg-\"): "
+                "choose an identifier that does not start with sg-",
+            )
+        )
+    subnets = baseline.subnet_group_name(ident)
+    if subnets.lower() == "default":
+        found.append(
+            problem(
+                "clusterIdentifier",
+                ident,
+                f"names the cluster subnet group {subnets!r}, and Redshift refuses that name "
+                '(botocore redshift CreateClusterSubnetGroup ClusterSubnetGroupName: "Must not '
+                'be Default", stored in lower case): choose another identifier',
+            )
+        )
     return found
 
 
@@ -156,4 +254,10 @@ def arn_place_problems(s: Settings) -> list[str]:
 
 def limit_problems(s: Settings) -> list[str]:
     """Every limit above: the gate's last check, once the settings are combined."""
-    return [*tag_problems(s), *role_policy_problems(s), *arn_place_problems(s)]
+    return [
+        *derived_name_problems(s),
+        *tag_problems(s),
+        *tag_key_problems(s),
+        *role_policy_problems(s),
+        *arn_place_problems(s),
+    ]

@@ -32,6 +32,17 @@ AUDIT_LOG_TYPES = ("connectionlog", "userlog", "useractivitylog")
 CLOUDWATCH, S3, NO_AUDIT_LOGGING = AUDIT_LOG_DESTINATIONS
 
 
+def subnet_group_name(cluster_identifier: str) -> str:
+    """The cluster subnet group's name: the identifier itself (model/aws_limits.py refuses
+    `default`, a name Redshift reserves)."""
+    return cluster_identifier
+
+
+def security_group_name(cluster_identifier: str) -> str:
+    """The security group's name (model/aws_limits.py refuses one EC2 would: `sg-...`)."""
+    return f"{cluster_identifier}-sg"
+
+
 def parameter_group_name(cluster_identifier: str) -> str:
     """Valid for every valid cluster identifier: letters, digits, single hyphens, <= 255."""
     return f"{cluster_identifier}-params"

@@ -196,7 +196,9 @@ _ARNS: dict[Target, Callable[[Settings, Where], list[str]]] = {
     Target.PARAMETER_GROUP: lambda s, w: [
         w.arn("redshift", f"parametergroup:{baseline.parameter_group_name(s.cluster_identifier)}")
     ],
-    Target.SUBNET_GROUP: lambda s, w: [w.arn("redshift", f"subnetgroup:{s.cluster_identifier}")],
+    Target.SUBNET_GROUP: lambda s, w: [
+        w.arn("redshift", f"subnetgroup:{baseline.subnet_group_name(s.cluster_identifier)}")
+    ],
     Target.REDSHIFT_SERVICE_LINKED_ROLE: lambda s, w: [w.arn("iam", _SLR, region=False)],
     Target.MASTER_SECRET: _master_secrets,
     Target.ADMIN_SECRET: _admin_secrets,

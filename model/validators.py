@@ -380,7 +380,7 @@ def credentials_db_user_problem(value: str) -> str | None:
     return _reserved(value)
 
 
-def _tag_text(text: str) -> bool:
+def is_tag_text(text: str) -> bool:
     """AWS's tag character set, `[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]`: Unicode letters, space
     separators and numbers (so no tab or newline), and _ . : / = + - @ (Tagging API, Tag)."""
     return all(
@@ -398,11 +398,11 @@ def _s3_prefix_text(text: str) -> bool:
 
 
 def tag_problem(key: str, value: str) -> str | None:
-    if not 1 <= len(key) <= 128 or not _tag_text(key):
+    if not 1 <= len(key) <= 128 or not is_tag_text(key):
         return "tag keys are 1-128 letters, digits, spaces and _ . : / = + - @"
     if key.lower().startswith("aws:"):
         return "tag keys must not start with 'aws:' (reserved for AWS)"
-    if len(value) > 256 or not _tag_text(value):
+    if len(value) > 256 or not is_tag_text(value):
         return "tag values are at most 256 letters, digits, spaces and _ . : / = + - @"
     return None
 
