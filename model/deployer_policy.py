@@ -29,6 +29,7 @@ ROLES = (DEPLOY, PREVIEW)
 # IAM and AWS STS quotas: a managed policy is at most 6,144 characters, white space not counted.
 MANAGED_POLICY_MAX_CHARS = 6144
 POD_IDENTITY_AGENT_ADDON = "eks-pod-identity-agent"
+DATA_API = "data-api"  # the userProvisioner whose provider calls AWS itself
 # A Secrets Manager secret ARN ends in '-' and six random characters.
 _SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
 
@@ -51,15 +52,18 @@ def _new_cluster(s: Settings) -> bool:
 
 def _data_api_as_db_user(s: Settings) -> bool:
     return (
-        s.user_provisioner == "data-api"
+        s.user_provisioner == DATA_API
         and bool(s.existing_cluster_identifier)
         and not s.existing_admin_secret_arn
     )
 
 
 def registered_types(s: Settings) -> set[str]:
-    """The AWS resource types (and the dynamic provider's) the program registers for `s`."""
-    types = {ROLE, ROLE_POLICY, POD_IDENTITY}
+    """The AWS resource types (and the dynamic provider's) the program registers for `s`.
+
+    The database user's dynamic resource is registered under either provisioner: under
+    kubernetes-job it is a record that calls nothing (`_type_calls`)."""
+    types = {ROLE, ROLE_POLICY, POD_IDENTITY, IAMR_USER_TYPE}
     if s.install_pod_identity_agent:
         types.add(ADDON)
     if _new_cluster(s):
@@ -70,8 +74,6 @@ def registered_types(s: Settings) -> set[str]:
             types.add(LOG_GROUP)
     elif s.existing_security_group_id:
         types.add(INGRESS_RULE)
-    if s.user_provisioner == "data-api":
-        types.add(IAMR_USER_TYPE)
     return types
 
 
@@ -97,19 +99,33 @@ def invoked(s: Settings) -> set[str]:
     return tokens
 
 
+# `pulumi preview` reads no resource; `--refresh` reads each, and the database user's read runs
+# SQL as the cluster's admin (redshift-data:ExecuteStatement, a Write action, with the admin
+# secret or the master user's credentials): not for a read-only role. Refresh with the deploy role.
+NOT_READ_BY_PREVIEW = frozenset({IAMR_USER_TYPE})
+
+
+def _type_calls(token: str, s: Settings) -> tuple[Call, ...]:
+    if token == IAMR_USER_TYPE and s.user_provisioner != DATA_API:
+        return ()  # a record only: the Job provisions (providers/iamr_user/props.py record_only)
+    return pc.RESOURCE_CALLS[token]
+
+
 def calls_for(s: Settings, role: str = DEPLOY) -> list[Call]:
     """Every call the identity makes for this stack: the deploy role's all, the preview role's
-    lookups and reads (a `pulumi preview --refresh` reads every resource)."""
+    lookups and reads (a `pulumi preview --refresh` reads every resource, but the database
+    user: NOT_READ_BY_PREVIEW)."""
+    types = sorted(registered_types(s) - (NOT_READ_BY_PREVIEW if role == PREVIEW else set()))
     calls = [c for t in sorted(invoked(s)) for c in pc.INVOKE_CALLS[t]]
-    calls += [c for t in sorted(registered_types(s)) for c in pc.RESOURCE_CALLS[t]]
+    calls += [c for t in types for c in _type_calls(t, s)]
     if _new_cluster(s):
         calls += [*pc.MANAGED_PASSWORD_DEPENDENT, *pc.SERVICE_LINKED_ROLE]
         if s.kms_key_id:
             calls += pc.KMS_KEY_DEPENDENT
         if s.audit_logging == baseline.S3:
             calls += pc.S3_AUDIT_LOGGING
-    if _data_api_as_db_user(s):
-        calls += pc.DB_USER_CREDENTIALS
+    if _data_api_as_db_user(s) and role == DEPLOY:
+        calls += pc.DB_USER_CREDENTIALS  # the database user's calls: none in preview (above)
     if role == PREVIEW:
         calls = [c for c in calls if c.phase in (pc.LOOKUP, pc.READ)]
     return calls

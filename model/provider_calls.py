@@ -106,6 +106,24 @@ def _calls(source: str, *rows: Row) -> tuple[Call, ...]:
 
 _T = Target
 _CLUSTER_GO = "redshift/cluster.go"
+DATA_API_CLIENT = "clients/data_api.py"
+
+
+def _data_api(phase: str, *, writes: bool) -> tuple[Call, ...]:
+    """What one phase of the database user's provider calls through `clients.data_api.DataApi`:
+    a statement is submitted, waited for, its rows fetched, cancelled past the time limit; the
+    Data API reads the admin secret (SecretArn) as the caller. Writes go in one batch."""
+    rows: list[Row] = [
+        ("redshift-data:ExecuteStatement", phase, _T.CLUSTER, "DataApi.submit"),
+        ("redshift-data:DescribeStatement", phase, _T.ANY, "DataApi.wait"),
+        ("redshift-data:GetStatementResult", phase, _T.ANY, "DataApi.result_rows"),
+        ("redshift-data:CancelStatement", phase, _T.ANY, "past provisionerTimeoutSeconds"),
+        ("secretsmanager:GetSecretValue", phase, _T.ADMIN_SECRET, "the Data API's SecretArn"),
+    ]
+    if writes:
+        rows.append(("redshift-data:BatchExecuteStatement", phase, _T.CLUSTER))
+    return _calls(DATA_API_CLIENT, *rows)
+
 
 # Tags: the provider sends them with the create call (Tags / TagSpecifications), which AWS
 # authorizes as the service's tagging action too, and changes them with tag/untag calls.
@@ -177,11 +195,13 @@ RESOURCE_CALLS: dict[str, tuple[Call, ...]] = {
         ("ec2:CreateTags", CREATE, _T.NEW_SECURITY_GROUP, "TagSpecifications"),
         ("ec2:DescribeSecurityGroups", CREATE, _T.ANY, "waitSecurityGroupCreated"),
         ("ec2:RevokeSecurityGroupEgress", CREATE, _T.NEW_SECURITY_GROUP, "the default egress"),
-        ("ec2:DescribeSecurityGroups", READ, _T.ANY),
+        ("ec2:DescribeSecurityGroups", READ, _T.ANY, "findSecurityGroupByID"),
+        ("ec2:DescribeSecurityGroups", UPDATE, _T.ANY, "findSecurityGroupByID"),
         ("ec2:CreateTags", UPDATE, _T.NEW_SECURITY_GROUP),
         ("ec2:DeleteTags", UPDATE, _T.NEW_SECURITY_GROUP),
         ("ec2:DescribeNetworkInterfaces", DELETE, _T.ANY, "deleteLingeringENIs"),
         ("ec2:DeleteSecurityGroup", DELETE, _T.NEW_SECURITY_GROUP),
+        ("ec2:DescribeSecurityGroups", DELETE, _T.ANY, "RetryUntilNotFound"),
     ),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _calls(
         "ec2/vpc_security_group_ingress_rule.go",
@@ -252,21 +272,17 @@ RESOURCE_CALLS: dict[str, tuple[Call, ...]] = {
         ("eks:TagResource", UPDATE, _T.ADDON),
         ("eks:UntagResource", UPDATE, _T.ADDON),
         ("eks:DeleteAddon", DELETE, _T.ADDON, "with preserve: the agent stays on the cluster"),
+        ("eks:DescribeAddon", DELETE, _T.ADDON, "waitAddonDeleted"),
     ),
-    # The data-api provisioner (components/iamr_user_provider.py) calls the Data API with the
-    # credentials of the process running `pulumi up` (clients/data_api.py).
-    IAMR_USER_TYPE: _calls(
-        "clients/data_api.py",
-        ("redshift-data:ExecuteStatement", CREATE, _T.CLUSTER),
-        ("redshift-data:BatchExecuteStatement", CREATE, _T.CLUSTER),
-        ("redshift-data:DescribeStatement", CREATE, _T.ANY),
-        ("redshift-data:GetStatementResult", CREATE, _T.ANY),
-        ("redshift-data:CancelStatement", CREATE, _T.ANY, "past provisionerTimeoutSeconds"),
-        ("secretsmanager:GetSecretValue", CREATE, _T.ADMIN_SECRET, "the Data API's SecretArn"),
-        ("redshift-data:ExecuteStatement", UPDATE, _T.CLUSTER),
-        ("redshift-data:BatchExecuteStatement", UPDATE, _T.CLUSTER),
-        ("redshift-data:ExecuteStatement", DELETE, _T.CLUSTER),
-        ("redshift-data:BatchExecuteStatement", DELETE, _T.CLUSTER),
+    # The data-api provisioner (providers/iamr_user/provider.py) calls the Data API with the
+    # credentials of the process running `pulumi up` (clients/data_api.py) in every phase, read
+    # (a refresh) included: each phase queries the catalog first. Under kubernetes-job the same
+    # type is a record that calls nothing (`IamrUserProps.record_only`).
+    IAMR_USER_TYPE: (
+        *_data_api(CREATE, writes=True),
+        *_data_api(READ, writes=False),
+        *_data_api(UPDATE, writes=True),
+        *_data_api(DELETE, writes=True),
     ),
 }
 
@@ -290,7 +306,14 @@ INVOKE_CALLS: dict[str, tuple[Call, ...]] = {
         "ec2/vpc_subnet_data_source.go",
         ("ec2:DescribeSubnets", LOOKUP, _T.ANY),
     ),
-    "aws:ec2/getVpc:getVpc": _calls("ec2/vpc_data_source.go", ("ec2:DescribeVpcs", LOOKUP, _T.ANY)),
+    "aws:ec2/getVpc:getVpc": _calls(
+        "ec2/vpc_data_source.go",
+        ("ec2:DescribeVpcs", LOOKUP, _T.ANY, "findVPC"),
+        # an error ends the lookup: the enable_dns_* and address-usage-metrics attributes
+        ("ec2:DescribeVpcAttribute", LOOKUP, _T.VPC, "findVPCAttribute"),
+        # main_route_table_id (an error is only logged, the attribute left empty)
+        ("ec2:DescribeRouteTables", LOOKUP, _T.ANY, "findVPCMainRouteTable"),
+    ),
     "aws:redshift/getOrderableCluster:getOrderableCluster": _calls(
         "redshift/orderable_cluster_data_source.go",
         ("redshift:DescribeOrderableClusterOptions", LOOKUP, _T.ANY),
@@ -368,5 +391,9 @@ S3_AUDIT_LOGGING = _calls(
 # An existing cluster without existingAdminSecretArn: the Data API authenticates as the cluster's
 # master user with temporary credentials (DbUser), which needs GetClusterCredentials.
 DB_USER_CREDENTIALS = _calls(
-    "clients/data_api.py", ("redshift:GetClusterCredentials", CREATE, _T.DB_USER)
+    DATA_API_CLIENT,
+    *(
+        ("redshift:GetClusterCredentials", phase, _T.DB_USER)
+        for phase in (CREATE, READ, UPDATE, DELETE)
+    ),
 )

@@ -18,8 +18,10 @@ from policy_sentry.querying.actions import get_action_data
 from model import deployer_policy as dp
 from model import provider_calls as pc
 from model.provider_calls import Call, Target
-from model.settings import parse_settings
-from tests.stack_helpers import EXAMPLE_SETTINGS, run_stack
+from model.resource_types import IAMR_USER_TYPE
+from model.settings import parse_settings, settings_from_config
+from providers.iamr_user.provider import IamrUserProvider
+from tests.stack_helpers import DEV_CONFIG, EXAMPLE_SETTINGS, ROOT, run_stack
 from tests.test_examples import example, rendered
 from tests.test_iam_lint import parliament_findings
 from tools import deployer_policy as tool
@@ -199,6 +201,139 @@ def test_every_type_an_example_stack_registers_has_an_entry(name: str) -> None:
     registered = {r["type"] for r in plan["resources"] if not r["type"].startswith("xpander:")}
     assert aws_types(registered) <= set(pc.RESOURCE_CALLS)
     assert aws_types(registered) == dp.registered_types(tool._settings(example(name)))
+
+
+# Every mode the settings select: the types and lookups its run registers have an entry, and the
+# derivation's own account of them (registered_types, invoked) is what the run shows.
+_K8S = {"userProvisioner": "kubernetes-job"}
+_EXISTING = {"existingClusterIdentifier": "analytics"}
+_SECRET = {
+    "existingAdminSecretArn": "arn:aws:secretsmanager:us-west-2:111122223333:secret:admin-AbCdEf"
+}
+MODES: dict[str, dict[str, str]] = {
+    "kubernetes-job": _K8S,
+    "kubernetes-job-vpc": {**_K8S, "vpcId": "vpc-0123456789abcdef0"},
+    "existing-kubernetes-job": {**_EXISTING, **_SECRET, **_K8S},
+    "existing-db-user": _EXISTING,
+    "existing-security-group": {**_EXISTING, "existingSecurityGroupId": "sg-0abc1234def567890"},
+    "audit-s3": {"auditLogging": "s3", "auditLogBucket": "audit-bucket"},
+    "audit-none": {"auditLogging": "none"},
+    "agent": {"installPodIdentityAgent": "true"},
+    "kms": {"kmsKeyId": KMS_ARN},
+    "multi-az": {
+        "multiAz": "true",
+        "numberOfNodes": "2",
+        "privateSubnetIds": json.dumps(
+            ["subnet-0a3f5c7e9b1d24680", "subnet-0b4e6d8f0a2c35791", "subnet-0c5f7e9a1b3d46802"]
+        ),
+    },
+}
+
+
+def mode_settings(overrides: dict[str, str]):
+    config = dict(DEV_CONFIG)
+    if "existingClusterIdentifier" in overrides:
+        config.pop("xpander-redshift:privateSubnetIds", None)
+    config |= {f"xpander-redshift:{key}": value for key, value in overrides.items()}
+    return settings_from_config(config, secret_keys=[])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_type_and_lookup_each_mode_registers_has_an_entry(mode: str) -> None:
+    run = run_stack(**MODES[mode])
+    settings = mode_settings(MODES[mode])
+    registered = aws_types({r.type for r in run.resources if r.custom})
+    assert registered <= set(pc.RESOURCE_CALLS)
+    assert registered == dp.registered_types(settings)
+    # A lookup whose input is unknown at preview (the new cluster's secret) runs only at up.
+    assert {token for token, _ in run.invokes} <= dp.invoked(settings) <= set(pc.INVOKE_CALLS)
+
+
+@pytest.mark.parametrize(
+    "mode", ["kubernetes-job", "kubernetes-job-vpc", "existing-kubernetes-job"]
+)
+@pytest.mark.parametrize("role", dp.ROLES)
+def test_the_vpc_lookup_of_the_kubernetes_job_is_granted(mode: str, role: str) -> None:
+    """aws.ec2.get_vpc reads the VPC's attributes (DescribeVpcAttribute, an error ends the
+    lookup) and its main route table (DescribeRouteTables): ec2/vpc_data_source.go."""
+    pairs = granted(dp.documents(mode_settings(MODES[mode]), ACCOUNT, role))
+    vpc = "vpc-0123456789abcdef0" if mode == "kubernetes-job-vpc" else "*"
+    assert ("ec2:DescribeVpcAttribute", f"arn:aws:ec2:us-west-2:{ACCOUNT}:vpc/{vpc}") in pairs
+    assert ("ec2:DescribeRouteTables", "*") in pairs
+    assert ("ec2:DescribeVpcs", "*") in pairs
+
+
+class RecordingDataApi:
+    """A `redshift-data` client that records each operation and finds no user."""
+
+    def __init__(self) -> None:
+        self.operations: list[str] = []
+
+    def _answer(self, operation: str, answer: dict[str, Any]) -> dict[str, Any]:
+        self.operations.append(operation)
+        return answer
+
+    def execute_statement(self, **params: Any) -> dict[str, Any]:
+        return self._answer("ExecuteStatement", {"Id": "s-1"})
+
+    def batch_execute_statement(self, **params: Any) -> dict[str, Any]:
+        return self._answer("BatchExecuteStatement", {"Id": "s-1"})
+
+    def describe_statement(self, **params: Any) -> dict[str, Any]:
+        finished = {"Id": "s-1", "Status": "FINISHED", "HasResultSet": True}
+        return self._answer("DescribeStatement", finished)
+
+    def get_statement_result(self, **params: Any) -> dict[str, Any]:
+        return self._answer("GetStatementResult", {"Records": []})
+
+    def cancel_statement(self, **params: Any) -> dict[str, Any]:
+        return self._answer("CancelStatement", {"Status": True})
+
+
+def test_the_database_users_read_calls_are_in_the_derivation_and_the_deploy_policy() -> None:
+    """A refresh reads the user through the Data API (providers/iamr_user/provider.py read):
+    its calls are the derivation's read phase, and the deploy role may make them."""
+    client = RecordingDataApi()
+    provider = IamrUserProvider(str(ROOT), client_factory=lambda region: client)
+    props = {
+        "region": "us-west-2",
+        "clusterIdentifier": "xpander-redshift",
+        "database": "xpander_demo",
+        "user": "IAMR:xpander-redshift-access",
+        "schemas": ["public"],
+        "owner": "xpander_admin",
+        "secretArn": "arn:aws:secretsmanager:us-west-2:111122223333:secret:redshift!x-AbCdEf",
+    }
+    assert provider.read("xpander-redshift/xpander_demo/x", props).id == ""  # no such user
+    called = {f"redshift-data:{operation}" for operation in client.operations}
+    assert called == {
+        "redshift-data:ExecuteStatement",
+        "redshift-data:DescribeStatement",
+        "redshift-data:GetStatementResult",
+    }
+    read = {c.action for c in pc.RESOURCE_CALLS[IAMR_USER_TYPE] if c.phase == pc.READ}
+    assert called | {"secretsmanager:GetSecretValue"} <= read
+    deploy = granted(dp.documents(EXAMPLE_SETTINGS, ACCOUNT))
+    cluster = f"arn:aws:redshift:us-west-2:{ACCOUNT}:cluster:xpander-redshift"
+    assert ("redshift-data:ExecuteStatement", cluster) in deploy
+    assert {
+        ("redshift-data:DescribeStatement", "*"),
+        ("redshift-data:GetStatementResult", "*"),
+    } <= (deploy)
+
+
+def test_the_database_user_as_the_master_user_gets_credentials_in_every_phase() -> None:
+    phases = {c.phase for c in pc.DB_USER_CREDENTIALS}
+    assert phases == {pc.CREATE, pc.READ, pc.UPDATE, pc.DELETE}
+    assert {c.action for c in pc.DB_USER_CREDENTIALS} == {"redshift:GetClusterCredentials"}
+
+
+@pytest.mark.parametrize("mode", ["kubernetes-job", "existing-kubernetes-job"])
+def test_under_kubernetes_job_the_database_users_record_calls_nothing(mode: str) -> None:
+    """The Job provisions; the dynamic resource is a record (IamrUserProps.record_only)."""
+    actions = dp.actions(dp.documents(mode_settings(MODES[mode]), ACCOUNT))
+    assert not {a for a in actions if a.startswith("redshift-data:")}
+    assert "redshift:GetClusterCredentials" not in actions
 
 
 # --- the pasteable policy ------------------------------------------------------------------------
