@@ -253,9 +253,13 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
 _IP_ADDRESS = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
 _RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
-# EnableLogging "S3KeyPrefix" (botocore redshift S3KeyPrefixValue): at most 256 characters of
-# [\p{L}\p{Z}\p{N}_.:/=+\-@] (its documentation also names a backslash; the pattern has none).
+# EnableLogging "S3KeyPrefix": at most 256 characters of [\p{L}\p{Z}\p{N}_.:/=+\-@] (botocore
+# redshift S3KeyPrefixValue; its documentation also names a backslash, the pattern has none), and
+# none of x00-x20, x22, x27, x5c or x7f and above (Redshift Management Guide, "Database audit
+# logging", bucket structure: no spaces, quotes, backslash, control or non-ASCII characters).
+# Both hold, so the prefix is ASCII letters, digits and _ . : / = + - @.
 S3_KEY_PREFIX_MAX = 256
+_S3_KEY_PREFIX_TEXT = re.compile(r"[A-Za-z0-9_.:/=+@-]+", re.ASCII)
 CONNECTOR_NAME = re.compile(r"[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?", re.ASCII)
 
 
@@ -391,12 +395,6 @@ def is_tag_text(text: str) -> bool:
     )
 
 
-def _s3_prefix_text(text: str) -> bool:
-    """botocore's S3KeyPrefixValue pattern: Unicode letters, separators (Z*) and numbers, and
-    _ . : / = + - @."""
-    return all(c in "_.:/=+-@" or unicodedata.category(c)[0] in ("L", "N", "Z") for c in text)
-
-
 def tag_problem(key: str, value: str) -> str | None:
     if not 1 <= len(key) <= 128 or not is_tag_text(key):
         return "tag keys are 1-128 letters, digits, spaces and _ . : / = + - @"
@@ -512,8 +510,11 @@ def bucket_name_problem(value: str) -> str | None:
 
 
 def S3_KEY_PREFIX(value: Any) -> str | None:  # noqa: N802 - a rule, named like the others
-    if not isinstance(value, str) or not value or not _s3_prefix_text(value):
-        return "must be letters, digits, spaces and _ . : / = + - @ (EnableLogging S3KeyPrefix)"
+    if not isinstance(value, str) or not _S3_KEY_PREFIX_TEXT.fullmatch(value):
+        return (
+            "must be ASCII letters, digits and _ . : / = + - @, no spaces (EnableLogging "
+            "S3KeyPrefix; Redshift Management Guide, 'Database audit logging')"
+        )
     if len(value) > S3_KEY_PREFIX_MAX:
         return (
             f"is {len(value)} characters; EnableLogging takes at most {S3_KEY_PREFIX_MAX} "

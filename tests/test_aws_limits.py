@@ -118,8 +118,33 @@ def test_the_s3_key_prefix_is_at_most_256_of_botocores_characters() -> None:
     gate(**s3, auditLogS3KeyPrefix="p" * 256)
     problem = refused(**s3, auditLogS3KeyPrefix="p" * 257)
     assert "auditLogS3KeyPrefix" in problem and "256" in problem and "S3KeyPrefixValue" in problem
-    gate(**s3, auditLogS3KeyPrefix="logs/año=2026/redshift@prod")
-    assert "auditLogS3KeyPrefix" in refused(**s3, auditLogS3KeyPrefix="logs\\x")
+    gate(**s3, auditLogS3KeyPrefix="Logs/year=2026/redshift@prod:a_b.c+d-e")
+
+
+# The Management Guide ("Database audit logging", bucket structure) refuses x00-x20, x22, x27,
+# x5c and x7f or larger in the prefix; botocore's pattern has no quote, backslash or control
+# character either. One of each class, each refused naming the key and the guide.
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "logs/a b",
+        "logs\tx",
+        "logs/\x00",
+        'logs/"x',
+        "logs/'x",
+        "logs\\x",
+        "logs/\x7f",
+        "logs/año",
+        "logs/\u00a0x",
+        "logs/\u2003x",
+        "logs/٣",
+    ],
+)
+def test_the_s3_key_prefix_has_none_of_the_characters_the_guide_refuses(prefix: str) -> None:
+    s3 = {"auditLogging": "s3", "auditLogBucket": "audit-logs-111122223333"}
+    problem = refused(**s3, auditLogS3KeyPrefix=prefix)
+    assert "auditLogS3KeyPrefix" in problem and "no spaces" in problem
+    assert "Database audit logging" in problem
 
 
 # --- ARNs of the right place ---------------------------------------------------------------------
