@@ -51,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=deployer_policy.ROLES,
         default=deployer_policy.DEPLOY,
         help="deploy: everything `pulumi up` and destroy call; preview: the read-only lookups "
-        "and reads of `pulumi preview` (default: deploy)",
+        "and reads of `pulumi preview` (a refresh of the data-api database user runs SQL as "
+        "the admin: refresh with the deploy role) (default: deploy)",
     )
     parser.add_argument(
         "--account-id",
