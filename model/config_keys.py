@@ -268,7 +268,11 @@ class Settings:
         "Private subnets of the EKS nodes, for the Redshift subnet group (guide step 1).",
         default_doc="required unless existingClusterIdentifier",
         rule=v.SUBNET_ID,
-        max_items=(20, "a cluster subnet group holds at most 20 subnets"),
+        max_items=(
+            20,
+            "a cluster subnet group holds at most 20 subnets (botocore redshift "
+            "CreateClusterSubnetGroup SubnetIds)",
+        ),
         new_cluster_only=True,
     )
     # With existingClusterIdentifier the gate puts that cluster's identifier here.
@@ -297,7 +301,7 @@ class Settings:
     number_of_nodes: int = setting(
         "Number of compute nodes; 1 makes a single-node cluster.",
         1,
-        rule=v.between(1, v.MAX_NODES),
+        rule=v.between(1, v.MAX_NODES, "botocore redshift CreateCluster NumberOfNodes"),
         new_cluster_only=True,
     )
     port: int = setting(
@@ -357,7 +361,11 @@ class Settings:
         "it for self-managed nodes, custom launch templates or security groups for pods.",
         default_doc="the EKS cluster security group",
         rule=v.SECURITY_GROUP_ID,
-        max_items=(60, "a security group holds at most 60 inbound rules (VPC quota)"),
+        max_items=(
+            60,
+            "a security group holds at most 60 inbound rules (Amazon VPC quotas, inbound rules "
+            "per security group)",
+        ),
     )
     kms_key_id: str | None = setting(
         "ARN of a customer managed KMS key for cluster encryption.",
@@ -378,7 +386,7 @@ class Settings:
     audit_log_retention_days: int = setting(
         "Retention of the CloudWatch log groups the stack creates for audit logs.",
         365,
-        rule=v.one_of(v.LOG_RETENTION_DAYS),
+        rule=v.one_of(v.LOG_RETENTION_DAYS, "botocore logs PutRetentionPolicy retentionInDays"),
         new_cluster_only=True,
     )
     audit_log_bucket: str | None = setting(
@@ -401,7 +409,9 @@ class Settings:
     automated_snapshot_retention_days: int = setting(
         "Days automated snapshots are kept (1-35).",
         7,
-        rule=v.between(1, 35),
+        rule=v.between(
+            1, 35, "botocore redshift CreateCluster AutomatedSnapshotRetentionPeriod: RA3 1-35"
+        ),
         new_cluster_only=True,
     )
     allow_version_upgrade: bool = setting(

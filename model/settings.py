@@ -239,7 +239,10 @@ def _tag_problems(tags: Mapping[str, str]) -> list[str]:
     problems = []
     # The stack adds a Name tag to every resource (a Name of the user's own replaces it).
     if len({*tags, "Name"}) > v.MAX_TAGS:
-        rule = f"at most {v.MAX_TAGS - 1} besides Name: AWS takes {v.MAX_TAGS} tags a resource"
+        rule = (
+            f"at most {v.MAX_TAGS - 1} besides Name: AWS takes {v.MAX_TAGS} tags a resource "
+            "(botocore iam tagListType, eks TagMap, logs Tags: max 50)"
+        )
         problems.append(problem("tags", f"{len(tags)} tags", rule))
     for key, value in tags.items():
         if broken := v.tag_problem(key, value):

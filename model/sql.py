@@ -38,7 +38,10 @@ def _character_problem(name: str) -> str | None:
         return "A name must not be empty."
     size = len(name.encode("utf-8", errors="surrogatepass"))  # lone surrogates: refused below
     if size > MAX_IDENTIFIER_BYTES:
-        return f"A name must be at most {MAX_IDENTIFIER_BYTES} bytes (UTF-8); this one is {size}."
+        return (
+            f"A name must be at most {MAX_IDENTIFIER_BYTES} bytes (UTF-8); this one is {size} "
+            "(Redshift Database Developer Guide, Names and identifiers)."
+        )
     for character in name:
         problem = _refused_character(character)
         if problem is not None:

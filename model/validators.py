@@ -272,16 +272,23 @@ def matches(pattern: re.Pattern[str], rule: str) -> Rule:
     return check
 
 
-def between(low: int, high: int) -> Rule:
+def between(low: int, high: int, source: str = "") -> Rule:
+    """`source`: where AWS states the bounds, when they are AWS's (shown with the rule)."""
+    where = f" ({source})" if source else ""
+
     def check(value: Any) -> str | None:
-        return None if low <= value <= high else f"must be between {low} and {high}"
+        return None if low <= value <= high else f"must be between {low} and {high}{where}"
 
     return check
 
 
-def one_of(choices: Sequence[Any]) -> Rule:
+def one_of(choices: Sequence[Any], source: str = "") -> Rule:
+    where = f" ({source})" if source else ""
+
     def check(value: Any) -> str | None:
-        return None if value in choices else f"must be one of {', '.join(map(str, choices))}"
+        if value in choices:
+            return None
+        return f"must be one of {', '.join(map(str, choices))}{where}"
 
     return check
 
@@ -296,7 +303,8 @@ def cluster_identifier_problem(value: str) -> str | None:
     if not _CLUSTER_ID.fullmatch(value) or "--" in value:
         return (
             "must be 1-63 lowercase letters, digits or hyphens, start with a letter, "
-            "and contain no '--' and no trailing hyphen"
+            "and contain no '--' and no trailing hyphen (botocore redshift CreateCluster "
+            "ClusterIdentifier)"
         )
     return None
 
@@ -305,7 +313,7 @@ def database_name_problem(value: str) -> str | None:
     if not DATABASE_NAME.fullmatch(value):
         return (
             "must be 1-64 characters: lowercase letters, digits, '_' or '$', not starting with a "
-            "digit"
+            "digit (botocore redshift CreateCluster DBName: 1 to 64)"
         )
     return _reserved(value)
 
@@ -320,7 +328,8 @@ def master_username_problem(value: str) -> str | None:
     """CreateCluster's MasterUsername rule, and a name the provisioners can put in SQL."""
     if not _MASTER_USER.fullmatch(value):
         return (
-            "must be 1-128 characters: lowercase letters, digits, _ + . @ -, starting with a letter"
+            "must be 1-128 characters: lowercase letters, digits, _ + . @ -, starting with a "
+            "letter (botocore redshift CreateCluster MasterUsername)"
         )
     return _reserved(value) or database_user_problem(value)
 
@@ -332,14 +341,20 @@ def schema_problem(value: str) -> str | None:
 
 def role_name_problem(value: str) -> str | None:
     if not _ROLE_NAME.fullmatch(value):
-        return "must be an IAM role name: 1-64 letters, digits and + = , . @ _ -"
+        return (
+            "must be an IAM role name: 1-64 letters, digits and + = , . @ _ - (botocore iam "
+            "roleNameType)"
+        )
     iamr_problem = database_user_problem(f"IAMR:{value}")
     return f"IAMR:<roleName> {iamr_problem}" if iamr_problem else None
 
 
 def role_path_problem(value: str) -> str | None:
     if not _ROLE_PATH.fullmatch(value) or "//" in value:
-        return "must start and end with '/', use printable ASCII and be at most 512 characters"
+        return (
+            "must start and end with '/', use printable ASCII and be at most 512 characters "
+            "(botocore iam pathType)"
+        )
     # IAM accepts them in a path, but the role's ARN goes into ArnEquals conditions and Resource
     # elements, where IAM reads '*' and '?' as wildcards: the self-assume would admit other roles.
     if "*" in value or "?" in value:
@@ -352,7 +367,8 @@ def service_account_problem(value: str) -> str | None:
     if len(value) > 253 or not all(_DNS_SUBDOMAIN_PART.fullmatch(p) for p in parts):
         return (
             "must be a DNS subdomain name: lowercase letters, digits, '-' and '.', "
-            "starting and ending with a letter or digit, at most 253 characters"
+            "starting and ending with a letter or digit, at most 253 characters (Kubernetes "
+            "object names: RFC 1123 subdomain)"
         )
     return None
 
@@ -361,11 +377,15 @@ def image_problem(value: str) -> str | None:
     """distribution/reference's grammar (reference.go), as the kubelet parses an image."""
     found = _IMAGE.fullmatch(value)
     if found and len(found.group("name")) > IMAGE_NAME_MAX:
-        return f"the image's name (before ':' or '@') is at most {IMAGE_NAME_MAX} characters"
+        return (
+            f"the image's name (before ':' or '@') is at most {IMAGE_NAME_MAX} characters "
+            "(distribution/reference NameTotalLengthMax)"
+        )
     if not found:
         return (
             "must be a container image reference like 'postgres:15-alpine', 'registry/repo:tag' "
-            "or 'repo@sha256:<64 hex digits>'"
+            "or 'repo@sha256:<64 hex digits>', its tag at most 128 characters "
+            "(distribution/reference grammar, as the kubelet parses it)"
         )
     return None
 
@@ -376,8 +396,9 @@ def credentials_db_user_problem(value: str) -> str | None:
     if not _CREDENTIALS_DB_USER.fullmatch(value):
         return (
             "must be '*' or a GetClusterCredentials DbUser: 1-64 letters, digits and _ + . @ -, "
-            "starting with a letter, with no ':' (so never an IAMR: user; the Data API uses "
-            "GetClusterCredentialsWithIAM for those)"
+            "starting with a letter, with no ':' (botocore redshift GetClusterCredentials "
+            "DbUser; so never an IAMR: user: the Data API uses GetClusterCredentialsWithIAM for "
+            "those)"
         )
     if value.lower() == "public":
         return "PUBLIC is not a user"
@@ -397,11 +418,17 @@ def is_tag_text(text: str) -> bool:
 
 def tag_problem(key: str, value: str) -> str | None:
     if not 1 <= len(key) <= 128 or not is_tag_text(key):
-        return "tag keys are 1-128 letters, digits, spaces and _ . : / = + - @"
+        return (
+            "tag keys are 1-128 letters, digits, spaces and _ . : / = + - @ (botocore iam "
+            "tagKeyType)"
+        )
     if key.lower().startswith("aws:"):
         return "tag keys must not start with 'aws:' (reserved for AWS)"
     if len(value) > 256 or not is_tag_text(value):
-        return "tag values are at most 256 letters, digits, spaces and _ . : / = + - @"
+        return (
+            "tag values are at most 256 letters, digits, spaces and _ . : / = + - @ (botocore "
+            "iam tagValueType)"
+        )
     return None
 
 
@@ -409,9 +436,12 @@ def port_problem(port: int, node_types: Sequence[str]) -> str | None:
     """CreateCluster "Port": every node type the stack may choose must accept the port."""
     if any(t.startswith(MANAGED_STORAGE_FAMILIES) for t in node_types):
         if not any(lo <= port <= hi for lo, hi in RA3_PORT_RANGES):
-            return f"RA3 and RG node types accept only ports {ranges_text(RA3_PORT_RANGES)}"
+            return (
+                f"RA3 and RG node types accept only ports {ranges_text(RA3_PORT_RANGES)} "
+                "(botocore redshift CreateCluster Port)"
+            )
     elif not OTHER_PORT_RANGE[0] <= port <= OTHER_PORT_RANGE[1]:
-        return "must be between 1150 and 65535"
+        return "must be between 1150 and 65535 (botocore redshift CreateCluster Port)"
     return None
 
 
@@ -428,7 +458,10 @@ def number_of_nodes_problem(count: int, node_types: Sequence[str]) -> str | None
     for node_type in node_types:
         limit = MAX_NODES_BY_TYPE.get(node_type, MAX_NODES)
         if count > limit:
-            return f"{node_type} clusters are created with at most {limit} nodes"
+            return (
+                f"{node_type} clusters are created with at most {limit} nodes (Cluster "
+                "Management Guide, node type details)"
+            )
     return None
 
 
@@ -460,18 +493,18 @@ def multi_az_problem(node_types: Sequence[str], count: int) -> str | None:
 ORGANIZATION_ID = matches(
     _EXTERNAL_ID,
     "must be 2-1224 ASCII characters: letters, digits and + = , . @ : / - _ "
-    "(it is the sts:ExternalId)",
+    "(it is the sts:ExternalId: botocore sts externalIdType)",
 )
 EKS_CLUSTER_NAME = matches(
     _EKS_NAME,
     "must be an EKS cluster name: 1-100 letters, digits, '-' or '_', "
-    "starting with a letter or digit",
+    "starting with a letter or digit (botocore eks ClusterName)",
 )
 ACCOUNT = matches(ACCOUNT_ID, "must be a 12-digit AWS account id")
 NAMESPACE = matches(
     _DNS_LABEL,
     "must be a Kubernetes namespace (DNS label): 1-63 lowercase letters, digits or '-', "
-    "starting and ending with a letter or digit",
+    "starting and ending with a letter or digit (Kubernetes namespace names: RFC 1123 label)",
 )
 CATALOG_NAME_PATH = matches(
     _CATALOG_PATH, "must be <schema>.<view> in lowercase, e.g. pg_catalog.svv_all_columns"
@@ -496,7 +529,7 @@ def bucket_name_problem(value: str) -> str | None:
     """S3's general purpose bucket naming rules (S3 User Guide, "Bucket naming rules")."""
     rule = (
         "must be an S3 bucket name: 3-63 lowercase letters, digits, '.' or '-', starting and "
-        "ending with a letter or digit"
+        "ending with a letter or digit (S3 User Guide, bucket naming rules)"
     )
     if not _BUCKET.fullmatch(value):
         return rule

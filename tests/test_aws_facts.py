@@ -47,7 +47,8 @@ def test_both_sides_read_the_shared_facts() -> None:
     assert set(pack_facts.DATA_API_CLUSTER_ACTIONS) <= set(iam_rules.CONNECTOR_CLUSTER_ACTIONS)
     assert iam_documents.DATA_API_CLUSTER_ACTIONS is aws_facts.DATA_API_CLUSTER_ACTIONS
     assert validators.port_problem(5460, ["ra3.large"]) == (
-        "RA3 and RG node types accept only ports 5431-5455 or 8191-8215"
+        "RA3 and RG node types accept only ports 5431-5455 or 8191-8215 "
+        "(botocore redshift CreateCluster Port)"
     )
 
 
