@@ -236,7 +236,8 @@ def arn_place_problems(s: Settings) -> list[str]:
                 "kmsKeyId",
                 key,
                 f"must be a key in the stack's partition {partition!r} and region {s.region!r}: "
-                "Redshift encrypts a cluster only with a key of its own Region",
+                "Redshift encrypts a cluster only with a key of its own Region (Amazon Redshift "
+                "Management Guide, database encryption)",
             )
         )
     secret = s.existing_admin_secret_arn

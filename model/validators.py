@@ -423,7 +423,10 @@ def tag_problem(key: str, value: str) -> str | None:
             "tagKeyType)"
         )
     if key.lower().startswith("aws:"):
-        return "tag keys must not start with 'aws:' (reserved for AWS)"
+        return (
+            "tag keys must not start with 'aws:' (reserved for AWS: botocore ec2 Tag Key, "
+            '"May not begin with aws:")'
+        )
     if len(value) > 256 or not is_tag_text(value):
         return (
             "tag values are at most 256 letters, digits, spaces and _ . : / = + - @ (botocore "

@@ -230,3 +230,28 @@ def test_at_the_limit_accepted_one_past_refused_naming_key_limit_and_source(
     line = err.value.problems[0]
     assert line.startswith(f"xpander-redshift:{key} = "), line
     assert limit in line and source in line, line
+
+
+# Rules without a number: refused naming the key and the source.
+RULES: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
+    ("tags.aws:team", {"tags": {"awsteam": "x"}}, {"tags": {"aws:team": "x"}}, "aws:"),
+    ("tags.AWS:team", {"tags": {"AWS-team": "x"}}, {"tags": {"AWS:team": "x"}}, "aws:"),
+    (
+        "kmsKeyId",
+        {"kmsKeyId": "arn:aws:kms:us-west-2:111122223333:key/1234abcd"},
+        {"kmsKeyId": "arn:aws:kms:us-east-1:111122223333:key/1234abcd"},
+        "Management Guide, database encryption",
+    ),
+]
+
+
+@pytest.mark.parametrize(("key", "accepted", "refused", "source"), RULES)
+def test_a_rule_without_a_number_names_key_and_source(
+    key: str, accepted: dict[str, Any], refused: dict[str, Any], source: str
+) -> None:
+    gate(**accepted)
+    with pytest.raises(SettingsError) as err:
+        gate(**refused)
+    line = err.value.problems[0]
+    assert line.startswith(f"xpander-redshift:{key} = "), line
+    assert source in line, line
