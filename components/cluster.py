@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from model import cluster_baseline as baseline
+from model import cluster_reboot
 from model.tags import resource_tags
+from providers.static_parameters.resource import StaticParameters
 
 
 def final_snapshot_identifier(cluster_identifier: str) -> str:
@@ -41,6 +44,8 @@ class RedshiftClusterArgs:
     security_group_ids: Sequence[pulumi.Input[str]]
     # The baseline, as the settings gate decided it (defaults live in the settings table).
     require_ssl: bool
+    reboot_for_static_parameters: bool
+    region: str
     audit_logging: AuditLogging
     enhanced_vpc_routing: bool
     automated_snapshot_retention_days: int
@@ -61,11 +66,14 @@ class RedshiftCluster(pulumi.ComponentResource):
     port: pulumi.Output[int]
     node_type: pulumi.Output[str]
     master_password_secret_arn: pulumi.Output[str]
+    pending_reboot: pulumi.Output[dict[str, Any]]
+    identifier_for_users: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: RedshiftClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("xpander:redshift:RedshiftCluster", name, None, opts)
+        parameters = baseline.cluster_parameters(require_ssl=args.require_ssl)
         parameter_group = aws.redshift.ParameterGroup(
             f"{name}-params",
             name=baseline.parameter_group_name(args.cluster_identifier),
@@ -73,7 +81,7 @@ class RedshiftCluster(pulumi.ComponentResource):
             description="xpander Redshift: TLS-only connections, user activity logging",
             parameters=[
                 aws.redshift.ParameterGroupParameterArgs(name=p["name"], value=p["value"])
-                for p in baseline.cluster_parameters(require_ssl=args.require_ssl)
+                for p in parameters
             ],
             tags=resource_tags(args.tags, baseline.parameter_group_name(args.cluster_identifier)),
             # A stack deployed with the older family keeps its group: a new family would replace
@@ -113,6 +121,17 @@ class RedshiftCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self._audit_logging(name, args, cluster)
+        # What the program cannot see (the values before this run) its provider can: a static
+        # parameter change is this resource's update, which says the cluster needs a reboot.
+        static = StaticParameters(
+            f"{name}-static-parameters",
+            region=args.region,
+            cluster_identifier=cluster.cluster_identifier,
+            parameter_group_name=parameter_group.name,
+            parameters=cluster_reboot.static_values(parameters),
+            reboot_after_change=args.reboot_for_static_parameters,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[parameter_group, cluster]),
+        )
 
         self.cluster_identifier = cluster.cluster_identifier
         self.arn = cluster.arn
@@ -120,6 +139,12 @@ class RedshiftCluster(pulumi.ComponentResource):
         self.port = cluster.port
         self.node_type = cluster.node_type
         self.master_password_secret_arn = cluster.master_password_secret_arn
+        # The identifier as the static parameters' output: the database users' SQL waits for it,
+        # so it never runs while the opt-in reboot does.
+        self.identifier_for_users = static.clusterIdentifier
+        self.pending_reboot = pulumi.Output.all(static.pendingReboot, static.rebootCommand).apply(
+            lambda pc: cluster_reboot.pending_output(pc[0], pc[1])
+        )
         self.register_outputs(
             {
                 "clusterIdentifier": self.cluster_identifier,
@@ -128,6 +153,7 @@ class RedshiftCluster(pulumi.ComponentResource):
                 "port": self.port,
                 "nodeType": self.node_type,
                 "masterPasswordSecretArn": self.master_password_secret_arn,
+                "pendingReboot": self.pending_reboot,
             }
         )
 

@@ -51,6 +51,7 @@ class ClusterFacts:
     security_group_id: pulumi.Input[str] | None
     subnet_group_name: pulumi.Input[str] | None
     vpc_id: pulumi.Input[str]
+    pending_reboot: pulumi.Input[dict[str, Any]] | None  # None: the cluster is not the stack's
 
 
 _EXISTING_GROUP = KEYS_BY_NAME["existingSecurityGroupId"].full_name  # the setting it names
@@ -127,6 +128,7 @@ class XpanderRedshift(pulumi.ComponentResource):
             outputs.SECURITY_GROUP_ID: cluster.security_group_id,
             outputs.SUBNET_GROUP_NAME: cluster.subnet_group_name,
             outputs.NODE_TYPE: cluster.node_type,
+            outputs.PENDING_REBOOT: cluster.pending_reboot,
         }
         # The primary connector's outputs stay at the top, under the names the xpander UI was
         # fed; with `connectors`, every connector's are also under `connectors`.
@@ -170,6 +172,8 @@ class XpanderRedshift(pulumi.ComponentResource):
                 skip_final_snapshot=s.skip_final_snapshot,
                 protect=s.protect,
                 require_ssl=s.require_ssl,
+                reboot_for_static_parameters=s.reboot_for_static_parameters,
+                region=s.region,
                 audit_logging=AuditLogging(
                     destination=s.audit_logging,
                     retention_days=s.audit_log_retention_days,
@@ -185,7 +189,7 @@ class XpanderRedshift(pulumi.ComponentResource):
             opts=child,
         )
         return ClusterFacts(
-            identifier=cluster.cluster_identifier,
+            identifier=cluster.identifier_for_users,
             endpoint=cluster.endpoint,
             port=cluster.port,
             admin_secret_arn=cluster.master_password_secret_arn,
@@ -194,6 +198,7 @@ class XpanderRedshift(pulumi.ComponentResource):
             security_group_id=network.security_group_id,
             subnet_group_name=network.subnet_group_name,
             vpc_id=vpc_id,
+            pending_reboot=cluster.pending_reboot,
         )
 
     def _existing_cluster(self, name: str) -> ClusterFacts:
@@ -231,6 +236,7 @@ class XpanderRedshift(pulumi.ComponentResource):
             security_group_id=s.existing_security_group_id,
             subnet_group_name=found.cluster_subnet_group_name,
             vpc_id=found.vpc_id,
+            pending_reboot=None,
         )
 
     def _agent_aliases(self, name: str, c: ConnectorSettings) -> list[pulumi.Alias]:

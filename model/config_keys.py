@@ -378,6 +378,12 @@ class Settings:
         True,
         new_cluster_only=True,
     )
+    reboot_for_static_parameters: bool = setting(
+        "Reboot the cluster in `pulumi up` after a static parameter (requireSsl) changes, when "
+        "it is available with nothing else pending (a few minutes without connections).",
+        False,
+        new_cluster_only=True,
+    )
     audit_logging: AuditLogging = setting(
         "Where audit logs (connection, user, user activity) go: cloudwatch, s3 or none.",
         "cloudwatch",

@@ -14,7 +14,7 @@ from model import provider_calls as pc
 from model.provider_calls import Call
 
 PHASES = (pc.LOOKUP, pc.CREATE, pc.READ, pc.UPDATE, pc.DELETE)
-_REPO_FILES = ("clients/", "components/")
+_REPO_FILES = ("clients/", "components/", "providers/")
 
 
 def _source(source: str) -> str:
@@ -44,6 +44,7 @@ EXTRA: tuple[tuple[str, tuple[Call, ...]], ...] = (
     ("kmsKeyId (new cluster)", pc.KMS_KEY_DEPENDENT),
     ("an account's first cluster", pc.SERVICE_LINKED_ROLE),
     ("auditLogging s3", pc.S3_AUDIT_LOGGING),
+    ("rebootForStaticParameters", pc.REBOOT_FOR_STATIC_PARAMETERS),
     ("existing cluster, data-api, no existingAdminSecretArn", pc.DB_USER_CREDENTIALS),
 )
 

@@ -21,7 +21,7 @@ from model import provider_calls as pc
 from model.config_keys import Settings
 from model.outputs import SECRET
 from model.provider_calls import Call, Target
-from model.resource_types import IAMR_USER_TYPE
+from model.resource_types import IAMR_USER_TYPE, STATIC_PARAMETERS_TYPE
 
 VERSION = "2012-10-17"
 DEPLOY, PREVIEW = "deploy", "preview"
@@ -68,6 +68,7 @@ def registered_types(s: Settings) -> set[str]:
         types.add(ADDON)
     if _new_cluster(s):
         types |= {CLUSTER, PARAMETER_GROUP, SUBNET_GROUP, SECURITY_GROUP, INGRESS_RULE}
+        types.add(STATIC_PARAMETERS_TYPE)
         if s.audit_logging != baseline.NO_AUDIT_LOGGING:
             types.add(LOGGING)
         if s.audit_logging == baseline.CLOUDWATCH:
@@ -124,6 +125,8 @@ def calls_for(s: Settings, role: str = DEPLOY) -> list[Call]:
             calls += pc.KMS_KEY_DEPENDENT
         if s.audit_logging == baseline.S3:
             calls += pc.S3_AUDIT_LOGGING
+        if s.reboot_for_static_parameters:
+            calls += pc.REBOOT_FOR_STATIC_PARAMETERS
     if _data_api_as_db_user(s) and role == DEPLOY:
         calls += pc.DB_USER_CREDENTIALS  # the database user's calls: none in preview (above)
     if role == PREVIEW:

@@ -19,6 +19,8 @@ MASTER_PASSWORD_SECRET_ARN: Final = "masterPasswordSecretArn"  # noqa: S105 - a 
 SUBNET_GROUP_NAME: Final = "subnetGroupName"
 NODE_TYPE: Final = "nodeType"
 DATABASE_USER: Final = "databaseUser"
+# The static parameters a change left waiting for the cluster's reboot (model/cluster_reboot.py).
+PENDING_REBOOT: Final = "pendingReboot"
 # With the `connectors` setting, each connector's outputs (CONNECTOR_CONFIG, ROLE_ARN,
 # DATABASE_USER, ORGANIZATION_ID) sit under `connectors.<name>`; the cluster's stay at the top.
 CONNECTORS: Final = "connectors"
@@ -30,6 +32,7 @@ SHARED_OUTPUTS: Final = (
     SECURITY_GROUP_ID,
     SUBNET_GROUP_NAME,
     NODE_TYPE,
+    PENDING_REBOOT,
 )
 
 # What each output holds and where it goes in the xpander UI (the README's outputs table is
@@ -61,6 +64,13 @@ OUTPUT_DOCS: Final = (
     (SECURITY_GROUP_ID, "the security group the ingress rules are in", "not in the form"),
     (SUBNET_GROUP_NAME, "the cluster's subnet group", "not in the form"),
     (NODE_TYPE, "the node type the region offered first of `nodeTypes`", "not in the form"),
+    (
+        PENDING_REBOOT,
+        "the static parameters (`require_ssl`, ...) a change left waiting for the cluster's "
+        "reboot, and the `rebootCommand` that applies them; `parameters: []` when none "
+        "(a cluster the stack created)",
+        "not in the form: docs/operations.md, Static parameters need a reboot",
+    ),
     (
         CONNECTORS,
         f"with `connectors`: {', '.join(PER_CONNECTOR_OUTPUTS)} of each connector, by its name",

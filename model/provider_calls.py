@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from model.resource_types import IAMR_USER_TYPE
+from model.resource_types import IAMR_USER_TYPE, STATIC_PARAMETERS_TYPE
 
 PROVIDER_REPOSITORY = "hashicorp/terraform-provider-aws"
 BRIDGED_BY = "pulumi-aws 7.51.1"
@@ -284,6 +284,14 @@ RESOURCE_CALLS: dict[str, tuple[Call, ...]] = {
         *_data_api(UPDATE, writes=True),
         *_data_api(DELETE, writes=True),
     ),
+    # The static parameters' dynamic provider (providers/static_parameters/provider.py) asks
+    # DescribeClusters for the cluster's parameter group status, with the deployer's credentials.
+    STATIC_PARAMETERS_TYPE: _calls(
+        "providers/static_parameters/provider.py",
+        ("redshift:DescribeClusters", CREATE, _T.CLUSTER, "is the group in-sync"),
+        ("redshift:DescribeClusters", READ, _T.CLUSTER, "refresh: is the reboot done"),
+        ("redshift:DescribeClusters", UPDATE, _T.CLUSTER, "may the cluster reboot now"),
+    ),
 }
 
 # Types the program registers that call no AWS API: the engine's own and Kubernetes' (their
@@ -386,6 +394,13 @@ S3_AUDIT_LOGGING = _calls(
     AUDIT_LOGGING_BUCKET_PERMISSIONS,
     ("s3:PutObject", CREATE, _T.AUDIT_OBJECTS, "EnableLogging"),
     ("s3:PutObject", UPDATE, _T.AUDIT_OBJECTS, "EnableLogging with a new bucket or prefix"),
+)
+
+# rebootForStaticParameters: the static parameters' provider reboots the cluster (RebootCluster
+# takes a cluster ARN) and waits with DescribeClusters (already the type's own call).
+REBOOT_FOR_STATIC_PARAMETERS = _calls(
+    "providers/static_parameters/provider.py",
+    ("redshift:RebootCluster", UPDATE, _T.CLUSTER, "only with rebootForStaticParameters"),
 )
 
 # An existing cluster without existingAdminSecretArn: the Data API authenticates as the cluster's

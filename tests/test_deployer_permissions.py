@@ -36,6 +36,7 @@ ALL_CALLS: list[Call] = [
     *pc.SERVICE_LINKED_ROLE,
     *pc.S3_AUDIT_LOGGING,
     *pc.DB_USER_CREDENTIALS,
+    *pc.REBOOT_FOR_STATIC_PARAMETERS,
 ]
 
 
@@ -68,6 +69,7 @@ EVERYTHING = with_(
     audit_logging="s3",
     audit_log_bucket="audit-logs-444455556666",
     audit_log_s3_key_prefix="redshift/",
+    reboot_for_static_parameters=True,
 )
 
 
@@ -431,6 +433,21 @@ def test_the_service_linked_role_is_granted_only_for_redshift() -> None:
         f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/redshift.amazonaws.com/"
         "AWSServiceRoleForRedshift"
     ]
+
+
+def test_reboot_cluster_is_granted_on_the_cluster_only_with_reboot_for_static_parameters() -> None:
+    """The opt-in reboot's one extra action, scoped to the stack's cluster; without the setting
+    (the default) and for the preview role, no RebootCluster at all."""
+    cluster = f"arn:aws:redshift:us-west-2:{ACCOUNT}:cluster:{EXAMPLE_SETTINGS.cluster_identifier}"
+    opted_in = with_(reboot_for_static_parameters=True)
+    assert {
+        r for a, r in granted(dp.documents(opted_in, ACCOUNT)) if a == "redshift:RebootCluster"
+    } == {cluster}
+    assert ("redshift:DescribeClusters", cluster) in granted(
+        dp.documents(EXAMPLE_SETTINGS, ACCOUNT)
+    )
+    assert "redshift:RebootCluster" not in dp.actions(dp.documents(EXAMPLE_SETTINGS, ACCOUNT))
+    assert "redshift:RebootCluster" not in dp.actions(dp.documents(opted_in, ACCOUNT, dp.PREVIEW))
 
 
 def test_an_existing_security_group_gets_its_rules_tagged_and_only_that_group_opened() -> None:

@@ -15,7 +15,7 @@ def test_every_output_has_one_row():
     names = [name for name, _, _ in outputs.OUTPUT_DOCS]
     every = {*outputs.PER_CONNECTOR_OUTPUTS, *outputs.SHARED_OUTPUTS, outputs.CONNECTORS}
     assert sorted(names) == sorted(every)
-    assert len(every) == 11  # 4 per connector, 6 of the cluster, and `connectors`
+    assert len(every) == 12  # 4 per connector, 7 of the cluster, and `connectors`
 
 
 def test_the_ui_column_names_the_forms_fields():

@@ -523,6 +523,19 @@ def test_with_an_existing_cluster_a_setting_without_effect_is_refused_naming_it(
     ]
 
 
+def test_the_opt_in_reboot_is_refused_for_an_existing_cluster():
+    """The stack never reboots a cluster it did not create: with existingClusterIdentifier it
+    manages no parameter group of that cluster, and rebootForStaticParameters is refused."""
+    with pytest.raises(SettingsError) as caught:
+        settings_with(existingClusterIdentifier="analytics", rebootForStaticParameters="true")
+    assert caught.value.problems == [
+        f"{PROJECT}:rebootForStaticParameters = 'true': "
+        "applies only to a cluster this stack creates"
+    ]
+    assert settings_with(rebootForStaticParameters="true").reboot_for_static_parameters is True
+    assert settings_with().reboot_for_static_parameters is False
+
+
 def test_tag_values_set_as_numbers_or_booleans_are_their_text():
     """`pulumi config set --path 'xpander-redshift:tags.cost-center' 4711` stores a number."""
     tags = settings_with(tags={"cost-center": 4711, "billable": True, "ratio": 0.5}).tags

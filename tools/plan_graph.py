@@ -45,6 +45,8 @@ TYPICAL_CREATE_SECONDS: dict[str, int] = {
     # The data-api provisioner: one BatchExecuteStatement, polled until FINISHED; a few seconds on
     # an idle cluster, with room for the first connection to a new cluster.
     "pulumi-python:dynamic/xpander:IamrUser": 30,
+    # The static parameters' create: one DescribeClusters (it never reboots on create).
+    "pulumi-python:dynamic/xpander:StaticParameters": 2,
     # The kubernetes-job provisioner: API objects in seconds; the Job pulls the psql image and runs
     # to completion in about a minute.
     "kubernetes:core/v1:Secret": 2,

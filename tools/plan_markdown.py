@@ -329,8 +329,10 @@ def _reboot_lines(change: ResourceChange) -> list[str]:
     names = ", ".join(f"`{p}`" for p in change.reboot_parameters)
     return [
         f"**Needs a reboot:** {names} are static parameters: `pulumi up` changes or attaches "
-        "the group, and the running cluster applies them only when it reboots. `make verify` "
-        "shows the group's apply status and the reboot command (docs/operations.md).",
+        "the group, and the running cluster applies them only when it reboots. `pulumi up` "
+        "says so with the reboot command and keeps them in the `pendingReboot` output until "
+        "then (with `rebootForStaticParameters` it reboots when safe); `make verify` shows the "
+        "group's apply status (docs/operations.md).",
         "",
     ]
 

@@ -1,0 +1,180 @@
+"""The static parameters a cluster waits to apply, and when the stack may reboot it: pure rules.
+
+The `StaticParameters` dynamic resource (providers/static_parameters/) carries the values of the
+static parameters the stack's parameter group sets. Its provider sees the old values and the new
+ones, which the program cannot: a change of one is an update of that resource, named in the
+preview and in its `pendingReboot` output until DescribeClusters shows the group `in-sync`.
+With `rebootForStaticParameters` it reboots the cluster, only when every rule below allows it.
+
+AWS's words, from botocore's redshift model (service-2.json, 2012-12-01):
+- `Cluster.ClusterStatus`: `available`, `modifying`, `rebooting`, `resizing`, `paused`, ...
+- `ClusterParameterGroupStatus.ParameterApplyStatus` / `ClusterParameterStatus`: `in-sync`,
+  `pending-reboot` ("will be applied after the cluster reboots"), `applying`, `apply-deferred`,
+  `apply-error`, `unknown-error`, `invalid-parameter`.
+- RebootCluster: "Any pending cluster modifications (see ModifyCluster) are applied at this
+  reboot": so the stack never reboots while `Cluster.PendingModifiedValues` holds anything (a
+  node type or node count waiting there would be a resize the team did not ask of this reboot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from model import cluster_baseline as baseline
+from model.config_keys import KEYS_BY_NAME
+
+AVAILABLE = "available"  # Cluster.ClusterStatus
+PENDING_REBOOT = "pending-reboot"  # ClusterParameterGroupStatus.ParameterApplyStatus
+IN_SYNC = baseline.IN_SYNC
+# The longest wait for the rebooted cluster: botocore's own ClusterAvailable waiter
+# (redshift waiters-2.json: DescribeClusters every 60 s, 30 attempts), at a shorter poll.
+REBOOT_WAIT_SECONDS = 1800
+POLL_SECONDS = 20.0
+
+OPT_IN = KEYS_BY_NAME["rebootForStaticParameters"].full_name
+
+# The resource's state keys (inputs, then what the provider adds).
+REGION = "region"
+CLUSTER = "clusterIdentifier"
+GROUP = "parameterGroupName"
+PARAMETERS = "parameters"  # {name: value} of the static parameters the group sets
+REBOOT = "rebootAfterChange"
+TIMEOUT = "timeoutSeconds"
+INPUT_KEYS = (REGION, CLUSTER, GROUP, PARAMETERS, REBOOT, TIMEOUT)
+# Another cluster (or region) is another resource: created anew, which reboots nothing.
+REPLACE_KEYS = (REGION, CLUSTER)
+PENDING = "pendingReboot"  # output: the parameters waiting for a reboot, as last known
+COMMAND = "rebootCommand"  # output, with PENDING: the command that applies them
+
+
+def static_values(parameters: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    """The static parameters among the group's `parameters`, as the resource's input."""
+    return {p["name"]: p["value"] for p in parameters if p["name"] in baseline.STATIC_PARAMETERS}
+
+
+def changed_parameters(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """Static parameters whose value the cluster does not run yet after this change: those whose
+    value differs; every one when the cluster moved to another group (ModifyCluster
+    ClusterParameterGroupName: the new group's parameters apply at the next reboot too)."""
+    new = news.get(PARAMETERS) or {}
+    old = olds.get(PARAMETERS) or {}
+    if olds.get(GROUP) != news.get(GROUP):
+        return [name for name in baseline.STATIC_PARAMETERS if name in new]
+    return [
+        name for name in baseline.STATIC_PARAMETERS if name in new and old.get(name) != new[name]
+    ]
+
+
+def still_pending(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """What the last run left waiting for a reboot, of the parameters the group still sets."""
+    new = news.get(PARAMETERS) or {}
+    return [str(name) for name in olds.get(PENDING) or () if name in new]
+
+
+def group_status(cluster: Mapping[str, Any], group: str) -> str | None:
+    """The ParameterApplyStatus of `group` on the cluster (None: the cluster does not use it)."""
+    for status in cluster.get("ClusterParameterGroups") or ():
+        if status.get("ParameterGroupName") == group:
+            return str(status.get("ParameterApplyStatus"))
+    return None
+
+
+def pending_modifications(cluster: Mapping[str, Any]) -> list[str]:
+    """The names of Cluster.PendingModifiedValues that hold a value."""
+    pending = cluster.get("PendingModifiedValues") or {}
+    return sorted(name for name, value in pending.items() if value is not None)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What DescribeClusters says the stack may do: reboot, nothing (in sync), or refuse (why)."""
+
+    reboot: bool
+    in_sync: bool
+    why_not: str = ""
+
+
+def reboot_verdict(cluster: Mapping[str, Any], group: str) -> Verdict:
+    """Reboot only a cluster `available`, whose group (ours) is `pending-reboot`, with no other
+    modification pending that the reboot would apply with it (RebootCluster API reference)."""
+    status = group_status(cluster, group)
+    if status == IN_SYNC:
+        return Verdict(reboot=False, in_sync=True)
+    state = cluster.get("ClusterStatus")
+    if state != AVAILABLE:
+        return Verdict(False, False, f"its status is {state!r}, not {AVAILABLE!r}")
+    if status is None:
+        return Verdict(False, False, f"it does not use the parameter group {group!r}")
+    if status != PENDING_REBOOT:
+        return Verdict(
+            False, False, f"its parameter group {group!r} is {status!r}, not {PENDING_REBOOT!r}"
+        )
+    if others := pending_modifications(cluster):
+        return Verdict(
+            False,
+            False,
+            "other modifications wait for its next reboot (PendingModifiedValues: "
+            f"{', '.join(others)}), and RebootCluster would apply them too",
+        )
+    return Verdict(reboot=True, in_sync=False)
+
+
+def settled(cluster: Mapping[str, Any], group: str) -> bool:
+    """The reboot is over: the cluster is available and runs the group's values."""
+    return cluster.get("ClusterStatus") == AVAILABLE and group_status(cluster, group) == IN_SYNC
+
+
+# --- what the provider says ----------------------------------------------------------------------
+
+
+def notice(parameters: Sequence[str], cluster: str, region: str, *, opted_in: bool) -> str:
+    """A static parameter change the cluster runs only after a reboot, and how to apply it."""
+    command = baseline.reboot_command(cluster, region)
+    return (
+        f"Needs a reboot: {', '.join(parameters)} of cluster {cluster!r} changed in its parameter "
+        "group; they are static parameters, which the running cluster applies only when it "
+        "reboots (until then it keeps the old values). Reboot at a quiet moment (connections drop "
+        f"for a few minutes): {command}"
+        + (
+            ""
+            if opted_in
+            else f"; or set {OPT_IN} true and `pulumi up` reboots it when it is safe."
+        )
+    )
+
+
+def refused(parameters: Sequence[str], cluster: str, region: str, why_not: str) -> str:
+    """The opt-in reboot that the cluster's state does not allow now."""
+    return (
+        f"Not rebooting cluster {cluster!r} ({OPT_IN}): {why_not}. {', '.join(parameters)} keep "
+        "waiting for a reboot; the next `pulumi up` checks again, or reboot by hand when the "
+        f"cluster is ready: {baseline.reboot_command(cluster, region)}"
+    )
+
+
+def wait_timed_out(cluster: str, seconds: int, last: Mapping[str, Any], group: str) -> str:
+    return (
+        f"Cluster {cluster!r} was rebooted (RebootCluster) but did not report {AVAILABLE!r} with "
+        f"its parameter group {group!r} {IN_SYNC!r} within {seconds} s (last seen: status "
+        f"{last.get('ClusterStatus')!r}, group {group_status(last, group)!r}). Run `pulumi up` "
+        "again: it reboots only if the group still waits for a reboot, and otherwise records the "
+        "change as applied."
+    )
+
+
+def outputs(news: Mapping[str, Any], pending: Sequence[str]) -> dict[str, Any]:
+    """The resource's outputs: its inputs, what waits for a reboot and, then, the command."""
+    outs = {key: news[key] for key in INPUT_KEYS if key in news}
+    outs[PENDING] = list(pending)
+    if pending:
+        outs[COMMAND] = baseline.reboot_command(str(news[CLUSTER]), str(news[REGION]))
+    return outs
+
+
+def pending_output(pending: Any, command: Any) -> dict[str, Any]:
+    """The stack output `pendingReboot`: the parameters waiting for a reboot and, then, the
+    command that applies them (`pulumi stack output pendingReboot --json`)."""
+    parameters = [str(p) for p in pending or ()]
+    return {"parameters": parameters, COMMAND: command} if parameters else {"parameters": []}

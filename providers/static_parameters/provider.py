@@ -1,0 +1,235 @@
+"""The StaticParameters provider: says which static parameter change waits for a reboot, and
+with `rebootForStaticParameters` reboots the cluster when `model.cluster_reboot` allows it.
+
+Runs in Pulumi's dynamic-provider process (`python -m pulumi.dynamic`). That host gives a diff no
+detailed diff, and logs nowhere but its stderr, which the engine prints as a diagnostic line of
+the run (pulumi/pulumi `pkg/resource/plugin/plugin.go`: a plugin's stderr goes to `Infoerr`). So
+the change shows three ways: as this resource's update with its changed `parameters` input (the
+engine's own input diff), as a warning line from `diff` in the preview and from `update` in `up`,
+and in the `pendingReboot` output (and the stack output of that name) until DescribeClusters shows
+the group `in-sync`. While something is pending, `diff` reports a change, so every preview and up
+say it again, and each `up` asks AWS whether the reboot happened.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import pulumi
+import pulumi.dynamic
+
+from model import cluster_reboot as rules
+from providers.loader import provider_loader
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+MODULE = "providers.static_parameters.provider"
+CLASS = "StaticParametersProvider"
+
+
+class RebootError(RuntimeError):
+    """A call to AWS failed or the rebooted cluster did not settle; the message says what to do."""
+
+
+def _explained(method: Callable[P, R]) -> Callable[P, R]:
+    """botocore's failures in our words: the call, AWS's code and message, and what to do."""
+
+    @functools.wraps(method)
+    def explained(*args: P.args, **kwargs: P.kwargs) -> R:
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        try:
+            return method(*args, **kwargs)
+        except ClientError as err:
+            error = err.response.get("Error", {})
+            raise RebootError(
+                f"Redshift {err.operation_name} was refused: {error.get('Code')}: "
+                f"{error.get('Message')}. Check the deploying identity's permissions "
+                "(make deployer-policy) and the cluster, then run `pulumi up` again."
+            ) from None
+        except BotoCoreError as err:
+            raise RebootError(
+                f"No answer from Redshift ({err}). Run `pulumi up` again: nothing is rebooted "
+                "unless the group still waits for a reboot."
+            ) from None
+
+    return explained
+
+
+class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
+    """diff / create / read / update of the StaticParameters resource; delete changes nothing.
+
+    Pickled as a loader that puts the project on sys.path first (`providers.loader`).
+    `client_factory`, `sleep` and `clock` are test seams; they are not pickled.
+    """
+
+    def __init__(
+        self,
+        project_root: str = PROJECT_ROOT,
+        *,
+        client_factory: Callable[[str], Any] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.project_root = project_root
+        self._client_factory = client_factory
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._sleep = sleep
+        self._clock = clock
+
+    def __reduce__(self) -> tuple[Callable[..., Any], tuple[str, str, str]]:
+        return (provider_loader(), (self.project_root, MODULE, CLASS))
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def diff(
+        self, id_: str, olds: dict[str, Any], news: dict[str, Any]
+    ) -> pulumi.dynamic.DiffResult:
+        """Changed inputs, or parameters the last run left waiting for a reboot (the update asks
+        AWS again). Another cluster or region is a new resource: its create reboots nothing."""
+        changed = [k for k in rules.INPUT_KEYS if olds.get(k) != news.get(k)]
+        replaces = [k for k in changed if k in rules.REPLACE_KEYS]
+        waiting = (
+            []  # a new cluster starts with its group's values: nothing waits
+            if replaces
+            else _unique([*rules.changed_parameters(olds, news), *rules.still_pending(olds, news)])
+        )
+        if waiting:
+            pulumi.log.warn(
+                rules.notice(
+                    waiting,
+                    news[rules.CLUSTER],
+                    str(news.get(rules.REGION)),
+                    opted_in=bool(news.get(rules.REBOOT)),
+                )
+            )
+        return pulumi.dynamic.DiffResult(
+            changes=bool(changed or waiting),
+            replaces=replaces,
+            stables=[],
+            delete_before_replace=False,
+        )
+
+    @_explained
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        """Records the values; pending are all of them unless the group is already `in-sync` (a
+        cluster the stack just created with it). Never reboots: a cluster that only now moved
+        to the stack's group (an adopted one) is rebooted by a later `up`, if opted in."""
+        cluster = self._cluster(props)
+        group = str(props[rules.GROUP])
+        pending = [] if rules.group_status(cluster, group) == rules.IN_SYNC else _all(props)
+        if pending:
+            pulumi.log.warn(self._notice(pending, props))
+        return pulumi.dynamic.CreateResult(
+            id_=f"{props[rules.CLUSTER]}/{group}", outs=rules.outputs(props, pending)
+        )
+
+    @_explained
+    def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+        """Refresh: what waited for a reboot is no longer pending once the group is `in-sync`."""
+        outs = dict(props)
+        if props.get(rules.PENDING):
+            cluster = self._cluster(props)
+            if rules.group_status(cluster, str(props[rules.GROUP])) == rules.IN_SYNC:
+                outs = rules.outputs(props, [])
+        return pulumi.dynamic.ReadResult(id_=id_, outs=outs)
+
+    @_explained
+    def update(
+        self, id_: str, olds: dict[str, Any], news: dict[str, Any]
+    ) -> pulumi.dynamic.UpdateResult:
+        changed = rules.changed_parameters(olds, news)
+        pending = _unique([*changed, *rules.still_pending(olds, news)])
+        if not pending:
+            return pulumi.dynamic.UpdateResult(outs=rules.outputs(news, []))
+        cluster = self._cluster(news)
+        group = str(news[rules.GROUP])
+        verdict = rules.reboot_verdict(cluster, group)
+        if verdict.in_sync and not changed:  # rebooted since the last run: applied
+            return pulumi.dynamic.UpdateResult(outs=rules.outputs(news, []))
+        if not news.get(rules.REBOOT) or verdict.in_sync:
+            # Opted out (diff has said what to run); or a change this run made that the group
+            # does not show yet: the next `up` asks again.
+            return pulumi.dynamic.UpdateResult(outs=rules.outputs(news, pending))
+        name, region = str(news[rules.CLUSTER]), str(news[rules.REGION])
+        if not verdict.reboot:
+            pulumi.log.warn(rules.refused(pending, name, region, verdict.why_not))
+            return pulumi.dynamic.UpdateResult(outs=rules.outputs(news, pending))
+        self._reboot(news)
+        return pulumi.dynamic.UpdateResult(outs=rules.outputs(news, []))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Nothing in AWS is this resource's: the group and the cluster are other resources."""
+
+    # --- AWS -------------------------------------------------------------------------------------
+
+    def _reboot(self, props: Mapping[str, Any]) -> None:
+        """RebootCluster once, then wait (bounded) until the cluster is available and in sync."""
+        name, group = str(props[rules.CLUSTER]), str(props[rules.GROUP])
+        seconds = int(props.get(rules.TIMEOUT) or rules.REBOOT_WAIT_SECONDS)
+        client = self._client(str(props[rules.REGION]))
+        pulumi.log.info(
+            f"Rebooting cluster {name!r} to apply its static parameters ({rules.OPT_IN})."
+        )
+        client.reboot_cluster(ClusterIdentifier=name)
+        deadline = self._clock() + seconds
+        while True:
+            cluster = self._cluster(props)
+            if rules.settled(cluster, group):
+                return
+            if self._clock() >= deadline:
+                raise RebootError(rules.wait_timed_out(name, seconds, cluster, group))
+            self._sleep(rules.POLL_SECONDS)
+
+    def _cluster(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        name = str(props[rules.CLUSTER])
+        answer = self._client(str(props[rules.REGION])).describe_clusters(ClusterIdentifier=name)
+        clusters: list[dict[str, Any]] = answer.get("Clusters") or []
+        if not clusters:
+            raise RebootError(f"DescribeClusters does not find cluster {name!r}.")
+        return clusters[0]
+
+    def _client(self, region: str) -> Any:
+        """One redshift client per region for the process (the host keeps this provider)."""
+        with self._lock:
+            if region not in self._clients:
+                self._clients[region] = (self._client_factory or _make_client)(region)
+            return self._clients[region]
+
+    def _notice(self, pending: list[str], props: Mapping[str, Any]) -> str:
+        return rules.notice(
+            pending,
+            str(props[rules.CLUSTER]),
+            str(props[rules.REGION]),
+            opted_in=bool(props.get(rules.REBOOT)),
+        )
+
+
+def _make_client(region: str) -> Any:
+    import boto3  # noqa: PLC0415 - only in the provider process, when AWS is asked
+    from botocore.config import Config  # noqa: PLC0415
+
+    config = Config(
+        region_name=region,
+        connect_timeout=10,
+        read_timeout=60,
+        retries={"mode": "standard", "max_attempts": 5},
+    )
+    return boto3.client("redshift", config=config)
+
+
+def _all(props: Mapping[str, Any]) -> list[str]:
+    return list(props.get(rules.PARAMETERS) or {})
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))

@@ -1,0 +1,409 @@
+"""The StaticParameters provider: `pulumi up` says which change needs a reboot, and reboots only
+when opted in and safe.
+
+- Through Pulumi's own dynamic-provider host (`python -m pulumi.dynamic`, started in an empty
+  directory) over gRPC, with the inputs the program registers (the real serialized `__provider`),
+  against a moto server on 127.0.0.1 (AWS_ENDPOINT_URL_REDSHIFT). moto has no RebootCluster and
+  always reports a cluster's parameter group `in-sync`: these tests prove the diff, the notice,
+  the outputs, and that nothing calls RebootCluster without the opt-in (moto would refuse it).
+- The reboot itself, in-process with botocore's Stubber: every request and answer is checked
+  against botocore's redshift model, and any call not queued fails the test, so "exactly one
+  RebootCluster" and "no RebootCluster" are what the Stubber saw.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import grpc
+import pytest
+import yaml
+from botocore.stub import Stubber
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+from model.resource_types import IAMR_USER_TYPE, STATIC_PARAMETERS_TYPE
+from providers.static_parameters.provider import RebootError, StaticParametersProvider
+from tests.moto_server import moto_server
+from tests.stack_helpers import of_type, one, run_stack
+from tests.test_iamr_user_provider import CALL_TIMEOUT, PROVIDER_KEY, _props, _struct
+from tools import engine
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME = "xpander-cluster-static-parameters"
+URN = f"urn:pulumi:test::xpander-redshift::{STATIC_PARAMETERS_TYPE}::{NAME}"
+CLUSTER, GROUP, REGION = "xpander-redshift", "xpander-redshift-params", "us-west-2"
+COMMAND = "aws redshift reboot-cluster --cluster-identifier xpander-redshift --region us-west-2"
+
+
+def registered(**overrides: str) -> dict[str, Any]:
+    """The StaticParameters inputs the dev stack registers (with `overrides` of its settings)."""
+    raw: dict[str, Any] = {}
+
+    class KeepingMonitor(engine.RecordingMonitor):
+        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+            if request.type == STATIC_PARAMETERS_TYPE:
+                raw.update(rpc.deserialize_properties(request.object, keep_unknowns=True))
+            return super().RegisterResource(request)
+
+    config = engine.stack_config_strings(yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text()))
+    config.update({f"xpander-redshift:{k}": v for k, v in overrides.items()})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "RecordingMonitor", KeepingMonitor)
+        engine.run_program(config)
+    raw[PROVIDER_KEY] = rpc.unwrap_rpc_secret(raw[PROVIDER_KEY])
+    return raw
+
+
+def test_the_program_registers_the_static_parameters_and_only_those():
+    inputs = registered()
+    assert inputs["clusterIdentifier"] == CLUSTER
+    assert inputs["parameterGroupName"] == GROUP
+    assert inputs["parameters"] == {"require_ssl": "true", "enable_user_activity_logging": "true"}
+    assert inputs["rebootAfterChange"] is False
+    assert registered(requireSsl="false")["parameters"]["require_ssl"] == "false"
+    assert registered(rebootForStaticParameters="true")["rebootAfterChange"] is True
+
+
+def test_a_change_of_no_static_parameter_leaves_the_resources_inputs_as_they_were():
+    """Snapshot retention, routing and tags are no parameters: nothing to reboot for."""
+    base = registered()
+    other = registered(
+        automatedSnapshotRetentionDays="14", enhancedVpcRouting="false", tags='{"team": "data"}'
+    )
+    assert other == base
+
+
+def test_the_database_users_sql_waits_for_the_static_parameters_and_so_for_any_reboot():
+    """The IamrUser's cluster is the StaticParameters' output: the engine runs its SQL only after
+    that resource's update, reboot and wait included."""
+    run = run_stack()
+    static = one(run, STATIC_PARAMETERS_TYPE)
+    user = one(run, IAMR_USER_TYPE)
+    assert user.property_dependencies["clusterIdentifier"] == [static.urn]
+
+
+def test_an_existing_cluster_gets_no_static_parameters_and_no_pending_reboot_output():
+    """The stack sets no parameter of a cluster it did not create: nothing of it to reboot."""
+    run = run_stack(existingClusterIdentifier="analytics")
+    assert of_type(run, STATIC_PARAMETERS_TYPE) == []
+    assert run.outputs.get("pendingReboot") is None
+
+
+# --- the host, over gRPC, against moto ------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def provider_host(aws_url: str, workdir: Path) -> Iterator[tuple[Any, Path]]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(workdir),
+        "AWS_ENDPOINT_URL_REDSHIFT": aws_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    stderr = workdir / "host.stderr"
+    with stderr.open("wb") as errors:
+        host = subprocess.Popen(
+            [sys.executable, "-u", "-m", "pulumi.dynamic"],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+        )
+    try:
+        assert host.stdout is not None
+        port = int(host.stdout.readline().decode().strip() or 0)
+        assert port, f"the provider host did not start: {stderr.read_text()}"
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            grpc.channel_ready_future(channel).result(timeout=30)
+            stub = provider_pb2_grpc.ResourceProviderStub(channel)
+            stub.Configure(provider_pb2.ConfigureRequest(args=_struct({})), timeout=CALL_TIMEOUT)
+            yield stub, stderr
+    finally:
+        host.terminate()
+        try:
+            host.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            host.kill()
+            host.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[str]:
+    """moto, with the stack's parameter group and a cluster created with it."""
+    with moto_server() as url:
+        client = boto3.client(
+            "redshift",
+            region_name=REGION,
+            endpoint_url=url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        client.create_cluster_parameter_group(
+            ParameterGroupName=GROUP, ParameterGroupFamily="redshift-2.0", Description="x"
+        )
+        client.create_cluster(
+            ClusterIdentifier=CLUSTER,
+            NodeType="ra3.large",
+            MasterUsername="xpander_admin",
+            MasterUserPassword="Moto-only-1",
+            ClusterParameterGroupName=GROUP,
+        )
+        yield url
+
+
+@pytest.fixture
+def host(aws: str, tmp_path: Path) -> Iterator[tuple[Any, Path]]:
+    with provider_host(aws, tmp_path) as running:
+        yield running
+
+
+def diff(stub: Any, outs: dict[str, Any], news: dict[str, Any]) -> Any:
+    return stub.Diff(
+        provider_pb2.DiffRequest(id="x", urn=URN, olds=_struct(outs), news=_struct(news)),
+        timeout=CALL_TIMEOUT,
+    )
+
+
+def update(stub: Any, outs: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+    answer = stub.Update(
+        provider_pb2.UpdateRequest(id="x", urn=URN, olds=_struct(outs), news=_struct(news)),
+        timeout=CALL_TIMEOUT,
+    )
+    return _props(answer.properties)
+
+
+def create(stub: Any, news: dict[str, Any]) -> dict[str, Any]:
+    answer = stub.Create(
+        provider_pb2.CreateRequest(urn=URN, properties=_struct(news)), timeout=CALL_TIMEOUT
+    )
+    assert answer.id == f"{CLUSTER}/{GROUP}"
+    return _props(answer.properties)
+
+
+def test_a_cluster_created_with_the_group_has_nothing_pending(host):
+    stub, stderr = host
+    outs = create(stub, registered())
+    assert outs["pendingReboot"] == []
+    assert "rebootCommand" not in outs
+    assert diff(stub, outs, registered()).changes == provider_pb2.DiffResponse.DIFF_NONE
+    assert "Needs a reboot" not in stderr.read_text()
+
+
+def test_a_require_ssl_change_is_an_update_that_names_it_and_gives_the_reboot_command(host):
+    """Without the opt-in: the preview's diff and the update say it, the outputs keep it, and
+    no RebootCluster is sent (moto has none: the update would fail)."""
+    stub, stderr = host
+    outs = create(stub, registered())
+    news = registered(requireSsl="false")
+    answer = diff(stub, outs, news)
+    assert answer.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert list(answer.replaces) == []
+    said = stderr.read_text()
+    assert "warning: Needs a reboot: require_ssl of cluster 'xpander-redshift'" in said
+    assert "enable_user_activity_logging" not in said
+    assert COMMAND in said
+    assert "xpander-redshift:rebootForStaticParameters true" in said
+
+    outs = update(stub, outs, news)
+    assert outs["pendingReboot"] == ["require_ssl"]
+    assert outs["rebootCommand"] == COMMAND
+
+
+def test_what_waits_for_a_reboot_is_said_again_until_the_group_is_in_sync(host):
+    """The next preview repeats it; the next up asks AWS, and moto's `in-sync` (a cluster
+    rebooted by hand meanwhile) clears it; after that the diff is empty."""
+    stub, stderr = host
+    news = registered(requireSsl="false")
+    pending = update(stub, create(stub, registered()), news)
+    before = stderr.read_text().count("Needs a reboot")
+    assert diff(stub, pending, news).changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert stderr.read_text().count("Needs a reboot") == before + 1
+
+    applied = update(stub, pending, news)
+    assert applied["pendingReboot"] == []
+    assert "rebootCommand" not in applied
+    assert diff(stub, applied, news).changes == provider_pb2.DiffResponse.DIFF_NONE
+
+
+def test_another_cluster_is_a_new_resource_and_turning_the_opt_in_on_is_no_reboot_notice(host):
+    stub, stderr = host
+    outs = create(stub, registered())
+    moved = {
+        **registered(),
+        "clusterIdentifier": "another-cluster",
+        "parameterGroupName": "another-cluster-params",
+    }
+    assert list(diff(stub, outs, moved).replaces) == ["clusterIdentifier"]
+    opted_in = registered(rebootForStaticParameters="true")
+    assert diff(stub, outs, opted_in).changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert update(stub, outs, opted_in)["pendingReboot"] == []
+    assert "Needs a reboot" not in stderr.read_text()
+
+
+# --- the opt-in reboot, against botocore's Stubber ------------------------------------------------
+
+
+def cluster(status: str, group: str, pending: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A DescribeClusters answer (checked against botocore's model by the Stubber)."""
+    return {
+        "Clusters": [
+            {
+                "ClusterIdentifier": CLUSTER,
+                "ClusterStatus": status,
+                "ClusterParameterGroups": [
+                    {"ParameterGroupName": GROUP, "ParameterApplyStatus": group}
+                ],
+                "PendingModifiedValues": pending or {},
+            }
+        ]
+    }
+
+
+class Clock:
+    """The provider's clock and sleep: time passes only when it sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def stubbed() -> Iterator[tuple[StaticParametersProvider, Stubber]]:
+    client = boto3.client(
+        "redshift",
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    clock = Clock()
+    provider = StaticParametersProvider(
+        client_factory=lambda region: client, sleep=clock.sleep, clock=lambda: clock.now
+    )
+    with Stubber(client) as stubber:
+        yield provider, stubber
+        stubber.assert_no_pending_responses()
+
+
+DESCRIBE = {"ClusterIdentifier": CLUSTER}
+OLD = {
+    "region": REGION,
+    "clusterIdentifier": CLUSTER,
+    "parameterGroupName": GROUP,
+    "parameters": {"require_ssl": "true", "enable_user_activity_logging": "true"},
+    "rebootAfterChange": True,
+    "timeoutSeconds": 600,
+    "pendingReboot": [],
+}
+NEW = {**OLD, "parameters": {"require_ssl": "false", "enable_user_activity_logging": "true"}}
+NEW.pop("pendingReboot")
+
+
+def test_opted_in_a_pending_reboot_reboots_exactly_once_and_waits_until_in_sync(stubbed):
+    provider, stubber = stubbed
+    stubber.add_response("describe_clusters", cluster("available", "pending-reboot"), DESCRIBE)
+    stubber.add_response("reboot_cluster", {"Cluster": {"ClusterStatus": "rebooting"}}, DESCRIBE)
+    stubber.add_response("describe_clusters", cluster("rebooting", "pending-reboot"), DESCRIBE)
+    stubber.add_response("describe_clusters", cluster("available", "pending-reboot"), DESCRIBE)
+    stubber.add_response("describe_clusters", cluster("available", "in-sync"), DESCRIBE)
+    outs = provider.update("x", dict(OLD), dict(NEW)).outs
+    assert outs is not None and outs["pendingReboot"] == []
+    # The re-run: nothing changed, nothing pending: no diff, so no update and no AWS call.
+    assert provider.diff("x", outs, dict(NEW)).changes is False
+
+
+def test_opted_out_a_pending_reboot_never_reboots(stubbed):
+    """A cluster as safe to reboot as it gets; no RebootCluster is queued, so a call would fail."""
+    provider, stubber = stubbed
+    stubber.add_response("describe_clusters", cluster("available", "pending-reboot"), DESCRIBE)
+    outs = provider.update("x", dict(OLD), {**NEW, "rebootAfterChange": False}).outs
+    assert outs is not None and outs["pendingReboot"] == ["require_ssl"]
+    assert outs["rebootCommand"] == COMMAND
+
+
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        (cluster("modifying", "pending-reboot"), "its status is 'modifying', not 'available'"),
+        (cluster("paused", "pending-reboot"), "its status is 'paused', not 'available'"),
+        (
+            cluster("available", "apply-deferred"),
+            "its parameter group 'xpander-redshift-params' is 'apply-deferred', not "
+            "'pending-reboot'",
+        ),
+        (
+            cluster("available", "pending-reboot", {"NodeType": "ra3.xlplus"}),
+            "other modifications wait for its next reboot (PendingModifiedValues: NodeType)",
+        ),
+    ],
+)
+def test_opted_in_a_cluster_that_is_not_safe_to_reboot_is_not_rebooted_and_says_why(
+    stubbed, capsys, answer, why
+):
+    provider, stubber = stubbed
+    stubber.add_response("describe_clusters", answer, DESCRIBE)
+    outs = provider.update("x", dict(OLD), dict(NEW)).outs
+    assert outs is not None and outs["pendingReboot"] == ["require_ssl"]
+    said = capsys.readouterr().err
+    assert (
+        "Not rebooting cluster 'xpander-redshift' (xpander-redshift:rebootForStaticParameters): "
+        f"{why}" in said
+    )
+    assert COMMAND in said
+
+
+def test_a_wait_that_times_out_fails_clearly_and_the_re_run_does_not_reboot_again(stubbed):
+    provider, stubber = stubbed
+    stubber.add_response("describe_clusters", cluster("available", "pending-reboot"), DESCRIBE)
+    stubber.add_response("reboot_cluster", {"Cluster": {"ClusterStatus": "rebooting"}}, DESCRIBE)
+    for _ in range(31):  # 600 s at one DescribeClusters every 20 s, and the last look
+        stubber.add_response("describe_clusters", cluster("rebooting", "pending-reboot"), DESCRIBE)
+    with pytest.raises(RebootError) as failed:
+        provider.update("x", dict(OLD), dict(NEW))
+    assert "did not report 'available' with its parameter group" in str(failed.value)
+    assert "within 600 s (last seen: status 'rebooting'" in str(failed.value)
+    # The engine kept the old state: the re-run updates from it again. The reboot has finished
+    # meanwhile: no second RebootCluster (none is queued), and the change stays named until the
+    # next up sees the group in sync with nothing changed.
+    stubber.add_response("describe_clusters", cluster("available", "in-sync"), DESCRIBE)
+    outs = provider.update("x", dict(OLD), dict(NEW)).outs
+    assert outs is not None and outs["pendingReboot"] == ["require_ssl"]
+    stubber.add_response("describe_clusters", cluster("available", "in-sync"), DESCRIBE)
+    assert provider.update("x", outs, dict(NEW)).outs["pendingReboot"] == []  # type: ignore[index]
+
+
+def test_create_never_reboots_and_names_every_static_parameter_of_a_cluster_not_in_sync(
+    stubbed, capsys
+):
+    """An adopted cluster that only now moved to the stack's group: its first `up` says so."""
+    provider, stubber = stubbed
+    stubber.add_response("describe_clusters", cluster("available", "pending-reboot"), DESCRIBE)
+    news = {k: v for k, v in OLD.items() if k != "pendingReboot"}
+    outs = provider.create(news).outs
+    assert outs is not None
+    assert outs["pendingReboot"] == ["require_ssl", "enable_user_activity_logging"]
+    assert "Needs a reboot: require_ssl, enable_user_activity_logging" in capsys.readouterr().err
+
+
+def test_a_refused_call_is_said_in_our_words(stubbed):
+    provider, stubber = stubbed
+    stubber.add_response("describe_clusters", cluster("available", "pending-reboot"), DESCRIBE)
+    stubber.add_client_error(
+        "reboot_cluster", "InvalidClusterState", "The cluster is being modified", 400
+    )
+    with pytest.raises(RebootError) as failed:
+        provider.update("x", dict(OLD), dict(NEW))
+    assert "Redshift RebootCluster was refused: InvalidClusterState" in str(failed.value)
