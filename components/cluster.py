@@ -140,7 +140,10 @@ class RedshiftCluster(pulumi.ComponentResource):
         self.node_type = cluster.node_type
         self.master_password_secret_arn = cluster.master_password_secret_arn
         # The identifier as the static parameters' output: the database users' SQL waits for it,
-        # so it never runs while the opt-in reboot does.
+        # so it never runs while the opt-in reboot does. It is known in a preview too (the engine
+        # hands a dynamic resource's inputs back as its outputs: pulumi
+        # pkg/resource/plugin/provider_plugin.go, Create/Update with Preview), so the users'
+        # diff sees the same cluster, not a replacement.
         self.identifier_for_users = static.clusterIdentifier
         self.pending_reboot = pulumi.Output.all(static.pendingReboot, static.rebootCommand).apply(
             lambda pc: cluster_reboot.pending_output(pc[0], pc[1])

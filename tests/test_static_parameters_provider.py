@@ -237,6 +237,35 @@ def test_what_waits_for_a_reboot_is_said_again_until_the_group_is_in_sync(host):
     assert diff(stub, applied, news).changes == provider_pb2.DiffResponse.DIFF_NONE
 
 
+def test_refresh_clears_what_waited_once_the_group_is_in_sync_and_destroy_touches_nothing(
+    host, aws
+):
+    stub, _ = host
+    news = registered(requireSsl="false")
+    pending = update(stub, create(stub, registered()), news)
+    assert pending["pendingReboot"] == ["require_ssl"]
+    answer = stub.Read(
+        provider_pb2.ReadRequest(
+            id="x", urn=URN, properties=_struct(pending), inputs=_struct(news)
+        ),
+        timeout=CALL_TIMEOUT,
+    )
+    assert answer.id == "x"
+    assert _props(answer.properties)["pendingReboot"] == []
+    stub.Delete(
+        provider_pb2.DeleteRequest(id="x", urn=URN, properties=_struct(pending)),
+        timeout=CALL_TIMEOUT,
+    )
+    described = boto3.client(
+        "redshift",
+        region_name=REGION,
+        endpoint_url=aws,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).describe_clusters(ClusterIdentifier=CLUSTER)
+    assert described["Clusters"][0]["ClusterStatus"] == "available"
+
+
 def test_another_cluster_is_a_new_resource_and_turning_the_opt_in_on_is_no_reboot_notice(host):
     stub, stderr = host
     outs = create(stub, registered())

@@ -8,7 +8,9 @@ the change shows three ways: as this resource's update with its changed `paramet
 engine's own input diff), as a warning line from `diff` in the preview and from `update` in `up`,
 and in the `pendingReboot` output (and the stack output of that name) until DescribeClusters shows
 the group `in-sync`. While something is pending, `diff` reports a change, so every preview and up
-say it again, and each `up` asks AWS whether the reboot happened.
+say it again, and each `up` asks AWS whether the reboot happened: the engine asks a provider's
+diff on every run, equal inputs or not (pulumi/pulumi `pkg/resource/deploy/step_generator.go`,
+`diff`: only the legacy-diff mode skips it).
 """
 
 from __future__ import annotations
