@@ -14,6 +14,9 @@ AWS's words, from botocore's redshift model (service-2.json, 2012-12-01):
 - RebootCluster: "Any pending cluster modifications (see ModifyCluster) are applied at this
   reboot": so the stack never reboots while `Cluster.PendingModifiedValues` holds anything (a
   node type or node count waiting there would be a resize the team did not ask of this reboot).
+  Its error InvalidClusterState is "The specified cluster is not in the available state"
+  (Amazon Redshift API Reference, RebootCluster): the stack asks only an `available` cluster.
+The same values are in the Amazon Redshift API Reference (ClusterParameterStatus, Cluster).
 """
 
 from __future__ import annotations
