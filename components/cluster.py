@@ -12,8 +12,20 @@ import pulumi_aws as aws
 
 from model import cluster_baseline as baseline
 from model import cluster_reboot
+from model.aws_limits import audit_bucket_region_problem
 from model.tags import resource_tags
 from providers.static_parameters.resource import StaticParameters
+
+
+def bucket_in_region(bucket: str, bucket_region: str, region: str) -> str:
+    """The audit-log bucket's name, once the lookup found it in the cluster's Region.
+
+    A bucket of another Region fails EnableLogging only after the cluster is created, minutes in.
+    RunError: the engine prints the message alone, without a Python traceback.
+    """
+    if broken := audit_bucket_region_problem(bucket, bucket_region, region):
+        raise pulumi.RunError(broken)
+    return bucket
 
 
 def final_snapshot_identifier(cluster_identifier: str) -> str:
@@ -210,12 +222,20 @@ class RedshiftCluster(pulumi.ComponentResource):
                 # Redshift would create missing groups itself, without retention: ours go first.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=groups),
             )
-        elif logging.destination == baseline.S3:
+        elif logging.destination == baseline.S3 and logging.bucket:
+            # Looked up at preview (HeadBucket), so a bucket of another Region fails before
+            # anything is created.
+            bucket, region = logging.bucket, args.region
+            found = aws.s3.get_bucket_output(
+                bucket=bucket, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
             aws.redshift.Logging(
                 f"{name}-audit-logging",
                 cluster_identifier=cluster.cluster_identifier,
                 log_destination_type=baseline.S3,
-                bucket_name=logging.bucket,
+                bucket_name=found.bucket_region.apply(
+                    lambda found_region: bucket_in_region(bucket, found_region, region)
+                ),
                 s3_key_prefix=logging.s3_key_prefix,
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -253,6 +253,20 @@ def arn_place_problems(s: Settings) -> list[str]:
     return found
 
 
+def audit_bucket_region_problem(bucket: str, bucket_region: str, region: str) -> str | None:
+    """The audit-log bucket, looked up at preview, in the cluster's Region: EnableLogging's
+    BucketName "Must be in the same region as the cluster" (botocore redshift EnableLogging)."""
+    if bucket_region == region:
+        return None
+    return problem(
+        "auditLogBucket",
+        bucket,
+        f"is a bucket of {bucket_region}, not of the stack's region {region}; EnableLogging "
+        "takes only a bucket in the cluster's Region (botocore redshift EnableLogging "
+        f'BucketName: "Must be in the same region as the cluster"): name a bucket of {region}',
+    )
+
+
 def limit_problems(s: Settings) -> list[str]:
     """Every limit above: the gate's last check, once the settings are combined."""
     return [

@@ -90,6 +90,8 @@ def invoked(s: Settings) -> set[str]:
             "aws:ec2/getSubnet:getSubnet",
             "aws:redshift/getOrderableCluster:getOrderableCluster",
         }
+        if s.audit_logging == baseline.S3:
+            tokens.add("aws:s3/getBucket:getBucket")
     else:
         tokens.add("aws:redshift/getCluster:getCluster")
     if s.user_provisioner == "kubernetes-job":
@@ -242,6 +244,7 @@ _ARNS: dict[Target, Callable[[Settings, Where], list[str]]] = {
         w.arn("redshift", f"dbuser:{s.cluster_identifier}/*"),
         w.arn("redshift", f"dbname:{s.cluster_identifier}/{s.database_name}"),
     ],
+    Target.AUDIT_BUCKET: lambda s, w: [_s3(s.audit_log_bucket or "", w)],
     Target.AUDIT_OBJECTS: lambda s, w: [
         _s3(f"{s.audit_log_bucket}/{s.audit_log_s3_key_prefix or ''}*", w)
     ],

@@ -54,6 +54,7 @@ SOURCES: dict[str, str] = {
     "logs/group.go": "0073593e7d6993ba482409f4dc35438daaa79bb3",
     "sts/caller_identity_data_source.go": "b8a258ef16300c792e393843eb7712b55bc26ab1",
     "secretsmanager/secret_version_data_source.go": "91d58ba9a6955fb67efa6bcac4e25c77abffc06d",
+    "s3/bucket_data_source.go": "1bf14ce2417cb8628a750634bac3dc28975387c4",
 }
 
 
@@ -81,6 +82,7 @@ class Target(Enum):
     ADDON = "addon"
     DB_USER = "db-user"  # GetClusterCredentials: the existing cluster's master user and database
     AUDIT_OBJECTS = "audit-objects"
+    AUDIT_BUCKET = "audit-bucket"  # auditLogBucket itself: looked up for its Region
 
 
 CREATE, READ, UPDATE, DELETE, LOOKUP = "create", "read", "update", "delete", "lookup"
@@ -335,6 +337,14 @@ INVOKE_CALLS: dict[str, tuple[Call, ...]] = {
             _T.CLUSTER,
             "the data source's logging attributes",
         ),
+    ),
+    # auditLogging = s3: the bucket's Region (EnableLogging takes a bucket of the cluster's).
+    "aws:s3/getBucket:getBucket": _calls(
+        "s3/bucket_data_source.go",
+        # findBucket and findBucketRegion (manager.GetBucketRegion), both HeadBucket (s3/bucket.go)
+        ("s3:ListBucket", LOOKUP, _T.AUDIT_BUCKET, "findBucket, findBucketRegion: HeadBucket"),
+        # findBucketWebsite: an error other than not-found is only logged
+        ("s3:GetBucketWebsite", LOOKUP, _T.AUDIT_BUCKET, "findBucketWebsite"),
     ),
     "aws:secretsmanager/getSecretVersion:getSecretVersion": _calls(
         "secretsmanager/secret_version_data_source.go",

@@ -140,11 +140,20 @@ def test_s3_audit_logging_asks_of_the_deployer_what_aws_documents_and_nothing_el
     }
     assert {c.phase for c in pc.S3_AUDIT_LOGGING} == enable_phases == {pc.CREATE, pc.UPDATE}
     assert not any(row["dependent_actions"] for row in rows("redshift:EnableLogging"))
-    s3_calls = {c.action for c in dp.calls_for(EVERYTHING) if c.action.startswith("s3:")}
-    assert s3_calls == {"s3:PutObject"}
+    # Besides, the program looks the bucket up for its Region (aws.s3.get_bucket:
+    # s3/bucket_data_source.go, HeadBucket and GetBucketWebsite), on the bucket alone.
+    s3_calls = {(c.action, c.target) for c in dp.calls_for(EVERYTHING) if c.action[:3] == "s3:"}
+    assert s3_calls == {
+        ("s3:PutObject", Target.AUDIT_OBJECTS),
+        ("s3:ListBucket", Target.AUDIT_BUCKET),
+        ("s3:GetBucketWebsite", Target.AUDIT_BUCKET),
+    }
     where = dp.Where.of(EVERYTHING, ACCOUNT)
     assert dp.target_arns(Target.AUDIT_OBJECTS, EVERYTHING, where) == [
         "arn:aws:s3:::audit-logs-444455556666/redshift/*"
+    ]
+    assert dp.target_arns(Target.AUDIT_BUCKET, EVERYTHING, where) == [
+        "arn:aws:s3:::audit-logs-444455556666"
     ]
 
 

@@ -172,6 +172,14 @@ def _placeholder_invokes(account_id: str, config: Mapping[str, str]) -> dict[str
             "cidrBlock": "<vpc-cidr>",
             "cidrBlockAssociations": [{"cidrBlock": "<vpc-cidr>"}],
         },
+        # Offline, the audit-log bucket is taken to be in the stack's region.
+        "aws:s3/getBucket:getBucket": lambda a: {
+            "bucket": a.get("bucket"),
+            "arn": f"{arn}:s3:::{a.get('bucket')}",
+            "bucketRegion": region,
+            "region": region,
+            "id": a.get("bucket"),
+        },
         "aws:secretsmanager/getSecretVersion:getSecretVersion": lambda a: {
             "arn": a.get("secretId"),
             "secretString": json.dumps({"username": "<master-user>", "password": "<placeholder>"}),
