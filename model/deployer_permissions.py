@@ -46,6 +46,11 @@ EXTRA: tuple[tuple[str, tuple[Call, ...]], ...] = (
     ("auditLogging s3", pc.S3_AUDIT_LOGGING),
     ("rebootForStaticParameters", pc.REBOOT_FOR_STATIC_PARAMETERS),
     ("existing cluster, data-api, no existingAdminSecretArn", pc.DB_USER_CREDENTIALS),
+    (
+        "existingAdminSecretArn encrypted with a customer-managed key (only through Secrets "
+        "Manager, only for that secret)",
+        pc.SECRET_KEY_DECRYPT,
+    ),
 )
 
 

@@ -131,6 +131,14 @@ def calls_for(s: Settings, role: str = DEPLOY) -> list[Call]:
             calls += pc.REBOOT_FOR_STATIC_PARAMETERS
     if _data_api_as_db_user(s) and role == DEPLOY:
         calls += pc.DB_USER_CREDENTIALS  # the database user's calls: none in preview (above)
+    if s.existing_admin_secret_arn:
+        # Secrets Manager decrypts the secret with its key as the caller, in each phase it is read.
+        reads = {
+            c.phase
+            for c in calls
+            if c.action == pc.GET_SECRET_VALUE and c.target is Target.ADMIN_SECRET
+        }
+        calls += [c for c in pc.SECRET_KEY_DECRYPT if c.phase in reads]
     if role == PREVIEW:
         calls = [c for c in calls if c.phase in (pc.LOOKUP, pc.READ)]
     return calls
@@ -179,6 +187,20 @@ def _admin_secrets(s: Settings, w: Where) -> list[str]:
     return [_secret_arn(secret)]
 
 
+def _secret_region(s: Settings, w: Where) -> str:
+    """existingAdminSecretArn's Region (its KMS key is in the same one), else the stack's."""
+    secret = s.existing_admin_secret_arn
+    parts = secret.split(":") if secret and secret != SECRET else []
+    return parts[3] if len(parts) > 5 and parts[3] else w.region
+
+
+def _admin_secret_keys(s: Settings, w: Where) -> list[str]:
+    # Any key (of any account) of the secret's Region: the conditions (_conditions) narrow it.
+    if not s.existing_admin_secret_arn:
+        return []
+    return [f"arn:{w.partition}:kms:{_secret_region(s, w)}:*:key/*"]
+
+
 def _log_groups(s: Settings, w: Where) -> list[str]:
     names = [
         baseline.audit_log_group_name(s.cluster_identifier, t) for t in baseline.AUDIT_LOG_TYPES
@@ -223,6 +245,7 @@ _ARNS: dict[Target, Callable[[Settings, Where], list[str]]] = {
     Target.REDSHIFT_SERVICE_LINKED_ROLE: lambda s, w: [w.arn("iam", _SLR, region=False)],
     Target.MASTER_SECRET: _master_secrets,
     Target.ADMIN_SECRET: _admin_secrets,
+    Target.ADMIN_SECRET_KEY: _admin_secret_keys,
     Target.KMS_KEY: lambda s, w: [s.kms_key_id] if s.kms_key_id else [],
     Target.LOG_GROUPS: _log_groups,
     Target.NEW_SECURITY_GROUP: lambda s, w: [w.arn("ec2", "security-group/*")],
@@ -264,10 +287,18 @@ def _sid(target: Target) -> str:
     )
 
 
-def _conditions(target: Target) -> dict[str, Any] | None:
+def _conditions(target: Target, s: Settings, w: Where) -> dict[str, Any] | None:
     if target is Target.REDSHIFT_SERVICE_LINKED_ROLE:
         # The condition AWS documents for a service-linked role's creation.
         return {"StringLike": {"iam:AWSServiceName": pc.REDSHIFT_SERVICE}}
+    if target is Target.ADMIN_SECRET_KEY:
+        # Only Secrets Manager decrypting the admin secret (provider_calls.SECRET_KEY_DECRYPT).
+        via = pc.SECRETS_MANAGER_VIA_SERVICE.format(region=_secret_region(s, w))
+        [secret] = _admin_secrets(s, w)
+        context = {pc.SECRET_ARN_CONTEXT_KEY: secret}
+        if "*" in secret or "?" in secret:  # a partial ARN or one unreadable offline
+            return {"StringEquals": {"kms:ViaService": via}, "StringLike": context}
+        return {"StringEquals": {"kms:ViaService": via, **context}}
     return None
 
 
@@ -288,7 +319,7 @@ def statements(s: Settings, account_id: str, role: str = DEPLOY) -> list[dict[st
             "Action": sorted(by_target[target]),
             "Resource": resources[0] if resources == ["*"] else sorted(set(resources)),
         }
-        if condition := _conditions(target):
+        if condition := _conditions(target, s, w):
             statement["Condition"] = condition
         found.append(statement)
     return found

@@ -70,6 +70,8 @@ class Target(Enum):
     MASTER_SECRET = "master-secret"  # noqa: S105 - the managed master password Redshift creates
     # the secret the provisioner reads: the managed one, or existingAdminSecretArn
     ADMIN_SECRET = "admin-secret"  # noqa: S105 - a name, not a secret
+    # the KMS key that encrypts existingAdminSecretArn: unknown offline (SECRET_KEY_DECRYPT)
+    ADMIN_SECRET_KEY = "admin-secret-key"  # noqa: S105 - a name, not a secret
     KMS_KEY = "kms-key"
     LOG_GROUPS = "log-groups"
     NEW_SECURITY_GROUP = "new-security-group"
@@ -108,6 +110,7 @@ def _calls(source: str, *rows: Row) -> tuple[Call, ...]:
 
 _T = Target
 _CLUSTER_GO = "redshift/cluster.go"
+GET_SECRET_VALUE = "secretsmanager:GetSecretValue"  # noqa: S105 - an IAM action
 DATA_API_CLIENT = "clients/data_api.py"
 
 
@@ -120,7 +123,7 @@ def _data_api(phase: str, *, writes: bool) -> tuple[Call, ...]:
         ("redshift-data:DescribeStatement", phase, _T.ANY, "DataApi.wait"),
         ("redshift-data:GetStatementResult", phase, _T.ANY, "DataApi.result_rows"),
         ("redshift-data:CancelStatement", phase, _T.ANY, "past provisionerTimeoutSeconds"),
-        ("secretsmanager:GetSecretValue", phase, _T.ADMIN_SECRET, "the Data API's SecretArn"),
+        (GET_SECRET_VALUE, phase, _T.ADMIN_SECRET, "the Data API's SecretArn"),
     ]
     if writes:
         rows.append(("redshift-data:BatchExecuteStatement", phase, _T.CLUSTER))
@@ -348,7 +351,7 @@ INVOKE_CALLS: dict[str, tuple[Call, ...]] = {
     ),
     "aws:secretsmanager/getSecretVersion:getSecretVersion": _calls(
         "secretsmanager/secret_version_data_source.go",
-        ("secretsmanager:GetSecretValue", LOOKUP, _T.ADMIN_SECRET),
+        (GET_SECRET_VALUE, LOOKUP, _T.ADMIN_SECRET),
     ),
 }
 
@@ -422,3 +425,37 @@ DB_USER_CREDENTIALS = _calls(
         for phase in (CREATE, READ, UPDATE, DELETE)
     ),
 )
+
+# Reading existingAdminSecretArn (GetSecretValue: the Data API's SecretArn, the getSecretVersion
+# lookup) when a customer-managed KMS key encrypts it, such as the admin secret of a cluster made
+# with MasterPasswordSecretKmsKeyId: Secrets Manager decrypts the secret's data key with the key
+# as the caller, so the caller needs kms:Decrypt on it (AWS Secrets Manager User Guide, "Secret
+# encryption and decryption in AWS Secrets Manager", Permissions for the KMS key; the
+# GetSecretValue API reference: "If the secret is encrypted using a customer-managed key instead
+# of the AWS managed key aws/secretsmanager, then you also need kms:Decrypt permissions for that
+# key"). The Data API reads the secret as the caller too (Amazon Redshift Management Guide,
+# "Authorizing access to the Amazon Redshift Data API"). The key is unknown offline and may be
+# another account's (CreateSecret's KmsKeyId: "To use a KMS key in a different account, use the
+# key ARN"), so `model.deployer_policy` grants any key of the secret's Region, only through Secrets
+# Manager (kms:ViaService) and only for that secret (kms:EncryptionContext:SecretARN: Secrets
+# Manager's encryption context is SecretARN and SecretVersionId, same guide).
+# Nothing for the AWS managed key aws/secretsmanager: its key policy allows every principal of the
+# account through Secrets Manager (kms:ViaService and kms:CallerAccount, same guide). A new
+# cluster's managed master password is encrypted with it: components/cluster.py sets no
+# MasterPasswordSecretKmsKeyId, and without a KmsKeyId Secrets Manager uses aws/secretsmanager
+# (CreateSecret's KmsKeyId; Amazon Redshift Management Guide, "Managing Amazon Redshift admin
+# passwords using AWS Secrets Manager": a customer managed key is optional).
+SECRETS_MANAGER_ENCRYPTION = (
+    "AWS Secrets Manager User Guide, Secret encryption and decryption: permissions for the KMS key"
+)
+SECRET_KEY_DECRYPT = _calls(
+    SECRETS_MANAGER_ENCRYPTION,
+    *(
+        ("kms:Decrypt", phase, _T.ADMIN_SECRET_KEY, "GetSecretValue of existingAdminSecretArn")
+        for phase in (LOOKUP, CREATE, READ, UPDATE, DELETE)
+    ),
+)
+# The conditions of that grant. kms:ViaService names take the `.amazonaws.com` suffix in every
+# partition (AWS KMS Developer Guide, "kms:ViaService": services that support it).
+SECRETS_MANAGER_VIA_SERVICE = "secretsmanager.{region}.amazonaws.com"
+SECRET_ARN_CONTEXT_KEY = "kms:EncryptionContext:SecretARN"  # noqa: S105 - a condition key
