@@ -434,7 +434,9 @@ DB_USER_CREDENTIALS = _calls(
 # GetSecretValue API reference: "If the secret is encrypted using a customer-managed key instead
 # of the AWS managed key aws/secretsmanager, then you also need kms:Decrypt permissions for that
 # key"). The Data API reads the secret as the caller too (Amazon Redshift Management Guide,
-# "Authorizing access to the Amazon Redshift Data API"). The key is unknown offline and may be
+# "Authorizing access to the Amazon Redshift Data API"), and a chain of such calls needs the
+# caller's permission at every service in it (IAM User Guide, "Forward access sessions"): Data API,
+# then Secrets Manager, then KMS, which Secrets Manager calls. The key is unknown offline and may be
 # another account's (CreateSecret's KmsKeyId: "To use a KMS key in a different account, use the
 # key ARN"), so `model.deployer_policy` grants any key of the secret's Region, only through Secrets
 # Manager (kms:ViaService) and only for that secret (kms:EncryptionContext:SecretARN: Secrets
