@@ -70,6 +70,13 @@ def changed_parameters(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list
     ]
 
 
+def every_parameter(props: Mapping[str, Any]) -> list[str]:
+    """The static parameters the group sets, in the baseline's order (a cluster that only now
+    runs the group waits for all of them)."""
+    values = props.get(PARAMETERS) or {}
+    return [name for name in baseline.STATIC_PARAMETERS if name in values]
+
+
 def still_pending(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
     """What the last run left waiting for a reboot, of the parameters the group still sets."""
     new = news.get(PARAMETERS) or {}
@@ -141,7 +148,8 @@ def notice(parameters: Sequence[str], cluster: str, region: str, *, opted_in: bo
         "reboots (until then it keeps the old values). Reboot at a quiet moment (connections drop "
         f"for a few minutes): {command}"
         + (
-            ""
+            f"; with {OPT_IN} on, `pulumi up` reboots it itself when it is available with "
+            "nothing else pending."
             if opted_in
             else f"; or set {OPT_IN} true and `pulumi up` reboots it when it is safe."
         )

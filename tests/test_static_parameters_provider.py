@@ -421,10 +421,22 @@ def test_create_never_reboots_and_names_every_static_parameter_of_a_cluster_not_
     provider, stubber = stubbed
     stubber.add_response("describe_clusters", cluster("available", "pending-reboot"), DESCRIBE)
     news = {k: v for k, v in OLD.items() if k != "pendingReboot"}
+    # A map's order is not kept on the wire: the baseline's order is.
+    news["parameters"] = {"enable_user_activity_logging": "true", "require_ssl": "true"}
     outs = provider.create(news).outs
     assert outs is not None
     assert outs["pendingReboot"] == ["require_ssl", "enable_user_activity_logging"]
     assert "Needs a reboot: require_ssl, enable_user_activity_logging" in capsys.readouterr().err
+
+
+def test_opted_in_the_preview_says_up_will_reboot_when_safe(capsys):
+    """diff asks no AWS: the notice says what the opt-in will do."""
+    answer = StaticParametersProvider().diff("x", dict(OLD), dict(NEW))
+    assert answer.changes is True
+    assert answer.replaces == []
+    said = capsys.readouterr().err
+    assert "warning: Needs a reboot: require_ssl of cluster 'xpander-redshift'" in said
+    assert "with xpander-redshift:rebootForStaticParameters on, `pulumi up` reboots it" in said
 
 
 def test_a_refused_call_is_said_in_our_words(stubbed):

@@ -128,7 +128,11 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
         to the stack's group (an adopted one) is rebooted by a later `up`, if opted in."""
         cluster = self._cluster(props)
         group = str(props[rules.GROUP])
-        pending = [] if rules.group_status(cluster, group) == rules.IN_SYNC else _all(props)
+        pending = (
+            []
+            if rules.group_status(cluster, group) == rules.IN_SYNC
+            else rules.every_parameter(props)
+        )
         if pending:
             pulumi.log.warn(self._notice(pending, props))
         return pulumi.dynamic.CreateResult(
@@ -227,10 +231,6 @@ def _make_client(region: str) -> Any:
         retries={"mode": "standard", "max_attempts": 5},
     )
     return boto3.client("redshift", config=config)
-
-
-def _all(props: Mapping[str, Any]) -> list[str]:
-    return list(props.get(rules.PARAMETERS) or {})
 
 
 def _unique(items: list[str]) -> list[str]:
