@@ -153,6 +153,8 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
     def update(
         self, id_: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.UpdateResult:
+        """What waits for a reboot after this change; with the opt-in, the reboot itself when
+        `model.cluster_reboot.reboot_verdict` allows it (never twice: it needs pending-reboot)."""
         changed = rules.changed_parameters(olds, news)
         pending = _unique([*changed, *rules.still_pending(olds, news)])
         if not pending:
