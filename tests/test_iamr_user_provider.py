@@ -50,17 +50,19 @@ CALL_TIMEOUT = 60  # seconds for one gRPC call: the provider's own waits are sho
 # --- the program's own inputs ---------------------------------------------------------------------
 
 
-def program_inputs() -> dict[str, Any]:
-    """The IamrUser inputs the dev stack registers, with the serialized provider unmasked."""
+def program_inputs(type_token: str = IAMR_USER_TYPE, **settings: str) -> dict[str, Any]:
+    """The inputs the dev stack (with `settings` of its own) registers for the dynamic resource
+    of `type_token` (the IamrUser by default), with the serialized provider unmasked."""
     raw: dict[str, Any] = {}
 
     class KeepingMonitor(engine.RecordingMonitor):
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
-            if request.type == IAMR_USER_TYPE:
+            if request.type == type_token:
                 raw.update(rpc.deserialize_properties(request.object, keep_unknowns=True))
             return super().RegisterResource(request)
 
     config = engine.stack_config_strings(yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text()))
+    config.update({f"xpander-redshift:{key}": value for key, value in settings.items()})
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(engine, "RecordingMonitor", KeepingMonitor)
         engine.run_program(config)
@@ -101,10 +103,22 @@ class Host:
 def provider_host(
     emulator: DataApiEmulator, workdir: Path, *, cwd: Path | None = None
 ) -> Iterator[Host]:
+    """The host with the Data API at the emulator."""
+    endpoints = {"AWS_ENDPOINT_URL_REDSHIFT_DATA": emulator.url}
+    with dynamic_provider_host(endpoints, workdir, cwd=cwd) as host:
+        yield host
+
+
+@contextlib.contextmanager
+def dynamic_provider_host(
+    endpoints: dict[str, str], workdir: Path, *, cwd: Path | None = None
+) -> Iterator[Host]:
+    """`python -m pulumi.dynamic` with test credentials and the AWS endpoints given
+    (AWS_ENDPOINT_URL_<SERVICE>, which botocore reads), configured, over gRPC."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(workdir),
-        "AWS_ENDPOINT_URL_REDSHIFT_DATA": emulator.url,
+        **endpoints,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_CONFIG_FILE": os.devnull,

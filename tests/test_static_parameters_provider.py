@@ -13,28 +13,26 @@ when opted in and safe.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
-import grpc
 import pytest
-import yaml
 from botocore.stub import Stubber
-from pulumi.runtime import rpc
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
 
 from model.resource_types import IAMR_USER_TYPE, STATIC_PARAMETERS_TYPE
 from providers.static_parameters.provider import RebootError, StaticParametersProvider
 from tests.moto_server import moto_server
 from tests.stack_helpers import of_type, one, run_stack
-from tests.test_iamr_user_provider import CALL_TIMEOUT, PROVIDER_KEY, _props, _struct
-from tools import engine
+from tests.test_iamr_user_provider import (
+    CALL_TIMEOUT,
+    _props,
+    _struct,
+    dynamic_provider_host,
+    program_inputs,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "xpander-cluster-static-parameters"
@@ -43,23 +41,9 @@ CLUSTER, GROUP, REGION = "xpander-redshift", "xpander-redshift-params", "us-west
 COMMAND = "aws redshift reboot-cluster --cluster-identifier xpander-redshift --region us-west-2"
 
 
-def registered(**overrides: str) -> dict[str, Any]:
-    """The StaticParameters inputs the dev stack registers (with `overrides` of its settings)."""
-    raw: dict[str, Any] = {}
-
-    class KeepingMonitor(engine.RecordingMonitor):
-        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
-            if request.type == STATIC_PARAMETERS_TYPE:
-                raw.update(rpc.deserialize_properties(request.object, keep_unknowns=True))
-            return super().RegisterResource(request)
-
-    config = engine.stack_config_strings(yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text()))
-    config.update({f"xpander-redshift:{k}": v for k, v in overrides.items()})
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine, "RecordingMonitor", KeepingMonitor)
-        engine.run_program(config)
-    raw[PROVIDER_KEY] = rpc.unwrap_rpc_secret(raw[PROVIDER_KEY])
-    return raw
+def registered(**settings: str) -> dict[str, Any]:
+    """The StaticParameters inputs the dev stack registers (with `settings` of its own)."""
+    return program_inputs(STATIC_PARAMETERS_TYPE, **settings)
 
 
 def test_the_program_registers_the_static_parameters_and_only_those():
@@ -100,45 +84,6 @@ def test_an_existing_cluster_gets_no_static_parameters_and_no_pending_reboot_out
 # --- the host, over gRPC, against moto ------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def provider_host(aws_url: str, workdir: Path) -> Iterator[tuple[Any, Path]]:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(workdir),
-        "AWS_ENDPOINT_URL_REDSHIFT": aws_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-    stderr = workdir / "host.stderr"
-    with stderr.open("wb") as errors:
-        host = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.dynamic"],
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-        )
-    try:
-        assert host.stdout is not None
-        port = int(host.stdout.readline().decode().strip() or 0)
-        assert port, f"the provider host did not start: {stderr.read_text()}"
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            grpc.channel_ready_future(channel).result(timeout=30)
-            stub = provider_pb2_grpc.ResourceProviderStub(channel)
-            stub.Configure(provider_pb2.ConfigureRequest(args=_struct({})), timeout=CALL_TIMEOUT)
-            yield stub, stderr
-    finally:
-        host.terminate()
-        try:
-            host.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            host.kill()
-            host.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def aws() -> Iterator[str]:
     """moto, with the stack's parameter group and a cluster created with it."""
@@ -165,8 +110,8 @@ def aws() -> Iterator[str]:
 
 @pytest.fixture
 def host(aws: str, tmp_path: Path) -> Iterator[tuple[Any, Path]]:
-    with provider_host(aws, tmp_path) as running:
-        yield running
+    with dynamic_provider_host({"AWS_ENDPOINT_URL_REDSHIFT": aws}, tmp_path) as running:
+        yield running.stub, running.stderr
 
 
 def diff(stub: Any, outs: dict[str, Any], news: dict[str, Any]) -> Any:
