@@ -80,6 +80,7 @@ class RedshiftCluster(pulumi.ComponentResource):
     master_password_secret_arn: pulumi.Output[str]
     pending_reboot: pulumi.Output[dict[str, Any]]
     identifier_for_users: pulumi.Output[str]
+    endpoint_for_users: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: RedshiftClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -132,7 +133,7 @@ class RedshiftCluster(pulumi.ComponentResource):
             tags=resource_tags(args.tags, args.cluster_identifier),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        self._audit_logging(name, args, cluster)
+        audit_logging = self._audit_logging(name, args, cluster)
         # What the program cannot see (the values before this run) its provider can: a static
         # parameter change is this resource's update, which says the cluster needs a reboot.
         static = StaticParameters(
@@ -142,7 +143,12 @@ class RedshiftCluster(pulumi.ComponentResource):
             parameter_group_name=parameter_group.name,
             parameters=cluster_reboot.static_values(parameters),
             reboot_after_change=args.reboot_for_static_parameters,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[parameter_group, cluster]),
+            # After every change of the same `up` to the cluster: the opt-in reboot must not
+            # run alongside EnableLogging / DisableLogging (which runs on the cluster).
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[parameter_group, cluster, *([audit_logging] if audit_logging else [])],
+            ),
         )
 
         self.cluster_identifier = cluster.cluster_identifier
@@ -157,6 +163,10 @@ class RedshiftCluster(pulumi.ComponentResource):
         # pkg/resource/plugin/provider_plugin.go, Create/Update with Preview), so the users'
         # diff sees the same cluster, not a replacement.
         self.identifier_for_users = static.clusterIdentifier
+        # The endpoint too, for the kubernetes-job provisioner's psql: its Job waits the same way.
+        self.endpoint_for_users = pulumi.Output.all(
+            cluster.dns_name, static.clusterIdentifier
+        ).apply(lambda endpoint_and_identifier: endpoint_and_identifier[0])
         self.pending_reboot = pulumi.Output.all(static.pendingReboot, static.rebootCommand).apply(
             lambda pc: cluster_reboot.pending_output(pc[0], pc[1])
         )
@@ -198,8 +208,9 @@ class RedshiftCluster(pulumi.ComponentResource):
 
     def _audit_logging(
         self, name: str, args: RedshiftClusterArgs, cluster: aws.redshift.Cluster
-    ) -> None:
-        """Audit logs to CloudWatch Logs (groups created first, retention set) or to S3."""
+    ) -> aws.redshift.Logging | None:
+        """Audit logs to CloudWatch Logs (groups created first, retention set) or to S3; the
+        logging resource (None: `auditLogging` none)."""
         logging = args.audit_logging
         if logging.destination == baseline.CLOUDWATCH:
             groups = [
@@ -214,7 +225,7 @@ class RedshiftCluster(pulumi.ComponentResource):
                 )
                 for log_type in baseline.AUDIT_LOG_TYPES
             ]
-            aws.redshift.Logging(
+            return aws.redshift.Logging(
                 f"{name}-audit-logging",
                 cluster_identifier=cluster.cluster_identifier,
                 log_destination_type=baseline.CLOUDWATCH,
@@ -229,7 +240,7 @@ class RedshiftCluster(pulumi.ComponentResource):
             found = aws.s3.get_bucket_output(
                 bucket=bucket, opts=pulumi.InvokeOutputOptions(parent=self)
             )
-            aws.redshift.Logging(
+            return aws.redshift.Logging(
                 f"{name}-audit-logging",
                 cluster_identifier=cluster.cluster_identifier,
                 log_destination_type=baseline.S3,
@@ -239,3 +250,4 @@ class RedshiftCluster(pulumi.ComponentResource):
                 s3_key_prefix=logging.s3_key_prefix,
                 opts=pulumi.ResourceOptions(parent=self),
             )
+        return None

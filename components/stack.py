@@ -190,7 +190,7 @@ class XpanderRedshift(pulumi.ComponentResource):
         )
         return ClusterFacts(
             identifier=cluster.identifier_for_users,
-            endpoint=cluster.endpoint,
+            endpoint=cluster.endpoint_for_users,
             port=cluster.port,
             admin_secret_arn=cluster.master_password_secret_arn,
             admin_db_user=None,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import grpc
 import pytest
 from botocore.stub import Stubber
 from pulumi.runtime.proto import provider_pb2
@@ -393,3 +394,43 @@ def test_a_refused_call_is_said_in_our_words(stubbed):
     with pytest.raises(RebootError) as failed:
         provider.update("x", dict(OLD), dict(NEW))
     assert "Redshift RebootCluster was refused: InvalidClusterState" in str(failed.value)
+
+
+# --- what else runs in the same `up` as the reboot -----------------------------------------------
+
+LOGGING = "aws:redshift/logging:Logging"
+JOB = "kubernetes:batch/v1:Job"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"auditLogging": "s3", "auditLogBucket": "audit-logs-111122223333"}],
+    ids=["cloudwatch", "s3"],
+)
+def test_the_reboot_waits_for_the_audit_logging_change_of_the_same_up(settings):
+    """EnableLogging / DisableLogging on the cluster must not run while the opt-in reboots it."""
+    run = run_stack(**settings)
+    static = one(run, STATIC_PARAMETERS_TYPE)
+    assert one(run, LOGGING).urn in static.dependencies
+
+
+def test_the_kubernetes_jobs_sql_waits_for_the_static_parameters_and_so_for_any_reboot():
+    """The Job's psql connects to the cluster's endpoint: not while the opt-in reboots it."""
+    run = run_stack(userProvisioner="kubernetes-job")
+    static = one(run, STATIC_PARAMETERS_TYPE)
+    job = one(run, JOB)
+    assert static.urn in job.property_dependencies["spec"]  # its psql's host
+
+
+def test_the_host_advertises_no_provider_preview_so_a_preview_echoes_the_inputs(host):
+    """The database users' cluster input is this resource's output. The engine's Create and
+    Update, in a preview, hand the inputs back as outputs (so that cluster stays known and the
+    users' diff sees no new cluster) only for a provider that does not support previews: the
+    dynamic host must answer Handshake unimplemented and Configure without supportsPreview
+    (pulumi/pulumi sdk/go/common/resource/plugin/provider_plugin.go, Create and Update)."""
+    stub, _ = host
+    answer = stub.Configure(provider_pb2.ConfigureRequest(args=_struct({})), timeout=CALL_TIMEOUT)
+    assert answer.supportsPreview is False
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.Handshake(provider_pb2.ProviderHandshakeRequest(), timeout=CALL_TIMEOUT)
+    assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
