@@ -8,6 +8,9 @@ With `rebootForStaticParameters` it reboots the cluster, only when every rule be
 
 AWS's words, from botocore's redshift model (service-2.json, 2012-12-01):
 - `Cluster.ClusterStatus`: `available`, `modifying`, `rebooting`, `resizing`, `paused`, ...
+- `Cluster.ClusterAvailabilityStatus` ("for queries"): `Available`, `Unavailable`, `Maintenance`
+  ("intermittently available ... due to maintenance activities"), `Modifying`, `Failed`: a
+  cluster `available` while maintenance or a modification is under way says so only here.
 - `ClusterParameterGroupStatus.ParameterApplyStatus` / `ClusterParameterStatus`: `in-sync`,
   `pending-reboot` ("will be applied after the cluster reboots"), `applying`, `apply-deferred`,
   `apply-error`, `unknown-error`, `invalid-parameter`.
@@ -29,6 +32,7 @@ from model import cluster_baseline as baseline
 from model.config_keys import KEYS_BY_NAME
 
 AVAILABLE = "available"  # Cluster.ClusterStatus
+AVAILABLE_FOR_QUERIES = "Available"  # Cluster.ClusterAvailabilityStatus (absent: not said)
 PENDING_REBOOT = "pending-reboot"  # ClusterParameterGroupStatus.ParameterApplyStatus
 IN_SYNC = baseline.IN_SYNC
 # The longest wait for the rebooted cluster: botocore's own ClusterAvailable waiter
@@ -106,15 +110,30 @@ class Verdict:
     why_not: str = ""
 
 
+def not_ready(cluster: Mapping[str, Any]) -> str:
+    """Why the cluster is not ready for a reboot now ("" when it is): its status, or its
+    availability for queries when it gives one."""
+    state = cluster.get("ClusterStatus")
+    if state != AVAILABLE:
+        return f"its status is {state!r}, not {AVAILABLE!r}"
+    availability = cluster.get("ClusterAvailabilityStatus")
+    if availability is not None and availability != AVAILABLE_FOR_QUERIES:
+        return (
+            f"its availability for queries is {availability!r}, not {AVAILABLE_FOR_QUERIES!r} "
+            "(maintenance or a modification is under way)"
+        )
+    return ""
+
+
 def reboot_verdict(cluster: Mapping[str, Any], group: str) -> Verdict:
-    """Reboot only a cluster `available`, whose group (ours) is `pending-reboot`, with no other
-    modification pending that the reboot would apply with it (RebootCluster API reference)."""
+    """Reboot only a cluster `available` (and `Available` for queries when it says), whose group
+    (ours) is `pending-reboot`, with no other modification pending that the reboot would apply
+    with it (RebootCluster API reference)."""
     status = group_status(cluster, group)
     if status == IN_SYNC:
         return Verdict(reboot=False, in_sync=True)
-    state = cluster.get("ClusterStatus")
-    if state != AVAILABLE:
-        return Verdict(False, False, f"its status is {state!r}, not {AVAILABLE!r}")
+    if busy := not_ready(cluster):
+        return Verdict(False, False, busy)
     if status is None:
         return Verdict(False, False, f"it does not use the parameter group {group!r}")
     if status != PENDING_REBOOT:

@@ -340,6 +340,20 @@ def test_opted_in_a_cluster_that_is_not_safe_to_reboot_is_not_rebooted_and_says_
     assert COMMAND in said
 
 
+@pytest.mark.parametrize("availability", ["Maintenance", "Modifying", "Unavailable", "Failed"])
+def test_opted_in_a_cluster_in_maintenance_is_not_rebooted(stubbed, capsys, availability):
+    """`available` with maintenance (or a modification) under way: ClusterAvailabilityStatus."""
+    provider, stubber = stubbed
+    answer = cluster("available", "pending-reboot")
+    answer["Clusters"][0]["ClusterAvailabilityStatus"] = availability
+    stubber.add_response("describe_clusters", answer, DESCRIBE)
+    outs = provider.update("x", dict(OLD), dict(NEW)).outs
+    assert outs is not None and outs["pendingReboot"] == ["require_ssl"]
+    said = capsys.readouterr().err
+    assert f"its availability for queries is {availability!r}, not 'Available'" in said
+    assert COMMAND in said
+
+
 def test_a_wait_that_times_out_fails_clearly_and_the_re_run_does_not_reboot_again(stubbed):
     provider, stubber = stubbed
     stubber.add_response("describe_clusters", cluster("available", "pending-reboot"), DESCRIBE)
