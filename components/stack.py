@@ -52,6 +52,8 @@ class ClusterFacts:
     subnet_group_name: pulumi.Input[str] | None
     vpc_id: pulumi.Input[str]
     pending_reboot: pulumi.Input[dict[str, Any]] | None  # None: the cluster is not the stack's
+    # An existing cluster's KMS key, as its lookup names it (a new cluster's is kmsKeyId).
+    existing_key: pulumi.Input[str | None] = None
 
 
 _EXISTING_GROUP = KEYS_BY_NAME["existingSecurityGroupId"].full_name  # the setting it names
@@ -237,6 +239,7 @@ class XpanderRedshift(pulumi.ComponentResource):
             subnet_group_name=found.cluster_subnet_group_name,
             vpc_id=found.vpc_id,
             pending_reboot=None,
+            existing_key=found.kms_key_id,
         )
 
     def _agent_aliases(self, name: str, c: ConnectorSettings) -> list[pulumi.Alias]:
@@ -269,8 +272,12 @@ class XpanderRedshift(pulumi.ComponentResource):
             aliases = [pulumi.Alias(name=f"{old}-{part}") for old in former]
             return pulumi.ResourceOptions(parent=self, aliases=aliases or None)
 
-        documents = pulumi.Output.all(self._partition, self._account_id).apply(
-            lambda pa: iam_documents.role_documents(s, c, partition=pa[0], account_id=pa[1])
+        documents = pulumi.Output.all(
+            self._partition, self._account_id, cluster.existing_key
+        ).apply(
+            lambda pak: iam_documents.role_documents(
+                s, c, partition=pak[0], account_id=pak[1], existing_cluster_key=pak[2]
+            )
         )
         role = XpanderAccessRole(
             f"{prefix}-role",

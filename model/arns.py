@@ -41,3 +41,12 @@ def dbname_arn(ctx: AwsContext, cluster_identifier: str, database: str) -> str:
 
 def dbuser_arn(ctx: AwsContext, cluster_identifier: str, db_user: str) -> str:
     return _redshift(ctx, f"dbuser:{cluster_identifier}/{db_user}")
+
+
+def kms_key_arn(ctx: AwsContext, key: str) -> str:
+    """A key given as its ARN stays as it is; a bare key id is a key of this account and Region."""
+    return (
+        key
+        if key.startswith("arn:")
+        else f"arn:{ctx.partition}:kms:{ctx.region}:{ctx.account_id}:key/{key}"
+    )

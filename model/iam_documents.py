@@ -27,6 +27,29 @@ IAM_CREDENTIALS_ACTIONS = ["redshift:GetClusterCredentialsWithIAM"]
 DBUSER_CREDENTIALS_ACTIONS = ["redshift:GetClusterCredentials"]
 # Data API actions: on the cluster ARN, and on statement ids ("*" only): model/aws_facts.py.
 
+# A cluster encrypted with a customer managed key: "When you call ExecuteStatement or
+# BatchExecuteStatement against a cluster encrypted with a customer managed key, Amazon Redshift
+# creates a grant on your behalf by sending a CreateGrant request to AWS KMS" (Amazon Redshift
+# Management Guide, "Using AWS KMS with the Amazon Redshift Data API",
+# https://docs.aws.amazon.com/redshift/latest/mgmt/data-api-kms.html). A request a service makes on
+# the caller's behalf is authorized with the caller's own permissions (IAM User Guide, "Forward
+# access sessions"), and under a key policy's default "Enable IAM User Permissions" statement those
+# are the role's IAM policies (AWS KMS Developer Guide, "Default key policy"). So the role needs
+# kms:CreateGrant on that key, and kms:DescribeKey, which the same page's key policy allows beside
+# it. Each only when an AWS service makes the call for the role (never directly, so the role can
+# never grant itself or anyone a use of the key):
+# - kms:GrantIsForAWSResource true: "only when an AWS service integrated with AWS KMS calls the
+#   operation on the user's behalf. This policy condition doesn't allow the user to call these
+#   grant operations directly" (AWS KMS Developer Guide, "AWS KMS condition keys"). It exists for
+#   CreateGrant, ListGrants and RevokeGrant only, hence a statement of its own.
+# - aws:ViaAWSService true for DescribeKey: true exactly when a service calls with the caller's
+#   forward access session (IAM User Guide, "AWS global condition context keys").
+# Not kms:ViaService: AWS's two pages name different values for Redshift (the Data API page's
+# "redshift.amazonaws.com", the KMS guide's table "redshift.<region>.amazonaws.com"), a wrong one
+# refuses the first query, and the role may call no other KMS-integrated service that could make
+# such a call for it (its only actions: redshift-data, Redshift credentials, DescribeClusters, STS).
+CLUSTER_KEY_SIDS = ("DataApiGrantOnClusterKey", "DataApiDescribeClusterKey")
+
 TRUST_SIDS = ("PodIdentity", "CrossAccountWithExternalId", "SelfAssume")
 POLICY_NAMES = ("RedshiftCredentials", "RedshiftDataAPI", "SelfAssumeAndTagSession")
 
@@ -108,24 +131,64 @@ def redshift_credentials_policy(
     return {"Version": VERSION, "Statement": statements}
 
 
-def redshift_data_api_policy(*, cluster_arn: str) -> Document:
-    return {
-        "Version": VERSION,
-        "Statement": [
-            {
-                "Sid": "DataApiOnCluster",
-                "Effect": "Allow",
-                "Action": list(DATA_API_CLUSTER_ACTIONS),
-                "Resource": [cluster_arn],
-            },
-            {
-                "Sid": "DataApiOwnStatements",
-                "Effect": "Allow",
-                "Action": list(DATA_API_STATEMENT_ACTIONS),
-                "Resource": "*",
-            },
-        ],
-    }
+def cluster_key_statements(key_arn: str) -> list[dict[str, Any]]:
+    """What the Data API needs of the customer managed key that encrypts the cluster (above)."""
+    grant_sid, describe_sid = CLUSTER_KEY_SIDS
+    return [
+        {
+            "Sid": grant_sid,
+            "Effect": "Allow",
+            "Action": ["kms:CreateGrant"],
+            "Resource": [key_arn],
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+        {
+            "Sid": describe_sid,
+            "Effect": "Allow",
+            "Action": ["kms:DescribeKey"],
+            "Resource": [key_arn],
+            "Condition": {"Bool": {"aws:ViaAWSService": "true"}},
+        },
+    ]
+
+
+def redshift_data_api_policy(*, cluster_arn: str, cluster_key_arn: str | None = None) -> Document:
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "DataApiOnCluster",
+            "Effect": "Allow",
+            "Action": list(DATA_API_CLUSTER_ACTIONS),
+            "Resource": [cluster_arn],
+        },
+        {
+            "Sid": "DataApiOwnStatements",
+            "Effect": "Allow",
+            "Action": list(DATA_API_STATEMENT_ACTIONS),
+            "Resource": "*",
+        },
+    ]
+    if cluster_key_arn:
+        statements += cluster_key_statements(cluster_key_arn)
+    return {"Version": VERSION, "Statement": statements}
+
+
+def cluster_key_arn(
+    settings: Settings, ctx: arns.AwsContext, existing_cluster_key: str | None
+) -> str | None:
+    """The KMS key that encrypts the cluster, for the role's cluster_key_statements.
+
+    A new cluster: kmsKeyId (none: the AWS managed key aws/redshift, whose own key policy allows
+    the account's principals through Redshift: AWS KMS Developer Guide, "kms:ViaService"). An
+    existing cluster: the key its lookup names at preview and at up (aws.redshift.get_cluster's
+    kms_key_id is DescribeClusters' KmsKeyId: terraform-provider-aws
+    internal/service/redshift/cluster_data_source.go), so a re-keyed cluster is followed on the
+    next `pulumi up`; an unencrypted cluster names none. One encrypted with aws/redshift names that
+    key: the statements are then redundant, not wider (telling the two apart would take a
+    kms:DescribeKey lookup the deployer and preview roles do not have).
+    """
+    if not settings.existing_cluster_identifier:
+        return settings.kms_key_id
+    return arns.kms_key_arn(ctx, existing_cluster_key) if existing_cluster_key else None
 
 
 def self_assume_policy(*, role_arn: str) -> Document:
@@ -148,8 +211,11 @@ def role_documents(
     *,
     partition: str,
     account_id: str,
+    existing_cluster_key: str | None = None,
 ) -> RoleDocuments:
-    """All documents of one connector's role (default: the top-level connector) in this account."""
+    """All documents of one connector's role (default: the top-level connector) in this account.
+
+    `existing_cluster_key`: the KMS key an existing cluster's lookup names (cluster_key_arn)."""
     c = connector or settings.single_connector
     ctx = arns.AwsContext(partition=partition, account_id=account_id, region=settings.region)
     role = arns.role_arn(ctx, settings.role_path, c.role_name)
@@ -172,7 +238,10 @@ def role_documents(
             "RedshiftCredentials": redshift_credentials_policy(
                 cluster_arn=cluster, dbname_arn=dbname, dbuser_arns=dbusers
             ),
-            "RedshiftDataAPI": redshift_data_api_policy(cluster_arn=cluster),
+            "RedshiftDataAPI": redshift_data_api_policy(
+                cluster_arn=cluster,
+                cluster_key_arn=cluster_key_arn(settings, ctx, existing_cluster_key),
+            ),
             "SelfAssumeAndTagSession": self_assume_policy(role_arn=role),
         },
     )

@@ -417,6 +417,10 @@ STACK_VARIANTS = {
         "privateSubnetIds": None,
     },
     "production": {"protect": True},
+    # The Data API's grant on the cluster's customer managed key (model/iam_documents.py).
+    "customer-managed-key": {
+        "kmsKeyId": "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    },
 }
 
 
