@@ -450,3 +450,24 @@ def granted(statements: Sequence[Statement], action: str, resource: Callable[[st
     return any(s.allows and s.covers_resource(resource) for s in acting) and not any(
         s.denies and not s.conditions and s.surely_covers_resource(resource) for s in acting
     )
+
+
+def granted_for_any(
+    statements: Sequence[Statement],
+    action: str,
+    resource: Callable[[str], bool],
+    requests: Sequence[Request],
+) -> bool:
+    """`granted`, for a call known to be one of `requests`: an Allow whose conditions certainly
+    fail for every one of them grants nothing. A condition on a key the requests do not list
+    counts as holding (the caller may meet it), so this narrows `granted` only by what is known
+    of the call; a Deny still counts only when it has no condition."""
+    acting = [s for s in statements if s.covers_action(action)]
+    return any(
+        s.allows
+        and s.covers_resource(resource)
+        and any(conditions_hold(s, r) is not False for r in requests)
+        for s in acting
+    ) and not any(
+        s.denies and not s.conditions and s.surely_covers_resource(resource) for s in acting
+    )

@@ -4,8 +4,8 @@ For every role `exposure.py` finds assumable from outside, every document that a
 as AWS evaluates it (Allow and an unconditional Deny together; `NotAction`; policy variables as
 the wildcards the caller may make them), and the role may not: pass or assume every role, change
 its own permissions or trust, rewrite managed policies, take over a cluster of the stack
-(ModifyCluster resets the master password and can make it public), or read a cluster's managed
-master secret.
+(ModifyCluster resets the master password and can make it public), read a cluster's managed
+master secret, or create KMS grants itself (a grant may give it, or anyone, Decrypt with the key).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Final
 
 from pulumi_policy import StackValidationArgs
 
-from .documents import ArnTarget, Statement, granted, matches_probe
+from .documents import ArnTarget, Request, Statement, glob, granted, granted_for_any, matches_probe
 from .exposure import Exposed, exposed_roles, permissions_of
 from .findings import Findings, opt_out
 from .stack_view import CLUSTER, StackResource, of_type, role_views, stack_resources
@@ -39,6 +39,23 @@ ANY_POLICY: Final = "iam::{account}:policy/zz-probe-policy"
 ANY_USER: Final = "iam::{account}:user/zz-probe-user"
 ANY_CLUSTER: Final = "redshift:{region}:{account}:cluster:zz-probe-0"
 ANY_SECRET: Final = "secretsmanager:{region}:{account}:secret:redshift!zz-probe-admin-AbCdEf"  # noqa: S105
+ANY_KEY: Final = "kms:{region}:{account}:key/zz-probe-key"
+CREATE_GRANT: Final = "kms:CreateGrant"
+# CreateGrant called by the role itself, not by an AWS service on its behalf: what a grant to
+# itself would take. kms:GrantIsForAWSResource is true "only when an AWS service integrated with
+# AWS KMS calls the operation on the user's behalf. This policy condition doesn't allow the user to
+# call these grant operations directly" (AWS KMS Developer Guide, "AWS KMS condition keys");
+# kms:ViaService is set only on a request a service makes (same guide); aws:ViaAWSService is true
+# only on a forward access session (IAM User Guide, "AWS global condition context keys"). Whether a
+# direct call carries the two booleans as false or not at all is not documented: both are tried,
+# so `BoolIfExists` true and `Bool` false count as direct, and only a positive `Bool` true (or a
+# kms:ViaService value) keeps the grant to what a service asks for. The Data API's grant on a
+# customer managed key (model/iam_documents.py cluster_key_statements) is such a grant.
+_DIRECT_CALL_KEYS: Final = ("kms:grantisforawsresource", "aws:viaawsservice")
+DIRECT_CALLS: Final[tuple[Request, ...]] = (
+    {"kms:viaservice": None, **dict.fromkeys(_DIRECT_CALL_KEYS)},
+    {"kms:viaservice": None, **dict.fromkeys(_DIRECT_CALL_KEYS, "false")},
+)
 
 
 def _probe(probe: str) -> Callable[[str], bool]:
@@ -54,6 +71,20 @@ def _master_secrets(clusters: Sequence[StackResource]) -> list[tuple[str, Callab
         probe = f"secretsmanager:{{region}}:{{account}}:secret:redshift!{identifier}-{user}-AbCdEf"
         found.append((f"the master secret of cluster '{identifier}'", _probe(probe)))
     return found
+
+
+def _exactly(arn: str) -> Callable[[str], bool]:
+    return lambda pattern: glob(pattern).fullmatch(arn) is not None
+
+
+def _keys(clusters: Sequence[StackResource]) -> list[tuple[str, Callable[[str], bool]]]:
+    """Each cluster's customer managed key (its kmsKeyId), then every key of the account."""
+    keys = []
+    for cluster in clusters:
+        if key := known_str(cluster.props.get("kmsKeyId")):
+            identifier = known_str(cluster.props.get("clusterIdentifier")) or cluster.name
+            keys.append((f"the key of cluster '{identifier}' ({key})", _exactly(key)))
+    return [*keys, ("every KMS key", _probe(ANY_KEY))]
 
 
 def _reaches(
@@ -97,6 +128,14 @@ def _reaches(
         if granted(statements, "secretsmanager:GetSecretValue", target):
             problems.append(
                 f"secretsmanager:GetSecretValue on {label} (the master user's password)"
+            )
+            break
+    for label, target in _keys(clusters):
+        if granted_for_any(statements, CREATE_GRANT, target, DIRECT_CALLS):
+            problems.append(
+                f"{CREATE_GRANT} on {label} called by the role itself (a grant may give it, or "
+                "anyone, Decrypt with the key; kms:GrantIsForAWSResource true leaves only the "
+                "grants an AWS service makes for it)"
             )
             break
     return problems

@@ -183,13 +183,14 @@ RULES: Final[Sequence[Rule]] = (
         escalation.check_assumable_roles,
         "A role that pods (Pod Identity), web identities, other accounts, a Redshift cluster or "
         "another such role can assume may not pass or assume every role, change its own "
-        "permissions or trust, rewrite managed policies, modify a cluster of the stack or read "
-        "its managed master secret; every document that applies is read, Allow and Deny "
-        "together.",
+        "permissions or trust, rewrite managed policies, modify a cluster of the stack, read "
+        "its managed master secret or create KMS grants itself on the cluster's key or every "
+        "key; every document that applies is read, Allow and Deny together.",
         "A role pods or other accounts assume with `iam:PassRole`/`sts:AssumeRole` on `*`, "
         "`iam:PutRolePolicy`/`AttachRolePolicy` on itself, `redshift:ModifyCluster` (or "
         "`redshift:*`, a `NotAction`) on the stack's cluster, `secretsmanager:GetSecretValue` "
-        "on `*`; a second admin role it can chain into, or one attached to the cluster.",
+        "on `*`, `kms:CreateGrant` on `*` without `kms:GrantIsForAWSResource` true; a second "
+        "admin role it can chain into, or one attached to the cluster.",
     ),
     Rule(
         data.SHARING_RULE,

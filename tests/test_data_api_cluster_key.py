@@ -17,7 +17,10 @@ import pytest
 
 from model import iam_documents
 from model.config_keys import Settings
+from model.settings import PROJECT
+from tests import policy_cases_kms, policy_stacks
 from tests.stack_helpers import EXAMPLE_SETTINGS, of_type, run_stack
+from tools import policy_check
 
 ACCOUNT = "123456789012"
 KEY = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -187,3 +190,30 @@ def test_an_existing_unencrypted_cluster_and_the_offline_placeholder_give_no_kms
         run = run_stack(invokes=invokes, existingClusterIdentifier=EXISTING)
         [policy] = data_api_policies(run).values()
         assert kms_statements(policy) == []
+
+
+# --- the policy pack's judgement ------------------------------------------------------------------
+
+
+def escalation_messages(resources: list[dict[str, Any]]) -> list[str]:
+    found = policy_check.evaluate(resources, project=PROJECT, stack="dev")
+    return [v["message"] for v in found if v["policy"] == "assumable-roles-cannot-escalate"]
+
+
+def test_the_pack_names_the_cluster_key_a_role_may_grant_itself():
+    stack = policy_cases_kms.on_encrypted_cluster(policy_cases_kms.grant())
+    [message] = escalation_messages(stack)
+    assert (
+        f"kms:CreateGrant on the key of cluster 'xpander-redshift' ({policy_cases_kms.KEY}) "
+        "called by the role itself"
+    ) in message
+
+
+def test_the_pack_names_every_key_for_a_grant_on_star():
+    [message] = escalation_messages(
+        policy_cases_kms.on_encrypted_cluster(policy_cases_kms.grant("*"))
+    )
+    # The cluster's key is named first: it is the one the stack encrypts with.
+    assert "kms:CreateGrant on the key of cluster 'xpander-redshift'" in message
+    [message] = escalation_messages(policy_stacks.with_xpander_policy(policy_cases_kms.grant("*")))
+    assert "kms:CreateGrant on every KMS key called by the role itself" in message

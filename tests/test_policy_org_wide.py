@@ -1,6 +1,7 @@
 """The pack run org-wide (issue 23): no mandatory verdict on safe stacks, none missed on bad ones.
 
-Each case (`tests/policy_cases_iam.py`, `tests/policy_cases_resources.py`) is a whole stack: the
+Each case (`tests/policy_cases_iam.py`, `tests/policy_cases_kms.py`,
+`tests/policy_cases_resources.py`) is a whole stack: the
 stack's own shape plus what an ordinary EKS stack or an adversary adds. Every case is judged
 offline by `tools.policy_check.evaluate` and, in one batch through one server start, by the real
 policy server; both must say the same, word for word, and the mandatory rules violated must be
@@ -16,6 +17,7 @@ import pytest
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
 import tests.policy_cases_iam
+import tests.policy_cases_kms
 import tests.policy_cases_resources
 from model.settings import PROJECT
 from policies.workload_rules import CRON_JOB, POD
@@ -25,6 +27,7 @@ from tests.test_policies import served_pack, served_violations
 from tools import policy_check
 
 assert tests.policy_cases_iam.CASES is tests.policy_cases_resources.CASES is CASES
+assert {n for n in CASES if n.startswith("kms-")}, tests.policy_cases_kms.__name__
 
 
 def mandatory(resources: list[Resource]) -> set[str]:
