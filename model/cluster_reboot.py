@@ -175,6 +175,36 @@ def notice(parameters: Sequence[str], cluster: str, region: str, *, opted_in: bo
     )
 
 
+def still_waiting(parameters: Sequence[str], cluster: str, region: str, *, opted_in: bool) -> str:
+    """What an earlier run recorded as waiting for a reboot, unchanged since: the cluster may
+    have rebooted meanwhile, which only `pulumi up` (or refresh) asks AWS about."""
+    return (
+        f"Still waiting for a reboot, as the last `pulumi up` recorded: {', '.join(parameters)} "
+        f"of cluster {cluster!r}. `pulumi up` first asks DescribeClusters: if the cluster has "
+        "rebooted since (its parameter group `in-sync`), it records them as applied and reboots "
+        "nothing"
+        + (
+            f"; otherwise it reboots the cluster when it is safe ({OPT_IN})."
+            if opted_in
+            else "; otherwise reboot it at a quiet moment: "
+            + baseline.reboot_command(cluster, region)
+        )
+    )
+
+
+def in_sync_after_change(parameters: Sequence[str], cluster: str, region: str, group: str) -> str:
+    """A change of this run that the cluster's group already reports applied."""
+    return (
+        f"{', '.join(parameters)} of cluster {cluster!r} changed in this run, yet its parameter "
+        f"group {group!r} reads {IN_SYNC!r}: either the cluster already runs the new values (an "
+        "earlier `pulumi up` rebooted it and stopped before recording that) or AWS does not show "
+        "the change yet. They stay in pendingReboot; the next `pulumi up` asks again and records "
+        f"them as applied if the group still reads {IN_SYNC!r}. Before rebooting by hand, look: "
+        f"aws redshift describe-clusters --cluster-identifier {cluster} --region {region} "
+        "--query 'Clusters[0].ClusterParameterGroups[].ParameterApplyStatus'"
+    )
+
+
 def refused(parameters: Sequence[str], cluster: str, region: str, why_not: str) -> str:
     """The opt-in reboot that the cluster's state does not allow now."""
     return (
@@ -188,9 +218,11 @@ def wait_timed_out(cluster: str, seconds: int, last: Mapping[str, Any], group: s
     return (
         f"Cluster {cluster!r} was rebooted (RebootCluster) but did not report {AVAILABLE!r} with "
         f"its parameter group {group!r} {IN_SYNC!r} within {seconds} s (last seen: status "
-        f"{last.get('ClusterStatus')!r}, group {group_status(last, group)!r}). Run `pulumi up` "
-        "again: it reboots only if the group still waits for a reboot, and otherwise records the "
-        "change as applied."
+        f"{last.get('ClusterStatus')!r}, group {group_status(last, group)!r}). Do not reboot it "
+        f"again by hand: once the group reads {IN_SYNC!r} the reboot has applied the values. Run "
+        f"`pulumi up` again: it reboots only if the group still reads {PENDING_REBOOT!r}; this "
+        "failed update kept the previous state, so that run still lists the parameters in "
+        "pendingReboot, and the one after records them as applied."
     )
 
 

@@ -168,14 +168,27 @@ def test_a_require_ssl_change_is_an_update_that_names_it_and_gives_the_reboot_co
 
 
 def test_what_waits_for_a_reboot_is_said_again_until_the_group_is_in_sync(host):
-    """The next preview repeats it; the next up asks AWS, and moto's `in-sync` (a cluster
-    rebooted by hand meanwhile) clears it; after that the diff is empty."""
+    """The next preview repeats it, as recorded (not as a new change: the cluster may have
+    rebooted since); the next up asks AWS, and moto's `in-sync` (a cluster rebooted by hand
+    meanwhile) clears it; after that the diff is empty."""
     stub, stderr = host
     news = registered(requireSsl="false")
     pending = update(stub, create(stub, registered()), news)
+    # moto reads `in-sync` right after the change: the update says it cannot tell why.
+    assert (
+        "require_ssl of cluster 'xpander-redshift' changed in this run, yet its parameter group "
+        "'xpander-redshift-params' reads 'in-sync'" in stderr.read_text()
+    )
     before = stderr.read_text().count("Needs a reboot")
     assert diff(stub, pending, news).changes == provider_pb2.DiffResponse.DIFF_SOME
-    assert stderr.read_text().count("Needs a reboot") == before + 1
+    said = stderr.read_text()
+    assert said.count("Needs a reboot") == before  # nothing changed in this run
+    assert (
+        "Still waiting for a reboot, as the last `pulumi up` recorded: require_ssl of cluster "
+        "'xpander-redshift'. `pulumi up` first asks DescribeClusters: if the cluster has rebooted "
+        "since (its parameter group `in-sync`), it records them as applied and reboots nothing; "
+        f"otherwise reboot it at a quiet moment: {COMMAND}" in said
+    )
 
     applied = update(stub, pending, news)
     assert applied["pendingReboot"] == []
@@ -354,7 +367,9 @@ def test_opted_in_a_cluster_in_maintenance_is_not_rebooted(stubbed, capsys, avai
     assert COMMAND in said
 
 
-def test_a_wait_that_times_out_fails_clearly_and_the_re_run_does_not_reboot_again(stubbed):
+def test_a_wait_that_times_out_fails_clearly_and_the_re_run_does_not_reboot_again(
+    stubbed, capsys
+):
     provider, stubber = stubbed
     stubber.add_response("describe_clusters", cluster("available", "pending-reboot"), DESCRIBE)
     stubber.add_response("reboot_cluster", {"Cluster": {"ClusterStatus": "rebooting"}}, DESCRIBE)
@@ -364,12 +379,18 @@ def test_a_wait_that_times_out_fails_clearly_and_the_re_run_does_not_reboot_agai
         provider.update("x", dict(OLD), dict(NEW))
     assert "did not report 'available' with its parameter group" in str(failed.value)
     assert "within 600 s (last seen: status 'rebooting'" in str(failed.value)
+    assert "Do not reboot it again by hand" in str(failed.value)
+    assert "records the change as applied" not in str(failed.value)  # the re-run does not yet
     # The engine kept the old state: the re-run updates from it again. The reboot has finished
     # meanwhile: no second RebootCluster (none is queued), and the change stays named until the
     # next up sees the group in sync with nothing changed.
     stubber.add_response("describe_clusters", cluster("available", "in-sync"), DESCRIBE)
+    capsys.readouterr()
     outs = provider.update("x", dict(OLD), dict(NEW)).outs
     assert outs is not None and outs["pendingReboot"] == ["require_ssl"]
+    said = capsys.readouterr().err  # ... and says why, and how to look before rebooting by hand
+    assert "either the cluster already runs the new values" in said
+    assert "describe-clusters --cluster-identifier xpander-redshift --region us-west-2" in said
     stubber.add_response("describe_clusters", cluster("available", "in-sync"), DESCRIBE)
     assert provider.update("x", outs, dict(NEW)).outs["pendingReboot"] == []  # type: ignore[index]
 

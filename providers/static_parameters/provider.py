@@ -3,7 +3,9 @@ with `rebootForStaticParameters` reboots the cluster when `model.cluster_reboot`
 
 Runs in Pulumi's dynamic-provider process (`python -m pulumi.dynamic`). That host gives a diff no
 detailed diff, and logs nowhere but its stderr, which the engine prints as a diagnostic line of
-the run (pulumi/pulumi `pkg/resource/plugin/plugin.go`: a plugin's stderr goes to `Infoerr`). So
+the run (pulumi/pulumi `sdk/go/common/resource/plugin/plugin.go`: the dynamic host's stderr goes
+to `Infoerr`, other providers' to `Debug`; the host is told by its file name, which on Windows,
+`...-python.cmd`, it does not match: there the line needs `--debug`). So
 the change shows three ways: as this resource's update with its changed `parameters` input (the
 engine's own input diff), as a warning line from `diff` in the preview and from `update` in `up`,
 and in the `pendingReboot` output (and the stack output of that name) until DescribeClusters shows
@@ -100,20 +102,17 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
         AWS again). Another cluster or region is a new resource: its create reboots nothing."""
         changed = [k for k in rules.INPUT_KEYS if olds.get(k) != news.get(k)]
         replaces = [k for k in changed if k in rules.REPLACE_KEYS]
-        waiting = (
-            []  # a new cluster starts with its group's values: nothing waits
-            if replaces
-            else _unique([*rules.changed_parameters(olds, news), *rules.still_pending(olds, news)])
-        )
-        if waiting:
-            pulumi.log.warn(
-                rules.notice(
-                    waiting,
-                    news[rules.CLUSTER],
-                    str(news.get(rules.REGION)),
-                    opted_in=bool(news.get(rules.REBOOT)),
-                )
-            )
+        # A new cluster starts with its group's values: nothing waits.
+        now = [] if replaces else rules.changed_parameters(olds, news)
+        earlier = [] if replaces else [p for p in rules.still_pending(olds, news) if p not in now]
+        cluster, region = str(news[rules.CLUSTER]), str(news.get(rules.REGION))
+        opted_in = bool(news.get(rules.REBOOT))
+        if now:
+            pulumi.log.warn(rules.notice(now, cluster, region, opted_in=opted_in))
+        if earlier:
+            # Recorded by an earlier run: the cluster may have rebooted since (up asks AWS).
+            pulumi.log.warn(rules.still_waiting(earlier, cluster, region, opted_in=opted_in))
+        waiting = [*now, *earlier]
         return pulumi.dynamic.DiffResult(
             changes=bool(changed or waiting),
             replaces=replaces,
@@ -164,6 +163,12 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
         verdict = rules.reboot_verdict(cluster, group)
         if verdict.in_sync and not changed:  # rebooted since the last run: applied
             return pulumi.dynamic.UpdateResult(outs=rules.outputs(news, []))
+        if verdict.in_sync:  # applied by an interrupted run's reboot, or not shown yet
+            pulumi.log.warn(
+                rules.in_sync_after_change(
+                    changed, str(news[rules.CLUSTER]), str(news[rules.REGION]), group
+                )
+            )
         if not news.get(rules.REBOOT) or verdict.in_sync:
             # Opted out (diff has said what to run); or a change this run made that the group
             # does not show yet: the next `up` asks again.
