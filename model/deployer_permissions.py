@@ -51,6 +51,11 @@ EXTRA: tuple[tuple[str, tuple[Call, ...]], ...] = (
         "Manager, only for that secret)",
         pc.SECRET_KEY_DECRYPT,
     ),
+    (
+        "existing cluster, data-api: its customer managed key (only grants and DescribeKey an AWS "
+        "service makes)",
+        pc.EXISTING_CLUSTER_KEY,
+    ),
 )
 
 

@@ -131,6 +131,8 @@ def calls_for(s: Settings, role: str = DEPLOY) -> list[Call]:
             calls += pc.REBOOT_FOR_STATIC_PARAMETERS
     if _data_api_as_db_user(s) and role == DEPLOY:
         calls += pc.DB_USER_CREDENTIALS  # the database user's calls: none in preview (above)
+    if not _new_cluster(s) and s.user_provisioner == DATA_API and role == DEPLOY:
+        calls += pc.EXISTING_CLUSTER_KEY  # its key, if it has one, is unknown offline
     if s.existing_admin_secret_arn:
         # Secrets Manager decrypts the secret with its key as the caller, in each phase it is read.
         reads = {
@@ -201,6 +203,11 @@ def _admin_secret_keys(s: Settings, w: Where) -> list[str]:
     return [f"arn:{w.partition}:kms:{_secret_region(s, w)}:*:key/*"]
 
 
+def _region_keys(s: Settings, w: Where) -> list[str]:
+    # Any key (of any account) of the stack's Region: the conditions (_conditions) narrow it.
+    return [f"arn:{w.partition}:kms:{w.region}:*:key/*"]
+
+
 def _log_groups(s: Settings, w: Where) -> list[str]:
     names = [
         baseline.audit_log_group_name(s.cluster_identifier, t) for t in baseline.AUDIT_LOG_TYPES
@@ -247,6 +254,8 @@ _ARNS: dict[Target, Callable[[Settings, Where], list[str]]] = {
     Target.ADMIN_SECRET: _admin_secrets,
     Target.ADMIN_SECRET_KEY: _admin_secret_keys,
     Target.KMS_KEY: lambda s, w: [s.kms_key_id] if s.kms_key_id else [],
+    Target.EXISTING_CLUSTER_KEY_GRANT: _region_keys,
+    Target.EXISTING_CLUSTER_KEY_DESCRIBE: _region_keys,
     Target.LOG_GROUPS: _log_groups,
     Target.NEW_SECURITY_GROUP: lambda s, w: [w.arn("ec2", "security-group/*")],
     Target.VPC: lambda s, w: [w.arn("ec2", f"vpc/{s.vpc_id or '*'}")],
@@ -291,6 +300,11 @@ def _conditions(target: Target, s: Settings, w: Where) -> dict[str, Any] | None:
     if target is Target.REDSHIFT_SERVICE_LINKED_ROLE:
         # The condition AWS documents for a service-linked role's creation.
         return {"StringLike": {"iam:AWSServiceName": pc.REDSHIFT_SERVICE}}
+    if target is Target.EXISTING_CLUSTER_KEY_GRANT:
+        # Only a grant an AWS service creates for it (provider_calls.EXISTING_CLUSTER_KEY).
+        return {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    if target is Target.EXISTING_CLUSTER_KEY_DESCRIBE:
+        return {"Bool": {"aws:ViaAWSService": "true"}}
     if target is Target.ADMIN_SECRET_KEY:
         # Only Secrets Manager decrypting the admin secret (provider_calls.SECRET_KEY_DECRYPT).
         via = pc.SECRETS_MANAGER_VIA_SERVICE.format(region=_secret_region(s, w))

@@ -85,6 +85,9 @@ class Target(Enum):
     DB_USER = "db-user"  # GetClusterCredentials: the existing cluster's master user and database
     AUDIT_OBJECTS = "audit-objects"
     AUDIT_BUCKET = "audit-bucket"  # auditLogBucket itself: looked up for its Region
+    # the KMS key an existing cluster is encrypted with: unknown offline (EXISTING_CLUSTER_KEY)
+    EXISTING_CLUSTER_KEY_GRANT = "existing-cluster-key-grant"
+    EXISTING_CLUSTER_KEY_DESCRIBE = "existing-cluster-key-describe"
 
 
 CREATE, READ, UPDATE, DELETE, LOOKUP = "create", "read", "update", "delete", "lookup"
@@ -457,6 +460,30 @@ SECRET_KEY_DECRYPT = _calls(
         for phase in (LOOKUP, CREATE, READ, UPDATE, DELETE)
     ),
 )
+# The Data API on a cluster encrypted with a customer managed key: "Amazon Redshift creates a grant
+# on your behalf by sending a CreateGrant request to AWS KMS" on ExecuteStatement and
+# BatchExecuteStatement (Amazon Redshift Management Guide, "Using AWS KMS with the Amazon Redshift
+# Data API"; its key policy allows kms:DescribeKey beside it), with the caller's permissions (IAM
+# User Guide, "Forward access sessions"). The connector roles' grant is model/iam_documents.py's;
+# this is the deploying identity's, for the `data-api` database user in each phase. A new cluster's
+# kmsKeyId is covered by KMS_KEY_DEPENDENT (CreateGrant and DescribeKey on it, unconditioned). An
+# existing cluster's key, and its account, are known only to its lookup at deploy time:
+# `model.deployer_policy` grants any key of the stack's Region (a cluster's key is in its Region:
+# Amazon Redshift Management Guide, database encryption), only for a grant an AWS service makes
+# (kms:GrantIsForAWSResource) and a DescribeKey a service makes (aws:ViaAWSService).
+DATA_API_KEY = "Amazon Redshift Management Guide, Using AWS KMS with the Amazon Redshift Data API"
+EXISTING_CLUSTER_KEY = _calls(
+    DATA_API_KEY,
+    *(
+        (action, phase, target, "Redshift's grant for the Data API, as the caller")
+        for phase in (CREATE, READ, UPDATE, DELETE)
+        for action, target in (
+            ("kms:CreateGrant", _T.EXISTING_CLUSTER_KEY_GRANT),
+            ("kms:DescribeKey", _T.EXISTING_CLUSTER_KEY_DESCRIBE),
+        )
+    ),
+)
+
 # The conditions of that grant. kms:ViaService names take the `.amazonaws.com` suffix in every
 # partition (AWS KMS Developer Guide, "kms:ViaService": services that support it).
 SECRETS_MANAGER_VIA_SERVICE = "secretsmanager.{region}.amazonaws.com"

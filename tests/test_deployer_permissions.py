@@ -38,6 +38,7 @@ ALL_CALLS: list[Call] = [
     *pc.DB_USER_CREDENTIALS,
     *pc.REBOOT_FOR_STATIC_PARAMETERS,
     *pc.SECRET_KEY_DECRYPT,
+    *pc.EXISTING_CLUSTER_KEY,
 ]
 
 
@@ -83,7 +84,11 @@ def test_every_action_exists_and_its_target_is_one_of_its_resource_types(call: C
     if call.target is Target.ANY:
         return
     settings = EVERYTHING
-    if call.target is Target.DB_USER:
+    if call.target in (
+        Target.DB_USER,
+        Target.EXISTING_CLUSTER_KEY_GRANT,
+        Target.EXISTING_CLUSTER_KEY_DESCRIBE,
+    ):
         settings = with_(existing_cluster_identifier="analytics", private_subnet_ids=())
     if call.target is Target.ADMIN_SECRET_KEY:
         settings = with_(
@@ -401,6 +406,11 @@ _EACH_RESOURCE_SEPARATELY = (
 )
 PARLIAMENT_OVERRIDES = {
     ("RESOURCE_MISMATCH", "redshift:DescribeClusters", "*"): "outdated: `cluster` is a type now",
+    (
+        "UNKNOWN_CONDITION_FOR_ACTION",
+        "Unknown condition aws:ViaAWSService for action kms:DescribeKey",
+        "",
+    ): "a global condition key parliament's table predates (test_iam_lint's override)",
     ("RESOURCE_MISMATCH", "ec2:AuthorizeSecurityGroupIngress", "arn:*:ec2:*:*:security-group/*"): (
         _EACH_RESOURCE_SEPARATELY
     ),
@@ -482,8 +492,13 @@ def test_an_existing_security_group_gets_its_rules_tagged_and_only_that_group_op
     assert ("ec2:AuthorizeSecurityGroupIngress", group) in pairs
     assert ("ec2:CreateTags", f"arn:aws:ec2:us-west-2:{ACCOUNT}:security-group-rule/*") in pairs
     assert not {a for a, _ in pairs if a.startswith(("redshift:Create", "logs:"))}
-    # Only the admin secret's key, through Secrets Manager (tested below).
-    assert {a for a, _ in pairs if a.startswith("kms:")} == {"kms:Decrypt"}
+    # The admin secret's key, through Secrets Manager (test_deployer_secret_key.py), and the
+    # cluster's key for Redshift's Data API grant (test_deployer_cluster_key.py).
+    assert {a for a, _ in pairs if a.startswith("kms:")} == {
+        "kms:Decrypt",
+        "kms:CreateGrant",
+        "kms:DescribeKey",
+    }
 
 
 def test_a_govcloud_stack_gets_its_partitions_arns() -> None:
