@@ -226,6 +226,17 @@ def wait_timed_out(cluster: str, seconds: int, last: Mapping[str, Any], group: s
     )
 
 
+def lost_sight(cluster: str, failure: str) -> str:
+    """The wait after RebootCluster could not ask how the cluster is."""
+    return (
+        f"RebootCluster was sent for cluster {cluster!r}, then the wait for it failed: {failure}. "
+        "The cluster reboots anyway (a few minutes). Do not reboot it again by hand: once "
+        f"DescribeClusters shows its parameter group {IN_SYNC!r} the values are applied. Fix the "
+        f"cause and run `pulumi up` again: it reboots only if the group still reads "
+        f"{PENDING_REBOOT!r}."
+    )
+
+
 def outputs(news: Mapping[str, Any], pending: Sequence[str]) -> dict[str, Any]:
     """The resource's outputs: its inputs, what waits for a reboot and, then, the command."""
     outs = {key: news[key] for key in INPUT_KEYS if key in news}

@@ -395,6 +395,21 @@ def test_a_wait_that_times_out_fails_clearly_and_the_re_run_does_not_reboot_agai
     assert provider.update("x", outs, dict(NEW)).outs["pendingReboot"] == []  # type: ignore[index]
 
 
+def test_a_failed_look_after_the_reboot_says_the_reboot_was_sent(stubbed):
+    """RebootCluster went out; the wait's DescribeClusters is refused: the error must not read
+    as if nothing happened (a permission problem, 'run up again'), but say the cluster reboots."""
+    provider, stubber = stubbed
+    stubber.add_response("describe_clusters", cluster("available", "pending-reboot"), DESCRIBE)
+    stubber.add_response("reboot_cluster", {"Cluster": {"ClusterStatus": "rebooting"}}, DESCRIBE)
+    stubber.add_client_error("describe_clusters", "UnauthorizedOperation", "Denied", 400)
+    with pytest.raises(RebootError) as failed:
+        provider.update("x", dict(OLD), dict(NEW))
+    said = str(failed.value)
+    assert "RebootCluster was sent for cluster 'xpander-redshift'" in said
+    assert "Redshift DescribeClusters was refused: UnauthorizedOperation: Denied" in said
+    assert "Do not reboot it again by hand" in said
+
+
 def test_create_never_reboots_and_names_every_static_parameter_of_a_cluster_not_in_sync(
     stubbed, capsys
 ):

@@ -52,15 +52,13 @@ def _explained(method: Callable[P, R]) -> Callable[P, R]:
         try:
             return method(*args, **kwargs)
         except ClientError as err:
-            error = err.response.get("Error", {})
             raise RebootError(
-                f"Redshift {err.operation_name} was refused: {error.get('Code')}: "
-                f"{error.get('Message')}. Check the deploying identity's permissions "
+                f"{_in_our_words(err)}. Check the deploying identity's permissions "
                 "(make deployer-policy) and the cluster, then run `pulumi up` again."
             ) from None
         except BotoCoreError as err:
             raise RebootError(
-                f"No answer from Redshift ({err}). Run `pulumi up` again: nothing is rebooted "
+                f"{_in_our_words(err)}. Run `pulumi up` again: nothing is rebooted "
                 "unless the group still waits for a reboot."
             ) from None
 
@@ -187,6 +185,8 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
 
     def _reboot(self, props: Mapping[str, Any]) -> None:
         """RebootCluster once, then wait (bounded) until the cluster is available and in sync."""
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
         name, group = str(props[rules.CLUSTER]), str(props[rules.GROUP])
         seconds = int(props.get(rules.TIMEOUT) or rules.REBOOT_WAIT_SECONDS)
         client = self._client(str(props[rules.REGION]))
@@ -196,7 +196,10 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
         client.reboot_cluster(ClusterIdentifier=name)
         deadline = self._clock() + seconds
         while True:
-            cluster = self._cluster(props)
+            try:
+                cluster = self._cluster(props)
+            except (ClientError, BotoCoreError, RebootError) as err:  # the reboot is under way
+                raise RebootError(rules.lost_sight(name, _in_our_words(err))) from None
             if rules.settled(cluster, group):
                 return
             if self._clock() >= deadline:
@@ -225,6 +228,21 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
             str(props[rules.REGION]),
             opted_in=bool(props.get(rules.REBOOT)),
         )
+
+
+def _in_our_words(err: Exception) -> str:
+    """A failed call to Redshift, as the run says it: the call, AWS's code and message."""
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    if isinstance(err, ClientError):
+        error = err.response.get("Error", {})
+        return (
+            f"Redshift {err.operation_name} was refused: {error.get('Code')}: "
+            f"{error.get('Message')}"
+        )
+    if isinstance(err, BotoCoreError):
+        return f"No answer from Redshift ({err})"
+    return str(err).rstrip(".")
 
 
 def _make_client(region: str) -> Any:
