@@ -367,9 +367,7 @@ def test_opted_in_a_cluster_in_maintenance_is_not_rebooted(stubbed, capsys, avai
     assert COMMAND in said
 
 
-def test_a_wait_that_times_out_fails_clearly_and_the_re_run_does_not_reboot_again(
-    stubbed, capsys
-):
+def test_a_wait_that_times_out_fails_clearly_and_the_re_run_does_not_reboot_again(stubbed, capsys):
     provider, stubber = stubbed
     stubber.add_response("describe_clusters", cluster("available", "pending-reboot"), DESCRIBE)
     stubber.add_response("reboot_cluster", {"Cluster": {"ClusterStatus": "rebooting"}}, DESCRIBE)
@@ -408,6 +406,19 @@ def test_a_failed_look_after_the_reboot_says_the_reboot_was_sent(stubbed):
     assert "RebootCluster was sent for cluster 'xpander-redshift'" in said
     assert "Redshift DescribeClusters was refused: UnauthorizedOperation: Denied" in said
     assert "Do not reboot it again by hand" in said
+
+
+def test_refresh_of_a_cluster_gone_keeps_the_record_and_says_so(stubbed, capsys):
+    """A refresh after the cluster was deleted outside the stack: the cluster's own refresh
+    drops it; this resource's must not fail the whole refresh."""
+    provider, stubber = stubbed
+    stubber.add_client_error(
+        "describe_clusters", "ClusterNotFound", "Cluster xpander-redshift not found.", 404
+    )
+    recorded = {**NEW, "pendingReboot": ["require_ssl"], "rebootCommand": COMMAND}
+    answer = provider.read("x", dict(recorded))
+    assert answer.id == "x" and answer.outs == recorded
+    assert "DescribeClusters does not find cluster 'xpander-redshift'" in capsys.readouterr().err
 
 
 def test_create_never_reboots_and_names_every_static_parameter_of_a_cluster_not_in_sync(

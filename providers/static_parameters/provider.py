@@ -141,8 +141,13 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
         """Refresh: what waited for a reboot is no longer pending once the group is `in-sync`."""
         outs = dict(props)
         if props.get(rules.PENDING):
-            cluster = self._cluster(props)
-            if rules.group_status(cluster, str(props[rules.GROUP])) == rules.IN_SYNC:
+            cluster = self._cluster_if_any(props)
+            if cluster is None:  # deleted outside the stack: the cluster's own refresh says so
+                pulumi.log.warn(
+                    f"DescribeClusters does not find cluster {props[rules.CLUSTER]!r}: its "
+                    "static parameters are kept as recorded."
+                )
+            elif rules.group_status(cluster, str(props[rules.GROUP])) == rules.IN_SYNC:
                 outs = rules.outputs(props, [])
         return pulumi.dynamic.ReadResult(id_=id_, outs=outs)
 
@@ -214,6 +219,20 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
             raise RebootError(f"DescribeClusters does not find cluster {name!r}.")
         return clusters[0]
 
+    def _cluster_if_any(self, props: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The cluster, or None when Redshift answers ClusterNotFound (botocore's redshift model:
+        ClusterNotFoundFault, code ClusterNotFound, HTTP 404)."""
+        from botocore.exceptions import ClientError  # noqa: PLC0415
+
+        try:
+            return self._cluster(props)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ClusterNotFound":
+                return None
+            raise
+        except RebootError:  # an empty answer
+            return None
+
     def _client(self, region: str) -> Any:
         """One redshift client per region for the process (the host keeps this provider)."""
         with self._lock:
@@ -238,7 +257,7 @@ def _in_our_words(err: Exception) -> str:
         error = err.response.get("Error", {})
         return (
             f"Redshift {err.operation_name} was refused: {error.get('Code')}: "
-            f"{error.get('Message')}"
+            f"{str(error.get('Message')).rstrip('.')}"
         )
     if isinstance(err, BotoCoreError):
         return f"No answer from Redshift ({err})"
