@@ -36,6 +36,11 @@ MAX_ROLE_INLINE_POLICIES = 10240
 MAX_TRUST_POLICY = 2048
 # Any 12 digits: an account id's length is all that counts for a document's size.
 SIZE_ACCOUNT_ID = "000000000000"
+# An existing cluster's KMS key is named by its lookup only at deploy time, and adds the Data API's
+# grant statements to each role (model/iam_documents.py cluster_key_statements): counted as if it
+# had one, with the longest key id, 36 characters (a key id is a UUID, a multi-Region key's `mrk-`
+# and 32 hex digits: AWS KMS Developer Guide, "Key identifiers (KeyId)").
+SIZE_EXISTING_CLUSTER_KEY = "mrk-" + "0" * 32
 _WHITE_SPACE = re.compile(r"\s")
 
 
@@ -188,7 +193,13 @@ def role_policy_problems(s: Settings) -> list[str]:
     partition = partitions.partition_of(s.region).name
     found = []
     for c in s.all_connectors:
-        docs = iam_documents.role_documents(s, c, partition=partition, account_id=SIZE_ACCOUNT_ID)
+        docs = iam_documents.role_documents(
+            s,
+            c,
+            partition=partition,
+            account_id=SIZE_ACCOUNT_ID,
+            existing_cluster_key=SIZE_EXISTING_CLUSTER_KEY,
+        )
         where = "roleName" if not s.connectors else f"connectors[{c.name}]"
         if c.organization_id != SECRET:  # a secret the offline plan cannot read: `up` checks
             trust = policy_size(docs.trust_policy)
@@ -203,14 +214,20 @@ def role_policy_problems(s: Settings) -> list[str]:
                     )
                 )
         inline = sum(policy_size(d) for d in docs.policies.values())
+        key_note = (
+            " (with the statements for the existing cluster's KMS key, which its lookup names "
+            "only at deploy time)"
+            if s.existing_cluster_identifier
+            else ""
+        )
         if inline > MAX_ROLE_INLINE_POLICIES:
             found.append(
                 problem(
                     f"{where} (credentialsDbUsers, rolePath, clusterIdentifier)",
                     c.role_name,
-                    f"makes inline policies of {inline} characters together; IAM's quota is "
-                    f"{MAX_ROLE_INLINE_POLICIES} (IAM and AWS STS quotas, role policy size, white "
-                    "space not counted): name fewer credentialsDbUsers",
+                    f"makes inline policies of {inline} characters together{key_note}; IAM's "
+                    f"quota is {MAX_ROLE_INLINE_POLICIES} (IAM and AWS STS quotas, role policy "
+                    "size, white space not counted): name fewer credentialsDbUsers",
                 )
             )
     return found

@@ -235,3 +235,40 @@ def test_multi_az_is_refused_when_the_looked_up_subnets_share_one_zone() -> None
         subnets_in_vpc(one_zone, "vpc-1", multi_az=True)
     two_zones = [subnet("subnet-a", "us-west-2a"), subnet("subnet-b", "us-west-2b")]
     assert subnets_in_vpc(two_zones, "vpc-1", multi_az=True) == ["subnet-a", "subnet-b"]
+
+
+def test_an_existing_clusters_roles_leave_room_for_its_kms_key_statements() -> None:
+    # Its key is looked up at deploy time: the gate counts the Data API's two statements on a key
+    # (1st: CreateGrant, 2nd: DescribeKey, 36-character key id) as if the cluster had one. 46
+    # users leave under 200 characters free (the test above): the statements take more.
+    cluster, path = "c" * 63, "/" + "p" * 357 + "/"
+    users = [f"u{i:02d}" + "x" * 61 for i in range(46)]
+    existing = {
+        "organizationId": "org-4f1c9a2e7b",
+        "eksClusterName": "xpander-dev",
+        "existingClusterIdentifier": cluster,
+        "credentialsDbUsers": users,
+        "rolePath": path,
+    }
+    new = {**BASE, "clusterIdentifier": cluster, "credentialsDbUsers": users, "rolePath": path}
+    without_key = iam_documents.role_documents(
+        parse_settings(new, region="us-west-2"), partition="aws", account_id="000000000000"
+    )
+    room = aws_limits.MAX_ROLE_INLINE_POLICIES - sum(
+        aws_limits.policy_size(d) for d in without_key.policies.values()
+    )
+    key = "arn:aws:kms:us-west-2:000000000000:key/mrk-00000000000000000000000000000000"
+    statements = (
+        '{"Sid":"DataApiGrantOnClusterKey","Effect":"Allow","Action":["kms:CreateGrant"],'
+        f'"Resource":["{key}"],"Condition":{{"Bool":{{"kms:GrantIsForAWSResource":"true"}}}}}},'
+        '{"Sid":"DataApiDescribeClusterKey","Effect":"Allow","Action":["kms:DescribeKey"],'
+        f'"Resource":["{key}"],"Condition":{{"Bool":{{"aws:ViaAWSService":"true"}}}}}},'
+    )
+    assert 0 < room < len(statements), (room, len(statements))
+    with pytest.raises(SettingsError) as err:
+        parse_settings(existing, region="us-west-2")
+    problem = "\n".join(err.value.problems)
+    assert "credentialsDbUsers" in problem and "10240" in problem
+    assert "the existing cluster's KMS key, which its lookup names only at deploy time" in problem
+    # Three users fewer fit with the key's statements counted.
+    parse_settings({**existing, "credentialsDbUsers": users[:-3]}, region="us-west-2")
