@@ -37,6 +37,11 @@ _INITDB_OPTIONS = (
     "--no-sync",
 )
 START_ATTEMPTS = 3  # a free port can be taken between choosing it and binding it
+# Where the data directory goes when it has room: in memory, CREATE DATABASE (each SQL test makes
+# one) takes milliseconds instead of the tenths of a second it takes on a busy disk. A container's
+# small /dev/shm (Docker's is 64 MiB) falls back to the temp dir.
+MEMORY_FS = Path("/dev/shm")
+MEMORY_FS_MIN_FREE = 1 << 30
 
 # Durability is pointless for a server that is deleted after the session; speed is not.
 _SERVER_SETTINGS = {
@@ -117,6 +122,15 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _workdir_parent() -> Path | None:
+    """The memory file system if it is there with room to spare, else None (the temp dir)."""
+    with contextlib.suppress(OSError):
+        usable = MEMORY_FS.is_dir() and os.access(MEMORY_FS, os.W_OK | os.X_OK)
+        if usable and shutil.disk_usage(MEMORY_FS).free >= MEMORY_FS_MIN_FREE:
+            return MEMORY_FS
+    return None
 
 
 def _service_account() -> pwd.struct_passwd | None:
@@ -250,13 +264,14 @@ class _Cluster:
 def running_postgres(
     bindir: Path | None = None, *, hba: Sequence[str] = (), ssl: bool = False
 ) -> Iterator[PostgresServer]:
-    """Start a fresh server in a temp dir, yield it, and always stop it and delete the dir.
+    """Start a fresh server in a temp dir (in memory if there is room), yield it, and always stop
+    it and delete the dir.
 
     `hba` lines go before the default `trust` ones (to require a password of some user); `ssl`
     turns TLS on with a throwaway self-signed certificate.
     """
     bindir = bindir or find_bindir()
-    workdir = Path(tempfile.mkdtemp(prefix="xpander-pg-"))
+    workdir = Path(tempfile.mkdtemp(prefix="xpander-pg-", dir=_workdir_parent()))
     cluster = None
     try:
         cluster = _Cluster(bindir, _service_account(), workdir)
