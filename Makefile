@@ -77,8 +77,13 @@ postgres:
 # PYTHONDONTWRITEBYTECODE set (as on some CI images) each one compiles pulumi_aws, moto, ... from
 # source again. The test run lets Python keep the bytecode it compiles (in .venv and the ignored
 # __pycache__ folders), so only the first import of a module pays for it.
+# The tests run on one worker process per CPU (pytest-xdist's `auto`); `make test TEST_WORKERS=0`
+# runs them in this one process, as `pytest tests/FILE.py` does (docs/performance.md). worksteal:
+# each worker starts on its own share of the suite in file order, so a module's servers start
+# once, and a worker that runs dry takes over part of another's queue.
+TEST_WORKERS ?= auto
 test: lint typecheck lock-check postgres
-	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 verify: $(STAMP)
 	@$(PY) -m tools.verify $(ARGS)

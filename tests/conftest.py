@@ -1,4 +1,12 @@
-"""Fixtures shared by the test suite."""
+"""Fixtures shared by the test suite.
+
+`make test` runs the suite on several worker processes (pytest-xdist, docs/performance.md); each
+worker is a pytest session of its own, so every session-scoped fixture here exists once per
+worker and must not share anything with its twin in another worker: servers listen on a free
+127.0.0.1 port of their own and keep their files in a temp dir of their own, and nothing writes
+to a fixed path. A fixture that needs a server shared by several test modules belongs here, once,
+rather than in each module (each module would start its own).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from tests.moto_server import moto_server
 from tests.pg_server import PostgresServer, PostgresUnavailableError, find_bindir, running_postgres
 
 # CI draws the same examples on every run, so a red CI can be reproduced and a green one is not
@@ -30,9 +39,21 @@ def _postgres_bindir() -> Path:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
-    """A throwaway PostgreSQL 15 server for the whole session, started on first use."""
+    """A throwaway PostgreSQL 15 server for the whole session (per worker), started on first use.
+
+    Tests isolate themselves in a database and roles of their own (a uuid in each name)."""
     with running_postgres(_postgres_bindir()) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """A moto server for the whole session (per worker), started on first use; its URL.
+
+    Shared by every module that needs one: a test calls `tests.moto_server.reset(url)` before it
+    creates anything, so what an earlier test left is gone."""
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ file semantics (pkg/cmd/pulumi/operations/import.go parseImportFile: an entry's 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from tests.moto_server import moto_server, reset
+from tests.moto_server import reset
 from tools import engine, guide_lookup, import_file, plan
 from tools.guide_lookup import GuideLookup, GuideLookupError
 from tools.import_file import main
@@ -126,12 +125,6 @@ def test_ids_that_are_not_names_are_never_guessed(
 
 
 # --- --lookup against moto (EC2, Redshift) and a botocore Stubber (EKS, which moto lacks) -------
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
 
 
 def _guide_built(url: str) -> dict[str, str]:

@@ -27,7 +27,6 @@ import json
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ from botocore.stub import Stubber
 from model import iam_documents
 from model.outputs import UI_FIELDS
 from model.settings import parse_settings
-from tests.moto_server import moto_server, reset
+from tests.moto_server import reset
 from tools import verify, verify_aws
 from tools.plan import build_plan
 
@@ -86,13 +85,7 @@ ROLE = iam_documents.role_documents(
 )
 
 
-# --- fixtures: one moto server per module, reset per test ---------------------------------------
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
+# --- fixtures: the session's moto server (tests/conftest.py), reset per test ----------------------
 
 
 @pytest.fixture
