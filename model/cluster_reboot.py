@@ -226,6 +226,23 @@ def wait_timed_out(cluster: str, seconds: int, last: Mapping[str, Any], group: s
     )
 
 
+def reboot_unconfirmed(cluster: str, region: str, failure: str) -> str:
+    """RebootCluster failed or went unanswered. botocore's standard retry mode (the provider's
+    client) sends a request again after a read timeout or a 500-504 answer (botocore
+    retries/standard.py, TransientRetryableChecker: ReadTimeoutError is an HTTPClientError), and
+    AWS refuses that retry once the first request made the cluster `rebooting`
+    (InvalidClusterState): so the cluster may be rebooting all the same."""
+    return (
+        f"{failure}. Checked {AVAILABLE!r} just before, so the cluster may be rebooting from "
+        "this run's own request (an answer lost and the request retried). Look before rebooting "
+        f"by hand: aws redshift describe-clusters --cluster-identifier {cluster} --region "
+        f"{region} --query "
+        "'Clusters[0].[ClusterStatus,ClusterParameterGroups[].ParameterApplyStatus]'"
+        f". `pulumi up` again reboots only a cluster {AVAILABLE!r} whose group reads "
+        f"{PENDING_REBOOT!r}."
+    )
+
+
 def lost_sight(cluster: str, failure: str) -> str:
     """The wait after RebootCluster could not ask how the cluster is."""
     return (

@@ -455,6 +455,11 @@ def test_a_refused_call_is_said_in_our_words(stubbed):
     with pytest.raises(RebootError) as failed:
         provider.update("x", dict(OLD), dict(NEW))
     assert "Redshift RebootCluster was refused: InvalidClusterState" in str(failed.value)
+    # botocore retries a RebootCluster whose answer was lost; AWS refuses the retry, the cluster
+    # rebooting from the first: the words must not read as 'nothing happened'.
+    assert "the cluster may be rebooting from this run's own request" in str(failed.value)
+    assert "describe-clusters --cluster-identifier xpander-redshift" in str(failed.value)
+    assert "Check the deploying identity's permissions" not in str(failed.value)
 
 
 # --- what else runs in the same `up` as the reboot -----------------------------------------------

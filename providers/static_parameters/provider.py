@@ -194,11 +194,15 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
 
         name, group = str(props[rules.CLUSTER]), str(props[rules.GROUP])
         seconds = int(props.get(rules.TIMEOUT) or rules.REBOOT_WAIT_SECONDS)
-        client = self._client(str(props[rules.REGION]))
+        region = str(props[rules.REGION])
+        client = self._client(region)
         pulumi.log.info(
             f"Rebooting cluster {name!r} to apply its static parameters ({rules.OPT_IN})."
         )
-        client.reboot_cluster(ClusterIdentifier=name)
+        try:
+            client.reboot_cluster(ClusterIdentifier=name)
+        except (ClientError, BotoCoreError) as err:  # botocore may have sent it twice
+            raise RebootError(rules.reboot_unconfirmed(name, region, _in_our_words(err))) from None
         deadline = self._clock() + seconds
         while True:
             try:
