@@ -160,8 +160,9 @@ class RedshiftCluster(pulumi.ComponentResource):
         # The identifier as the static parameters' output: the database users' SQL waits for it,
         # so it never runs while the opt-in reboot does. It is known in a preview too (the engine
         # hands a dynamic resource's inputs back as its outputs: pulumi
-        # pkg/resource/plugin/provider_plugin.go, Create/Update with Preview), so the users'
-        # diff sees the same cluster, not a replacement.
+        # sdk/go/common/resource/plugin/provider_plugin.go, Create/Update with Preview, for a
+        # provider without supportsPreview, as the dynamic host answers: a test pins it), so the
+        # users' diff sees the same cluster, not a replacement (its clusterIdentifier replaces).
         self.identifier_for_users = static.clusterIdentifier
         # The endpoint too, for the kubernetes-job provisioner's psql: its Job waits the same way.
         self.endpoint_for_users = pulumi.Output.all(
