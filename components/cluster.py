@@ -140,6 +140,7 @@ class RedshiftCluster(pulumi.ComponentResource):
             f"{name}-static-parameters",
             region=args.region,
             cluster_identifier=cluster.cluster_identifier,
+            cluster_arn=cluster.arn,
             parameter_group_name=parameter_group.name,
             parameters=cluster_reboot.static_values(parameters),
             reboot_after_change=args.reboot_for_static_parameters,

@@ -49,7 +49,10 @@ GROUP = "parameterGroupName"
 PARAMETERS = "parameters"  # {name: value} of the static parameters the group sets
 REBOOT = "rebootAfterChange"
 TIMEOUT = "timeoutSeconds"
-INPUT_KEYS = (REGION, CLUSTER, GROUP, PARAMETERS, REBOOT, TIMEOUT)
+# The cluster's ARN as the aws provider (its credentials) knows it: the account the answers of
+# this provider's own credentials (boto3's default chain) must come from.
+ARN = "clusterArn"
+INPUT_KEYS = (REGION, CLUSTER, GROUP, PARAMETERS, REBOOT, TIMEOUT, ARN)
 # Another cluster (or region) is another resource: created anew, which reboots nothing.
 REPLACE_KEYS = (REGION, CLUSTER)
 PENDING = "pendingReboot"  # output: the parameters waiting for a reboot, as last known
@@ -121,6 +124,45 @@ def not_ready(cluster: Mapping[str, Any]) -> str:
         return (
             f"its availability for queries is {availability!r}, not {AVAILABLE_FOR_QUERIES!r} "
             "(maintenance or a modification is under way)"
+        )
+    return ""
+
+
+def _region_and_account(arn: Any) -> tuple[str, str] | None:
+    """(region, account) of an ARN `arn:<partition>:redshift:<region>:<account>:...`."""
+    parts = arn.split(":") if isinstance(arn, str) else []
+    return (parts[3], parts[4]) if len(parts) > 5 and parts[0] == "arn" and parts[4] else None
+
+
+def other_owner(cluster: Mapping[str, Any], cluster_arn: Any) -> str:
+    """Why the described cluster is not the stack's ("" when nothing says so): its
+    ClusterNamespaceArn (botocore redshift Cluster: "The namespace ARN of the cluster") names
+    another account or Region than the stack's clusterArn. A cluster of the same name in another
+    account answers when this process's credentials are not the aws provider's (`aws:profile`
+    or an assume-role of the provider's own, while boto3 reads AWS_PROFILE and the environment)."""
+    seen = _region_and_account(cluster.get("ClusterNamespaceArn"))
+    expected = _region_and_account(cluster_arn)
+    if seen is None or expected is None or seen == expected:
+        return ""
+    return (
+        f"DescribeClusters answered for a cluster {cluster.get('ClusterIdentifier')!r} of "
+        f"account {seen[1]} in {seen[0]}, but the stack's cluster is of account {expected[1]} "
+        f"in {expected[0]} ({ARN} {cluster_arn}): the AWS credentials of the process running "
+        "pulumi (boto3's default chain: AWS_PROFILE, the environment, an instance or OIDC role) "
+        "are not those of the aws provider (aws:profile, or an assume-role of its own). Nothing "
+        f"was rebooted. Run pulumi with credentials of account {expected[1]}."
+    )
+
+
+def owner_unconfirmed(cluster: Mapping[str, Any], cluster_arn: Any) -> str:
+    """Why a reboot cannot confirm the cluster is the stack's ("" when it can): both ARNs must
+    name the same account and Region (other_owner refuses a mismatch outright)."""
+    if _region_and_account(cluster_arn) is None:
+        return f"the stack's {ARN} is not known to this run"
+    if _region_and_account(cluster.get("ClusterNamespaceArn")) is None:
+        return (
+            "DescribeClusters gives no ClusterNamespaceArn, so the account it answered for "
+            "cannot be checked against the stack's"
         )
     return ""
 

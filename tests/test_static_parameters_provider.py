@@ -40,11 +40,17 @@ NAME = "xpander-cluster-static-parameters"
 URN = f"urn:pulumi:test::xpander-redshift::{STATIC_PARAMETERS_TYPE}::{NAME}"
 CLUSTER, GROUP, REGION = "xpander-redshift", "xpander-redshift-params", "us-west-2"
 COMMAND = "aws redshift reboot-cluster --cluster-identifier xpander-redshift --region us-west-2"
+ACCOUNT = "111122223333"
+CLUSTER_ARN = f"arn:aws:redshift:{REGION}:{ACCOUNT}:cluster:{CLUSTER}"
+NAMESPACE_ARN = f"arn:aws:redshift:{REGION}:{ACCOUNT}:namespace:4a7c1d0e-5f5b-4c1e-9a55-2f0c5d1e"
 
 
 def registered(**settings: str) -> dict[str, Any]:
-    """The StaticParameters inputs the dev stack registers (with `settings` of its own)."""
-    return program_inputs(STATIC_PARAMETERS_TYPE, **settings)
+    """The StaticParameters inputs the dev stack registers (with `settings` of its own), with
+    the cluster's ARN as `pulumi up` knows it (the offline plan leaves it unknown)."""
+    inputs = program_inputs(STATIC_PARAMETERS_TYPE, **settings)
+    assert "clusterArn" in inputs  # the cluster's output, unknown offline
+    return {**inputs, "clusterArn": CLUSTER_ARN}
 
 
 def test_the_program_registers_the_static_parameters_and_only_those():
@@ -249,6 +255,7 @@ def cluster(status: str, group: str, pending: dict[str, Any] | None = None) -> d
         "Clusters": [
             {
                 "ClusterIdentifier": CLUSTER,
+                "ClusterNamespaceArn": NAMESPACE_ARN,
                 "ClusterStatus": status,
                 "ClusterParameterGroups": [
                     {"ParameterGroupName": GROUP, "ParameterApplyStatus": group}
@@ -294,6 +301,7 @@ OLD = {
     "parameters": {"require_ssl": "true", "enable_user_activity_logging": "true"},
     "rebootAfterChange": True,
     "timeoutSeconds": 600,
+    "clusterArn": CLUSTER_ARN,
     "pendingReboot": [],
 }
 NEW = {**OLD, "parameters": {"require_ssl": "false", "enable_user_activity_logging": "true"}}
@@ -365,6 +373,43 @@ def test_opted_in_a_cluster_in_maintenance_is_not_rebooted(stubbed, capsys, avai
     said = capsys.readouterr().err
     assert f"its availability for queries is {availability!r}, not 'Available'" in said
     assert COMMAND in said
+
+
+def in_account(answer: dict[str, Any], account: str | None) -> dict[str, Any]:
+    """The same DescribeClusters answer for a cluster of `account` (None: no namespace ARN)."""
+    described = dict(answer["Clusters"][0])
+    described.pop("ClusterNamespaceArn")
+    if account:
+        described["ClusterNamespaceArn"] = NAMESPACE_ARN.replace(ACCOUNT, account)
+    return {"Clusters": [described]}
+
+
+def test_a_cluster_of_the_same_name_in_another_account_is_never_rebooted(stubbed):
+    """pulumi's credentials for boto3 (AWS_PROFILE, environment) are not the aws provider's
+    (aws:profile of the stack): the dev account's cluster of the same name answers."""
+    provider, stubber = stubbed
+    elsewhere = in_account(cluster("available", "pending-reboot"), "999988887777")
+    stubber.add_response("describe_clusters", elsewhere, DESCRIBE)
+    with pytest.raises(RebootError) as failed:
+        provider.update("x", dict(OLD), dict(NEW))
+    said = str(failed.value)
+    assert "of account 999988887777 in us-west-2, but the stack's cluster is of account " in said
+    assert "111122223333 in us-west-2" in said and "Nothing was rebooted" in said
+    # Nor is its answer taken for the stack's cluster when the resource is first recorded.
+    stubber.add_response("describe_clusters", elsewhere, DESCRIBE)
+    with pytest.raises(RebootError, match="of account 999988887777"):
+        provider.create({k: v for k, v in OLD.items() if k != "pendingReboot"})
+
+
+def test_opted_in_a_cluster_whose_account_is_not_said_is_not_rebooted(stubbed, capsys):
+    provider, stubber = stubbed
+    unsaid = in_account(cluster("available", "pending-reboot"), None)
+    stubber.add_response("describe_clusters", unsaid, DESCRIBE)
+    outs = provider.update("x", dict(OLD), dict(NEW)).outs
+    assert outs is not None and outs["pendingReboot"] == ["require_ssl"]
+    said = capsys.readouterr().err
+    assert "Not rebooting cluster 'xpander-redshift'" in said
+    assert "DescribeClusters gives no ClusterNamespaceArn" in said
 
 
 def test_a_wait_that_times_out_fails_clearly_and_the_re_run_does_not_reboot_again(stubbed, capsys):

@@ -177,8 +177,9 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
             # does not show yet: the next `up` asks again.
             return pulumi.dynamic.UpdateResult(outs=rules.outputs(news, pending))
         name, region = str(news[rules.CLUSTER]), str(news[rules.REGION])
-        if not verdict.reboot:
-            pulumi.log.warn(rules.refused(pending, name, region, verdict.why_not))
+        why_not = verdict.why_not or rules.owner_unconfirmed(cluster, news.get(rules.ARN))
+        if not verdict.reboot or why_not:
+            pulumi.log.warn(rules.refused(pending, name, region, why_not))
             return pulumi.dynamic.UpdateResult(outs=rules.outputs(news, pending))
         self._reboot(news)
         return pulumi.dynamic.UpdateResult(outs=rules.outputs(news, []))
@@ -221,6 +222,8 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
         clusters: list[dict[str, Any]] = answer.get("Clusters") or []
         if not clusters:
             raise RebootError(f"DescribeClusters does not find cluster {name!r}.")
+        if other := rules.other_owner(clusters[0], props.get(rules.ARN)):
+            raise RebootError(other)
         return clusters[0]
 
     def _cluster_if_any(self, props: Mapping[str, Any]) -> dict[str, Any] | None:

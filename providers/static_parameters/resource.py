@@ -28,6 +28,7 @@ class StaticParameters(
         *,
         region: str,
         cluster_identifier: pulumi.Input[str],
+        cluster_arn: pulumi.Input[str],
         parameter_group_name: pulumi.Input[str],
         parameters: Mapping[str, str],
         reboot_after_change: bool,
@@ -36,6 +37,7 @@ class StaticParameters(
         props: dict[str, Any] = {
             rules.REGION: region,
             rules.CLUSTER: cluster_identifier,
+            rules.ARN: cluster_arn,
             rules.GROUP: parameter_group_name,
             rules.PARAMETERS: dict(parameters),
             rules.REBOOT: reboot_after_change,
