@@ -33,6 +33,9 @@ from model.config_keys import KEYS_BY_NAME
 
 AVAILABLE = "available"  # Cluster.ClusterStatus
 AVAILABLE_FOR_QUERIES = "Available"  # Cluster.ClusterAvailabilityStatus (absent: not said)
+# Cluster.RestoreStatus.Status ("starting, restoring, completed, or failed"; absent for a
+# cluster not restored from a snapshot): a restore under way is no moment to reboot.
+RESTORING = ("starting", "restoring")
 PENDING_REBOOT = "pending-reboot"  # ClusterParameterGroupStatus.ParameterApplyStatus
 IN_SYNC = baseline.IN_SYNC
 # The longest wait for the rebooted cluster: botocore's own ClusterAvailable waiter
@@ -114,8 +117,8 @@ class Verdict:
 
 
 def not_ready(cluster: Mapping[str, Any]) -> str:
-    """Why the cluster is not ready for a reboot now ("" when it is): its status, or its
-    availability for queries when it gives one."""
+    """Why the cluster is not ready for a reboot now ("" when it is): its status, its
+    availability for queries when it gives one, or a restore from a snapshot under way."""
     state = cluster.get("ClusterStatus")
     if state != AVAILABLE:
         return f"its status is {state!r}, not {AVAILABLE!r}"
@@ -125,6 +128,9 @@ def not_ready(cluster: Mapping[str, Any]) -> str:
             f"its availability for queries is {availability!r}, not {AVAILABLE_FOR_QUERIES!r} "
             "(maintenance or a modification is under way)"
         )
+    restore = (cluster.get("RestoreStatus") or {}).get("Status")
+    if restore in RESTORING:
+        return f"its restore from a snapshot is {restore!r}, not finished"
     return ""
 
 

@@ -375,6 +375,20 @@ def test_opted_in_a_cluster_in_maintenance_is_not_rebooted(stubbed, capsys, avai
     assert COMMAND in said
 
 
+@pytest.mark.parametrize("restore", ["starting", "restoring"])
+def test_opted_in_a_cluster_still_restoring_from_a_snapshot_is_not_rebooted(
+    stubbed, capsys, restore
+):
+    """An adopted cluster restored from a snapshot reads `available` while its data streams in."""
+    provider, stubber = stubbed
+    answer = cluster("available", "pending-reboot")
+    answer["Clusters"][0]["RestoreStatus"] = {"Status": restore}
+    stubber.add_response("describe_clusters", answer, DESCRIBE)
+    outs = provider.update("x", dict(OLD), dict(NEW)).outs
+    assert outs is not None and outs["pendingReboot"] == ["require_ssl"]
+    assert f"its restore from a snapshot is {restore!r}" in capsys.readouterr().err
+
+
 def in_account(answer: dict[str, Any], account: str | None) -> dict[str, Any]:
     """The same DescribeClusters answer for a cluster of `account` (None: no namespace ARN)."""
     described = dict(answer["Clusters"][0])
