@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model import cluster_baseline as baseline
+from model.aws_account import CLUSTER_ARN, not_the_providers_credentials, region_and_account
 from model.config_keys import KEYS_BY_NAME
 
 AVAILABLE = "available"  # Cluster.ClusterStatus
@@ -54,7 +55,7 @@ REBOOT = "rebootAfterChange"
 TIMEOUT = "timeoutSeconds"
 # The cluster's ARN as the aws provider (its credentials) knows it: the account the answers of
 # this provider's own credentials (boto3's default chain) must come from.
-ARN = "clusterArn"
+ARN = CLUSTER_ARN
 INPUT_KEYS = (REGION, CLUSTER, GROUP, PARAMETERS, REBOOT, TIMEOUT, ARN)
 # Another cluster (or region) is another resource: created anew, which reboots nothing.
 REPLACE_KEYS = (REGION, CLUSTER)
@@ -134,38 +135,30 @@ def not_ready(cluster: Mapping[str, Any]) -> str:
     return ""
 
 
-def _region_and_account(arn: Any) -> tuple[str, str] | None:
-    """(region, account) of an ARN `arn:<partition>:redshift:<region>:<account>:...`."""
-    parts = arn.split(":") if isinstance(arn, str) else []
-    return (parts[3], parts[4]) if len(parts) > 5 and parts[0] == "arn" and parts[4] else None
-
-
 def other_owner(cluster: Mapping[str, Any], cluster_arn: Any) -> str:
     """Why the described cluster is not the stack's ("" when nothing says so): its
     ClusterNamespaceArn (botocore redshift Cluster: "The namespace ARN of the cluster") names
     another account or Region than the stack's clusterArn. A cluster of the same name in another
     account answers when this process's credentials are not the aws provider's (`aws:profile`
     or an assume-role of the provider's own, while boto3 reads AWS_PROFILE and the environment)."""
-    seen = _region_and_account(cluster.get("ClusterNamespaceArn"))
-    expected = _region_and_account(cluster_arn)
+    seen = region_and_account(cluster.get("ClusterNamespaceArn"))
+    expected = region_and_account(cluster_arn)
     if seen is None or expected is None or seen == expected:
         return ""
     return (
         f"DescribeClusters answered for a cluster {cluster.get('ClusterIdentifier')!r} of "
         f"account {seen[1]} in {seen[0]}, but the stack's cluster is of account {expected[1]} "
-        f"in {expected[0]} ({ARN} {cluster_arn}): the AWS credentials of the process running "
-        "pulumi (boto3's default chain: AWS_PROFILE, the environment, an instance or OIDC role) "
-        "are not those of the aws provider (aws:profile, or an assume-role of its own). Nothing "
-        f"was rebooted. Run pulumi with credentials of account {expected[1]}."
+        f"in {expected[0]} ({ARN} {cluster_arn}): "
+        + not_the_providers_credentials(expected[1], "Nothing was rebooted.")
     )
 
 
 def owner_unconfirmed(cluster: Mapping[str, Any], cluster_arn: Any) -> str:
     """Why a reboot cannot confirm the cluster is the stack's ("" when it can): both ARNs must
     name the same account and Region (other_owner refuses a mismatch outright)."""
-    if _region_and_account(cluster_arn) is None:
+    if region_and_account(cluster_arn) is None:
         return f"the stack's {ARN} is not known to this run"
-    if _region_and_account(cluster.get("ClusterNamespaceArn")) is None:
+    if region_and_account(cluster.get("ClusterNamespaceArn")) is None:
         return (
             "DescribeClusters gives no ClusterNamespaceArn, so the account it answered for "
             "cannot be checked against the stack's"
