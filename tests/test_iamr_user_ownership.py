@@ -372,11 +372,11 @@ def test_a_stack_destroyed_under_the_job_provisioner_drops_nothing(
 
 @pytest.fixture(scope="module")
 def project_host(
-    emulator: DataApiEmulator, tmp_path_factory: pytest.TempPathFactory
+    emulator: DataApiEmulator, sts_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Host]:
     """A host in the project's directory, as Pulumi runs it: the released provider's pickled
     loader falls back to the working directory when its own checkout is gone."""
-    with provider_host(emulator, tmp_path_factory.mktemp("released"), cwd=ROOT) as running:
+    with provider_host(emulator, sts_url, tmp_path_factory.mktemp("released"), cwd=ROOT) as running:
         yield running
 
 

@@ -37,6 +37,7 @@ from model.resource_types import IAMR_USER_MODULE, IAMR_USER_NAME
 from providers.iamr_user.catalog import SchemaFacts
 from providers.iamr_user.grants import parse_record, record_state, revocation
 from tests.data_api_emulator import DataApiEmulator, Fault, running_emulator
+from tests.moto_server import TEST_ACCOUNT
 from tests.pg_server import PostgresServer
 from tools import engine
 
@@ -101,10 +102,10 @@ class Host:
 
 @contextlib.contextmanager
 def provider_host(
-    emulator: DataApiEmulator, workdir: Path, *, cwd: Path | None = None
+    emulator: DataApiEmulator, sts_url: str, workdir: Path, *, cwd: Path | None = None
 ) -> Iterator[Host]:
-    """The host with the Data API at the emulator."""
-    endpoints = {"AWS_ENDPOINT_URL_REDSHIFT_DATA": emulator.url}
+    """The host with the Data API at the emulator, and STS (whose caller is of TEST_ACCOUNT)."""
+    endpoints = {"AWS_ENDPOINT_URL_REDSHIFT_DATA": emulator.url, "AWS_ENDPOINT_URL_STS": sts_url}
     with dynamic_provider_host(endpoints, workdir, cwd=cwd) as host:
         yield host
 
@@ -304,8 +305,10 @@ def emulator(postgres: PostgresServer, inputs: dict[str, Any]) -> Iterator[DataA
 
 
 @pytest.fixture(scope="module")
-def host(emulator: DataApiEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
-    with provider_host(emulator, tmp_path_factory.mktemp("provider-host")) as running:
+def host(
+    emulator: DataApiEmulator, sts_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Host]:
+    with provider_host(emulator, sts_url, tmp_path_factory.mktemp("provider-host")) as running:
         yield running
 
 
@@ -353,11 +356,17 @@ def resource(
             "user": db.user,
             "owner": db.owner,
             "schemas": list(schemas),
-            "secretArn": "arn:aws:secretsmanager:us-west-2:111122223333:secret:redshift!admin",
+            "secretArn": f"arn:aws:secretsmanager:us-west-2:{TEST_ACCOUNT}:secret:redshift!admin",
+            "clusterArn": cluster_arn(inputs["clusterIdentifier"]),
             "timeoutSeconds": 5,
             **extra,
         },
     )
+
+
+def cluster_arn(cluster: str, account: str = TEST_ACCOUNT) -> str:
+    """The cluster's ARN as `pulumi up` knows it (the offline program leaves it unknown)."""
+    return f"arn:aws:redshift:us-west-2:{account}:cluster:{cluster}"
 
 
 def as_role(db: Database, role: str, *statements: str) -> None:

@@ -18,6 +18,20 @@ class ProvisionerError(RuntimeError):
     """A call or statement failed; the message says what is known and what to do."""
 
 
+class AccountUnknownError(ProvisionerError):
+    """The state names no account to check the credentials against: nothing was called."""
+
+
+def account_unknown(user: str, nothing_done: str) -> str:
+    return (
+        f"The state of database user {user!r} names no AWS account (it was written before the "
+        "stack recorded its cluster's ARN, clusterArn, and has no secretArn), so the account "
+        f"this provider's credentials reach cannot be checked against the stack's. {nothing_done} "
+        "Run `pulumi up` with the user still configured first: it records clusterArn in an "
+        "in-place update that runs no SQL when the grants are unchanged."
+    )
+
+
 def _keep_or_retry(user: str) -> str:
     return (
         "Then run `pulumi destroy` again; or, to keep the user, remove it from the stack without "

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Generic, TypeVar
 
+from model.aws_account import CLUSTER_ARN, account_of
+
 DEFAULT_TIMEOUT_SECONDS = 300
 
 T = TypeVar("T")
@@ -42,6 +44,10 @@ class IamrUserProps(Generic[T]):
     # stacks with otherwise identical inputs never share a statement (each would take the other's
     # create for its own). Absent in state written before it existed: the token is then as it was.
     stack: str | None = field(default=None, metadata=_key("stack"))
+    # The cluster's ARN as the aws provider knows it: the account the provider's own credentials
+    # (boto3's default chain) must be of before any Data API call (clients/aws_account.py). Not a
+    # replace key: state written before it gets it by an in-place update that runs no SQL.
+    cluster_arn: T | None = field(default=None, metadata=_key(CLUSTER_ARN))
 
     def to_dict(self) -> dict[str, Any]:
         """As registered and kept in state; absent optional facts are left out."""
@@ -70,12 +76,23 @@ class IamrUserProps(Generic[T]):
             db_user=str(values["dbUser"]) if values.get("dbUser") else None,
             provisioner=str(values["provisioner"]) if values.get("provisioner") else None,
             stack=str(values["stack"]) if values.get("stack") else None,
+            cluster_arn=str(values[CLUSTER_ARN]) if values.get(CLUSTER_ARN) else None,
         )
 
     @property
     def record_only(self) -> bool:
         """Whether another provisioner (the kubernetes-job one) manages the user: no SQL here."""
         return self.provisioner is not None
+
+    @property
+    def account_arn(self) -> tuple[str, str] | None:
+        """(input, ARN) naming the account the Data API calls must reach: the cluster's ARN, or
+        in state written before it, the admin secret's (the cluster's managed master password,
+        or existingAdminSecretArn); None when neither names an account."""
+        for key, arn in ((CLUSTER_ARN, self.cluster_arn), ("secretArn", self.secret_arn)):
+            if account_of(arn) is not None:
+                return key, str(arn)
+        return None
 
     @property
     def resource_id(self) -> str:

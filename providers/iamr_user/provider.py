@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import pulumi
 import pulumi.dynamic
 
+from clients.aws_account import CallerAccount
 from model import plain_user
 from model import sql as redshift_sql
 from providers.iamr_user import messages
@@ -40,7 +41,7 @@ from providers.iamr_user.grants import (
     revocation,
     wanted_state,
 )
-from providers.iamr_user.messages import ProvisionerError, RefusedChangeError
+from providers.iamr_user.messages import AccountUnknownError, ProvisionerError, RefusedChangeError
 from providers.iamr_user.props import INPUT_KEYS, REPLACE_KEYS, IamrUserProps
 from providers.iamr_user.writes import (
     Operation,
@@ -52,6 +53,7 @@ from providers.iamr_user.writes import (
 )
 
 if TYPE_CHECKING:
+    from clients.aws_account import StsClient
     from clients.data_api import DataApi, RedshiftDataClient
 
 __all__ = ["IamrUserProvider", "RefusedChangeError"]
@@ -70,6 +72,11 @@ GRANTS = "grants"  # {schema: [kind, ...]}: what the stack holds, in every schem
 DRIFT = "drift"  # what makes a user this stack created no longer plain (as last read)
 CREATED_BY = "createdBy"  # the Data API statement that created it: its destroy's tombstone names it
 STATE_KEYS = (OWNERSHIP, GRANTS, ADOPTION_RECORD, DRIFT, CREATED_BY)
+# What a refused read or delete did not do (the account check, clients/aws_account.py).
+KEPT_BY_READ = "No SQL was run: the refresh read nothing, and the user stays in state."
+KEPT_BY_DELETE = (
+    "No SQL was run: the user was not dropped, no grant was revoked, and it stays in state."
+)
 
 
 def ensure_on_sys_path(project_root: str) -> None:
@@ -156,8 +163,8 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
 
     Pickled as `_provider_loader()(project_root)` (see `__reduce__`), so loading it in the provider
     process already puts the project on sys.path. `clients.data_api` is imported inside the
-    methods, which keeps boto3 out of the Pulumi program's own process. `client_factory`, `sleep`
-    and `clock` are test seams; they are not pickled.
+    methods, which keeps boto3 out of the Pulumi program's own process. `client_factory`,
+    `sts_factory`, `sleep` and `clock` are test seams; they are not pickled.
     """
 
     def __init__(
@@ -165,6 +172,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         project_root: str = PROJECT_ROOT,
         *,
         client_factory: Callable[[str], RedshiftDataClient] | None = None,
+        sts_factory: Callable[[str], StsClient] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -173,6 +181,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         self._client_factory = client_factory
         self._clients: dict[str, RedshiftDataClient] = {}  # one per region, for the process
         self._clients_lock = threading.Lock()
+        self._caller = CallerAccount(sts_factory)  # whose credentials: asked once per process
         self._sleep = sleep
         self._clock = clock
 
@@ -205,7 +214,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         ensure_on_sys_path(self.project_root)
         if (record_only := IamrUserProps.from_dict(props)).record_only:
             return pulumi.dynamic.CreateResult(id_=record_only.resource_id, outs=dict(props))
-        op = self._operation(props)
+        op = self._operation(props, nothing_done="No SQL was run: the user was not created.")
         p, user = op.props, op.user
         schemas = list(p.schemas)
         catalog = op.catalog
@@ -251,7 +260,11 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
 
         if IamrUserProps.from_dict(props).record_only:  # the Job provisions: nothing to read
             return pulumi.dynamic.ReadResult(id_=id_, outs=dict(props))
-        op = self._operation(props)
+        try:
+            op = self._operation(props, nothing_done=KEPT_BY_READ)
+        except AccountUnknownError as unknown:  # no account to check against: read nothing
+            pulumi.log.warn(str(unknown))
+            return pulumi.dynamic.ReadResult(id_=id_, outs=dict(props))
         p, user, catalog = op.props, op.user, op.catalog
         outs = {key: props[key] for key in (*INPUT_KEYS, OWNERSHIP, CREATED_BY) if key in props}
         record = parse_record(props)
@@ -307,7 +320,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         ensure_on_sys_path(self.project_root)
         if IamrUserProps.from_dict(news).record_only:
             return pulumi.dynamic.UpdateResult(outs=_retired(olds, news))
-        op = self._operation(news)
+        op = self._operation(news, nothing_done="No SQL was run: nothing was granted or revoked.")
         old, new, user, catalog = IamrUserProps.from_dict(olds), op.props, op.user, op.catalog
         if not catalog.existing_users([user]):
             pulumi.log.warn(
@@ -380,7 +393,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
                 "says what to run by hand)."
             )
             return
-        op = self._operation(props)
+        op = self._operation(props, nothing_done=KEPT_BY_DELETE)
         p, user, catalog = op.props, op.user, op.catalog
         try:
             if not catalog.existing_users([user]):
@@ -440,8 +453,13 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _operation(self, props: Mapping[str, Any]) -> Operation:
+    def _operation(self, props: Mapping[str, Any], *, nothing_done: str) -> Operation:
+        """The user's operation, once the credentials are known to be of the stack's account
+        (before any Data API call: a same-named cluster of another account is never touched)."""
         p = IamrUserProps.from_dict(props)
+        if (named := p.account_arn) is None:
+            raise AccountUnknownError(messages.account_unknown(p.user, nothing_done))
+        self._caller.require(*named, p.region, nothing_done=nothing_done)
         return Operation(p, Catalog(self._api(p)))
 
     def _api(self, props: IamrUserProps[str]) -> DataApi:

@@ -14,6 +14,7 @@ from components.database_user import (
 )
 
 CLUSTER_ENDPOINT = "xpander-redshift.abc123.us-west-2.redshift.amazonaws.com"
+CLUSTER_ARN = "arn:aws:redshift:us-west-2:111122223333:cluster:xpander-redshift"
 SECRET_ARN = "arn:aws:secretsmanager:us-west-2:111122223333:secret:redshift!xpander-redshift-admin"
 
 
@@ -30,6 +31,7 @@ class StandInCluster(pulumi.CustomResource):
             {
                 "cluster_identifier": "xpander-redshift",
                 "master_password_secret_arn": SECRET_ARN,
+                "arn": CLUSTER_ARN,
                 "dns_name": CLUSTER_ENDPOINT,
                 "port": 5439,
             },
@@ -57,6 +59,7 @@ user = IamrDatabaseUser(
         ),
         region="us-west-2",
         cluster_identifier=cluster.cluster_identifier,
+        cluster_arn=cluster.arn,
         database="xpander_demo",
         user="IAMR:xpander-redshift-access",
         schemas=["public", "sales"],
