@@ -306,12 +306,18 @@ RESOURCE_CALLS: dict[str, tuple[Call, ...]] = {
         *_data_api(DELETE, writes=True),
     ),
     # The static parameters' dynamic provider (providers/static_parameters/provider.py) asks
-    # DescribeClusters for the cluster's parameter group status, with the deployer's credentials.
-    STATIC_PARAMETERS_TYPE: _calls(
-        "providers/static_parameters/provider.py",
-        ("redshift:DescribeClusters", CREATE, _T.CLUSTER, "is the group in-sync"),
-        ("redshift:DescribeClusters", READ, _T.CLUSTER, "refresh: is the reboot done"),
-        ("redshift:DescribeClusters", UPDATE, _T.CLUSTER, "may the cluster reboot now"),
+    # DescribeClusters for the cluster's parameter group status, with the deployer's credentials,
+    # once their account is checked (the same check as the database user's).
+    STATIC_PARAMETERS_TYPE: (
+        *_account_check(CREATE),
+        *_account_check(READ),
+        *_account_check(UPDATE),
+        *_calls(
+            "providers/static_parameters/provider.py",
+            ("redshift:DescribeClusters", CREATE, _T.CLUSTER, "is the group in-sync"),
+            ("redshift:DescribeClusters", READ, _T.CLUSTER, "refresh: is the reboot done"),
+            ("redshift:DescribeClusters", UPDATE, _T.CLUSTER, "may the cluster reboot now"),
+        ),
     ),
 }
 

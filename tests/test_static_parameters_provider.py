@@ -25,7 +25,7 @@ from pulumi.runtime.proto import provider_pb2
 
 from model.resource_types import IAMR_USER_TYPE, STATIC_PARAMETERS_TYPE
 from providers.static_parameters.provider import RebootError, StaticParametersProvider
-from tests.moto_server import moto_server
+from tests.moto_server import TEST_ACCOUNT, moto_server
 from tests.stack_helpers import of_type, one, run_stack
 from tests.test_iamr_user_provider import (
     CALL_TIMEOUT,
@@ -40,7 +40,8 @@ NAME = "xpander-cluster-static-parameters"
 URN = f"urn:pulumi:test::xpander-redshift::{STATIC_PARAMETERS_TYPE}::{NAME}"
 CLUSTER, GROUP, REGION = "xpander-redshift", "xpander-redshift-params", "us-west-2"
 COMMAND = "aws redshift reboot-cluster --cluster-identifier xpander-redshift --region us-west-2"
-ACCOUNT = "111122223333"
+ACCOUNT = TEST_ACCOUNT  # the test credentials' account (the host's STS, CallerOf below)
+OTHER_ACCOUNT = "999988887777"
 CLUSTER_ARN = f"arn:aws:redshift:{REGION}:{ACCOUNT}:cluster:{CLUSTER}"
 NAMESPACE_ARN = f"arn:aws:redshift:{REGION}:{ACCOUNT}:namespace:4a7c1d0e-5f5b-4c1e-9a55-2f0c5d1e"
 
@@ -116,8 +117,10 @@ def aws() -> Iterator[str]:
 
 
 @pytest.fixture
-def host(aws: str, tmp_path: Path) -> Iterator[tuple[Any, Path]]:
-    with dynamic_provider_host({"AWS_ENDPOINT_URL_REDSHIFT": aws}, tmp_path) as running:
+def host(aws: str, sts_url: str, tmp_path: Path) -> Iterator[tuple[Any, Path]]:
+    """The host; its STS answers for TEST_ACCOUNT, the account of CLUSTER_ARN."""
+    endpoints = {"AWS_ENDPOINT_URL_REDSHIFT": aws, "AWS_ENDPOINT_URL_STS": sts_url}
+    with dynamic_provider_host(endpoints, tmp_path) as running:
         yield running.stub, running.stderr
 
 
@@ -202,6 +205,39 @@ def test_what_waits_for_a_reboot_is_said_again_until_the_group_is_in_sync(host):
     assert diff(stub, applied, news).changes == provider_pb2.DiffResponse.DIFF_NONE
 
 
+def test_credentials_of_another_account_fail_create_refresh_and_update(host):
+    """The stack's cluster is OTHER_ACCOUNT's and the credentials are not: each call fails before
+    DescribeClusters, naming both accounts (moto gives no ClusterNamespaceArn, so without the
+    caller's account nothing would tell the same-named cluster from the stack's)."""
+    stub, _ = host
+    elsewhere = CLUSTER_ARN.replace(ACCOUNT, OTHER_ACCOUNT)
+    recorded = {**create(stub, registered()), "clusterArn": elsewhere}
+    news = {
+        **registered(requireSsl="false", rebootForStaticParameters="true"),
+        "clusterArn": elsewhere,
+    }
+    calls = {
+        "create": lambda: create(stub, news),
+        "refresh": lambda: stub.Read(
+            provider_pb2.ReadRequest(
+                id="x",
+                urn=URN,
+                properties=_struct({**recorded, "pendingReboot": ["require_ssl"]}),
+                inputs=_struct(news),
+            ),
+            timeout=CALL_TIMEOUT,
+        ),
+        "update": lambda: update(stub, recorded, news),
+    }
+    for name, call in calls.items():
+        with pytest.raises(grpc.RpcError) as failed:
+            call()
+        said = failed.value.details()  # type: ignore[attr-defined]
+        assert f"are of account {ACCOUNT}" in said, name
+        assert f"the stack's cluster is of account {OTHER_ACCOUNT}" in said, name
+        assert "nothing was rebooted" in said and "AWS_PROFILE" in said, name
+
+
 def test_refresh_clears_what_waited_once_the_group_is_in_sync_and_destroy_touches_nothing(
     host, aws
 ):
@@ -276,6 +312,20 @@ class Clock:
         self.now += seconds
 
 
+class CallerOf:
+    """sts:GetCallerIdentity for credentials of `account`, its answer shaped as botocore's sts
+    model says (UserId, Account, Arn)."""
+
+    def __init__(self, account: str) -> None:
+        self.account = account
+        self.calls = 0
+
+    def get_caller_identity(self, **params: Any) -> dict[str, Any]:
+        self.calls += 1
+        arn = f"arn:aws:iam::{self.account}:user/deployer"
+        return {"UserId": "AIDAEXAMPLE", "Account": self.account, "Arn": arn}
+
+
 @pytest.fixture
 def stubbed() -> Iterator[tuple[StaticParametersProvider, Stubber]]:
     client = boto3.client(
@@ -285,8 +335,12 @@ def stubbed() -> Iterator[tuple[StaticParametersProvider, Stubber]]:
         aws_secret_access_key="testing",
     )
     clock = Clock()
+    caller = CallerOf(ACCOUNT)
     provider = StaticParametersProvider(
-        client_factory=lambda region: client, sleep=clock.sleep, clock=lambda: clock.now
+        client_factory=lambda region: client,
+        sts_factory=lambda region: caller,
+        sleep=clock.sleep,
+        clock=lambda: clock.now,
     )
     with Stubber(client) as stubber:
         yield provider, stubber
@@ -413,6 +467,28 @@ def test_a_cluster_of_the_same_name_in_another_account_is_never_rebooted(stubbed
     stubber.add_response("describe_clusters", elsewhere, DESCRIBE)
     with pytest.raises(RebootError, match="of account 999988887777"):
         provider.create({k: v for k, v in OLD.items() if k != "pendingReboot"})
+
+
+def test_opted_in_credentials_of_another_account_ask_nothing_and_reboot_nothing():
+    """No DescribeClusters or RebootCluster is queued: a call to Redshift would fail the Stubber;
+    the caller's account is asked once for the provider's process."""
+    client = boto3.client(
+        "redshift", region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    caller = CallerOf(OTHER_ACCOUNT)
+    provider = StaticParametersProvider(
+        client_factory=lambda region: client, sts_factory=lambda region: caller
+    )
+    with Stubber(client) as stubber:
+        for _ in range(2):
+            with pytest.raises(RuntimeError) as failed:
+                provider.update("x", dict(OLD), dict(NEW))
+            said = str(failed.value)
+            assert f"are of account {OTHER_ACCOUNT}" in said
+            assert f"the stack's cluster is of account {ACCOUNT}" in said
+            assert "nothing was rebooted" in said
+        stubber.assert_no_pending_responses()
+    assert caller.calls == 1
 
 
 def test_opted_in_a_cluster_whose_account_is_not_said_is_not_rebooted(stubbed, capsys):

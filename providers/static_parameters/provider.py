@@ -27,7 +27,9 @@ from typing import Any, ParamSpec, TypeVar
 import pulumi
 import pulumi.dynamic
 
+from clients.aws_account import CallerAccount, StsClient
 from model import cluster_reboot as rules
+from model.aws_account import account_of
 from providers.loader import provider_loader
 
 P = ParamSpec("P")
@@ -36,6 +38,7 @@ R = TypeVar("R")
 PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 MODULE = "providers.static_parameters.provider"
 CLASS = "StaticParametersProvider"
+NOTHING_ASKED = "Redshift was not asked about the cluster, and nothing was rebooted."
 
 
 class RebootError(RuntimeError):
@@ -69,7 +72,7 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
     """diff / create / read / update of the StaticParameters resource; delete changes nothing.
 
     Pickled as a loader that puts the project on sys.path first (`providers.loader`).
-    `client_factory`, `sleep` and `clock` are test seams; they are not pickled.
+    `client_factory`, `sts_factory`, `sleep` and `clock` are test seams; they are not pickled.
     """
 
     def __init__(
@@ -77,6 +80,7 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
         project_root: str = PROJECT_ROOT,
         *,
         client_factory: Callable[[str], Any] | None = None,
+        sts_factory: Callable[[str], StsClient] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -85,6 +89,7 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
         self._client_factory = client_factory
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._caller = CallerAccount(sts_factory)  # whose credentials: asked once per process
         self._sleep = sleep
         self._clock = clock
 
@@ -217,8 +222,17 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
             self._sleep(rules.POLL_SECONDS)
 
     def _cluster(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        name = str(props[rules.CLUSTER])
-        answer = self._client(str(props[rules.REGION])).describe_clusters(ClusterIdentifier=name)
+        """The stack's cluster as DescribeClusters answers, asked only with credentials of the
+        account its clusterArn names (clients/aws_account.py, as the database user's provider),
+        and refused if the cluster that answers is another account's (rules.other_owner)."""
+        name, region, arn = (
+            str(props[rules.CLUSTER]),
+            str(props[rules.REGION]),
+            props.get(rules.ARN),
+        )
+        if account_of(arn) is not None:  # state written before clusterArn: other_owner only
+            self._caller.require(rules.ARN, str(arn), region, nothing_done=NOTHING_ASKED)
+        answer = self._client(region).describe_clusters(ClusterIdentifier=name)
         clusters: list[dict[str, Any]] = answer.get("Clusters") or []
         if not clusters:
             raise RebootError(f"DescribeClusters does not find cluster {name!r}.")
