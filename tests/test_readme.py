@@ -110,6 +110,25 @@ def test_no_merge_conflict_markers_are_left(document: Path) -> None:
     assert not markers, f"{document.relative_to(ROOT)}: conflict markers on lines {markers}"
 
 
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_table_row_belongs_to_a_table(document: Path) -> None:
+    # A paragraph once landed between the rows of docs/database-user.md's table: the rows after it
+    # rendered as plain text. A row is a header (followed by its | --- | line) or follows a row.
+    lines = document.read_text().splitlines()
+    in_code = False
+    stray = []
+    for number, line in enumerate(lines, 1):
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+        if in_code or not line.startswith("|"):
+            continue
+        previous = lines[number - 2] if number > 1 else ""
+        following = lines[number] if number < len(lines) else ""
+        if not previous.startswith("|") and not re.match(r"\|\s*:?-{3,}", following):
+            stray.append(number)
+    assert not stray, f"{document.relative_to(ROOT)}: table rows outside a table on lines {stray}"
+
+
 def test_the_readme_stays_a_five_minute_read() -> None:
     # Issue 16: reference material lives in docs/, linked from a README a newcomer reads whole.
     assert len(README.read_text().splitlines()) <= 400
