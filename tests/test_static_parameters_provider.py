@@ -25,7 +25,7 @@ from pulumi.runtime.proto import provider_pb2
 
 from model.resource_types import IAMR_USER_TYPE, STATIC_PARAMETERS_TYPE
 from providers.static_parameters.provider import RebootError, StaticParametersProvider
-from tests.moto_server import TEST_ACCOUNT, moto_server
+from tests.moto_server import TEST_ACCOUNT, reset
 from tests.stack_helpers import of_type, one, run_stack
 from tests.test_iamr_user_provider import (
     CALL_TIMEOUT,
@@ -92,36 +92,61 @@ def test_an_existing_cluster_gets_no_static_parameters_and_no_pending_reboot_out
 # --- the host, over gRPC, against moto ------------------------------------------------------------
 
 
+@pytest.fixture
+def aws(moto_url: str) -> str:
+    """The session's moto (tests/conftest.py), reset, with the stack's parameter group and a
+    cluster created with it: each test starts from that state alone."""
+    reset(moto_url)
+    client = boto3.client(
+        "redshift",
+        region_name=REGION,
+        endpoint_url=moto_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_cluster_parameter_group(
+        ParameterGroupName=GROUP, ParameterGroupFamily="redshift-2.0", Description="x"
+    )
+    client.create_cluster(
+        ClusterIdentifier=CLUSTER,
+        NodeType="ra3.large",
+        MasterUsername="xpander_admin",
+        MasterUserPassword="Moto-only-1",
+        ClusterParameterGroupName=GROUP,
+    )
+    return moto_url
+
+
+class StderrSince:
+    """The host's stderr from where it stood when a test began: what that test's calls wrote."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.start = path.stat().st_size
+
+    def read_text(self) -> str:
+        with self.path.open("rb") as said:
+            said.seek(self.start)
+            return said.read().decode()
+
+
 @pytest.fixture(scope="module")
-def aws() -> Iterator[str]:
-    """moto, with the stack's parameter group and a cluster created with it."""
-    with moto_server() as url:
-        client = boto3.client(
-            "redshift",
-            region_name=REGION,
-            endpoint_url=url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        client.create_cluster_parameter_group(
-            ParameterGroupName=GROUP, ParameterGroupFamily="redshift-2.0", Description="x"
-        )
-        client.create_cluster(
-            ClusterIdentifier=CLUSTER,
-            NodeType="ra3.large",
-            MasterUsername="xpander_admin",
-            MasterUserPassword="Moto-only-1",
-            ClusterParameterGroupName=GROUP,
-        )
-        yield url
+def _module_host(
+    moto_url: str, sts_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Any, Path]]:
+    """One host for the module's tests (its start costs seconds of CPU; it keeps no state between
+    calls: each call unpickles the provider from its inputs); its STS answers for TEST_ACCOUNT,
+    the account of CLUSTER_ARN."""
+    endpoints = {"AWS_ENDPOINT_URL_REDSHIFT": moto_url, "AWS_ENDPOINT_URL_STS": sts_url}
+    with dynamic_provider_host(endpoints, tmp_path_factory.mktemp("host")) as running:
+        yield running.stub, running.stderr
 
 
 @pytest.fixture
-def host(aws: str, sts_url: str, tmp_path: Path) -> Iterator[tuple[Any, Path]]:
-    """The host; its STS answers for TEST_ACCOUNT, the account of CLUSTER_ARN."""
-    endpoints = {"AWS_ENDPOINT_URL_REDSHIFT": aws, "AWS_ENDPOINT_URL_STS": sts_url}
-    with dynamic_provider_host(endpoints, tmp_path) as running:
-        yield running.stub, running.stderr
+def host(_module_host: tuple[Any, Path], aws: str) -> tuple[Any, StderrSince]:
+    """The module's host, over a freshly seeded moto, and what it writes to stderr from now."""
+    stub, stderr = _module_host
+    return stub, StderrSince(stderr)
 
 
 def diff(stub: Any, outs: dict[str, Any], news: dict[str, Any]) -> Any:
