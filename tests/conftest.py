@@ -65,6 +65,17 @@ def sts_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def analyzer() -> Iterator[Any]:
+    """The real policy server (`tests.test_policies.served_pack`) at the pack's own levels, for the
+    whole session (per worker): it keeps nothing between calls unless sent `Configure`, which no
+    user of this fixture sends (a module that does starts a server of its own)."""
+    from tests.test_policies import served_pack  # noqa: PLC0415 - imports the pack: on first use
+
+    with served_pack() as stub:
+        yield stub
+
+
+@pytest.fixture(scope="session")
 def _dev_plan_once() -> dict[str, Any]:
     from tools.plan import build_plan  # noqa: PLC0415 - imports the program's SDKs: on first use
 

@@ -1066,12 +1066,6 @@ def served_pack() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
         server.wait(timeout=30)
 
 
-@pytest.fixture(scope="module")
-def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
-    with served_pack() as stub:
-        yield stub
-
-
 def wire_struct(inputs: Mapping[str, Any]) -> struct_pb2.Struct:
     def wire(value: Any) -> Any:
         if value == COMPUTED:
