@@ -107,6 +107,12 @@ PY_PICKLER = Internal(
     "_Pickler",
     "serialize_provider patches its _batch_setitems and save_dict; the plan restores them",
 )
+STACK_TRACE = Internal(
+    "pulumi.runtime.resource",
+    "_get_stack_trace",
+    "the offline plan skips the stack trace the SDK captures for each resource (about a fifth of "
+    "a program run), which the mock engine never reads",
+)
 POLICY_DESERIALIZE = Internal(
     "pulumi_policy.deserialize",
     "deserialize_properties",
@@ -137,6 +143,7 @@ INTERNALS: tuple[Internal, ...] = (
     MOCK_MONITOR,
     SERIALIZE_PROVIDER,
     PY_PICKLER,
+    STACK_TRACE,
     POLICY_DESERIALIZE,
     POLICY_PROXY,
     POLICY_UNKNOWN_ERROR,
@@ -241,3 +248,28 @@ def pickler_restored() -> Iterator[None]:
     finally:
         setattr(dynamic, SERIALIZE_PROVIDER.name, serialize)
         restore()
+
+
+@contextlib.contextmanager
+def stack_traces_skipped() -> Iterator[None]:
+    """Register resources without the stack trace the SDK captures for each (offline only).
+
+    For every resource and read, the SDK (pulumi/runtime/resource.py) walks the Python stack and
+    sends it with the registration as `stackTrace` and `sourcePosition`, for the engine's
+    diagnostics. The mock engine records neither, so the offline plan sends an empty trace, as the
+    SDK itself does when it finds no user frame. Only `tools/engine.py` uses this, around a mock
+    run; under `pulumi up` the program never calls it, and the original is back on exit.
+    """
+    from pulumi.runtime.proto import source_pb2  # noqa: PLC0415 - generated protocol, public
+
+    module = importlib.import_module(STACK_TRACE.module)
+    original = STACK_TRACE.get()
+
+    def no_stack_trace() -> Any:
+        return source_pb2.StackTrace()
+
+    setattr(module, STACK_TRACE.name, no_stack_trace)
+    try:
+        yield
+    finally:
+        setattr(module, STACK_TRACE.name, original)

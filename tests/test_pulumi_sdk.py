@@ -176,6 +176,40 @@ def test_serialize_provider_patches_the_pickler_and_the_plan_puts_it_back():
             setattr(pickler, name, method)
 
 
+def test_each_registration_sends_a_stack_trace_unless_the_offline_plan_skips_it():
+    """The SDK calls `_get_stack_trace` for every registration and sends what it returns; inside
+    stack_traces_skipped the registration carries an empty trace and no source position, and the
+    original is back afterwards."""
+    original = pulumi_sdk.STACK_TRACE.get()
+    sent: list[tuple[int, bool]] = []
+
+    class Recording(pulumi_sdk.MOCK_MONITOR.get()):  # type: ignore[misc]
+        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method
+            sent.append((len(request.stackTrace.frames), request.HasField("sourcePosition")))
+            return super().RegisterResource(request)
+
+    class Thing(pulumi.ComponentResource):  # a component as the program declares its own
+        def __init__(self) -> None:
+            super().__init__("test:index:Thing", "thing")
+
+    def run() -> None:
+        mocks = _NoMocks()
+        pulumi_sdk.forget_root_stack()
+        set_mocks(mocks, project="p", stack="s", preview=True, monitor=Recording(mocks))
+        pulumi_sdk.clear_pending()
+        pulumi_sdk.run_program(Thing)
+
+    _fresh(run)
+    traced = sent[-1]
+    with pulumi_sdk.stack_traces_skipped():
+        assert pulumi_sdk.STACK_TRACE.get() is not original
+        _fresh(run)
+    skipped = sent[-1]
+    assert pulumi_sdk.STACK_TRACE.get() is original
+    assert traced[0] > 0 and traced[1], "the SDK sends no stack trace: drop stack_traces_skipped"
+    assert skipped == (0, False)
+
+
 def test_policy_properties_stop_a_rule_that_reads_an_unknown():
     unknown_error = pulumi_sdk.POLICY_UNKNOWN_ERROR.get()
     properties = pulumi_sdk.policy_properties(
@@ -194,6 +228,7 @@ PRIVATE_USE = re.compile(
     r"pulumi\.runtime\.(rpc|settings|stack|sync_await|config|mocks)\b"
     r"|from pulumi\.runtime import (rpc|settings|mocks|config|stack)\b"
     r"|_sync_await|_special_\w+_sig|_special_sig_key|pickle\._Pickler|serialize_provider"
+    r"|_get_stack_trace|pulumi\.runtime\.resource\b"
     r"|pulumi_policy\.(proxy|deserialize)|\bSETTINGS\.|rpc_manager"
 )
 ADAPTER = ROOT / "components" / "pulumi_sdk.py"

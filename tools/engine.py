@@ -319,5 +319,5 @@ def run_program(
         resources = sorted(monitor.planned, key=lambda r: r.urn)
         return ProgramRun(resources=resources, outputs=outputs, invokes=mocks.calls)
 
-    with pulumi_sdk.pickler_restored():
+    with pulumi_sdk.pickler_restored(), pulumi_sdk.stack_traces_skipped():
         return contextvars.Context().run(run)
