@@ -4,15 +4,19 @@ Used by the data-api provisioner of the IAMR user and by the verifier. Every cal
 explicitly; statements are polled with capped exponential backoff inside a bounded total wait;
 throttling is retried a bounded number of times; a FAILED or ABORTED statement becomes a
 `StatementFailedError` that quotes Redshift's own message and the statement that failed.
-`sleep`, `clock` and the boto3 client are injectable, so the tests run without AWS and without
-waiting.
+The provisioner's client has botocore's retries off (`make_client`): `DataApi` alone decides every
+re-send (throttling and lost answers), with a jittered, capped backoff that never sleeps past the
+end-to-end time limit. `sleep`, `clock`, `jitter` and the boto3 client are injectable, so the
+tests run without AWS and without waiting.
 """
 
 from __future__ import annotations
 
 import contextlib
+import random
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -57,9 +61,10 @@ CLUSTER_GONE_CODES = frozenset(
 CLUSTER_GONE_MESSAGE = re.compile(
     r"endpoint doesn't exist|cluster\b.*\bnot found|cluster\b.*\bdoes not exist", re.IGNORECASE
 )
-# No answer came back after botocore's own retries: the connection failed, closed or timed out.
-# DataApi passes these on unchanged (the verifier reports them as an unreachable endpoint); the
-# provisioner explains them with ResponseLostError.
+# No answer came back: the connection failed, closed or timed out. DataApi re-sends the very same
+# request `Limits.lost_retries` times (the provisioner's 3, as botocore's standard mode did), then
+# passes it on unchanged (the verifier reports it as an unreachable endpoint; the provisioner
+# explains it with ResponseLostError).
 LOST_ANSWER_ERRORS = (HTTPClientError, BotoConnectionError)
 
 Value = bool | int | float | str | bytes | None
@@ -85,11 +90,11 @@ class ClusterGoneError(DataApiError):
 
 
 class ResponseLostError(DataApiError):
-    """No answer after botocore's retries, said as what is known rather than as its exception.
+    """No answer after the retries, said as what is known rather than as its exception.
 
-    botocore's standard mode retries the very same request, and for ExecuteStatement and
-    BatchExecuteStatement that request carries the idempotency ClientToken botocore filled in
-    (the service model marks it `idempotencyToken`), so the Data API runs it at most once.
+    `DataApi._call` re-sends the very same request, and for ExecuteStatement and
+    BatchExecuteStatement that request carries one ClientToken for all its sends (the service
+    model marks it `idempotencyToken`), so the Data API runs it at most once.
     """
 
     def __init__(self, cause: str, *, submitting: bool) -> None:
@@ -197,12 +202,19 @@ class Limits:
     poll: Backoff = Backoff(first=0.5, cap=5.0)
     throttle: Backoff = Backoff(first=1.0, cap=20.0)
     throttle_retries: int = 6
+    # Re-sends of a request whose answer was lost (0: pass the error on at once, for a client
+    # whose botocore retries still do it, as the verifier's). 50 ms first, as botocore's standard
+    # mode for errors other than throttling (non_throttling_base_scale, retries/standard.py).
+    lost: Backoff = Backoff(first=0.05, cap=5.0)
+    lost_retries: int = 0
 
     def __post_init__(self) -> None:
         if self.timeout_seconds <= 0:
             raise ValueError(f"timeout_seconds must be positive, got {self.timeout_seconds}")
         if self.throttle_retries < 0:
             raise ValueError(f"throttle_retries must be >= 0, got {self.throttle_retries}")
+        if self.lost_retries < 0:
+            raise ValueError(f"lost_retries must be >= 0, got {self.lost_retries}")
 
 
 def make_client(
@@ -210,8 +222,11 @@ def make_client(
 ) -> RedshiftDataClient:
     """A boto3 `redshift-data` client for `region`, with timeouts so a dead network cannot hang us.
 
-    botocore's standard retry mode handles dropped connections; throttling that outlasts it is
-    retried by `DataApi` with a longer backoff.
+    botocore's retries are off (one send per call: `total_max_attempts` counts the first send,
+    botocore/config.py; botocore/args.py turns `max_attempts` N into N + 1 sends, so the old
+    `max_attempts: 3` was four sends, each retry after botocore's own random backoff of up to
+    2**attempt s, botocore/retries/standard.py ExponentialBackoff). `DataApi._call` re-sends
+    instead, within the operation's time limit (Limits.throttle_retries, Limits.lost_retries).
     """
     import boto3  # noqa: PLC0415 - keep importing this module cheap (the provider process)
     from botocore.config import Config  # noqa: PLC0415
@@ -220,10 +235,18 @@ def make_client(
         region_name=region,
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
-        retries={"mode": "standard", "max_attempts": 3},
+        retries={"mode": "standard", "total_max_attempts": 1},
     )
     client: RedshiftDataClient = boto3.client(SERVICE, region_name=region, config=config)
     return client
+
+
+def bounded_client(region: str, timeout_seconds: float) -> RedshiftDataClient:
+    """`make_client` whose one send can last no longer than `timeout_seconds` (the operation's
+    whole limit; at least 1 s, so a short limit still reaches AWS): a call made late in an
+    operation may still end past its limit by at most one connect plus one read."""
+    bound = max(1.0, timeout_seconds)
+    return make_client(region, connect_timeout=min(10.0, bound), read_timeout=min(60.0, bound))
 
 
 def field_value(field: Mapping[str, Any]) -> Value:
@@ -250,6 +273,7 @@ class DataApi:
         statement_name: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
         end_to_end: bool = False,
     ) -> None:
         self.target = target
@@ -259,6 +283,7 @@ class DataApi:
         self._client = client if client is not None else make_client(region)
         self._sleep = sleep
         self._clock = clock
+        self._jitter = jitter  # [0, 1): a retry sleeps between half and all of its backoff
         # end_to_end: the limit bounds everything this object does (waits, throttling, re-sends),
         # as the provisioner's provisionerTimeoutSeconds does for each operation.
         self._deadline = clock() + self.limits.timeout_seconds if end_to_end else None
@@ -395,13 +420,26 @@ class DataApi:
         return min(limit, self._deadline - self._clock())
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
-        """One API call, retried while AWS throttles us (at most `throttle_retries` times, and
-        never past the end-to-end time limit)."""
+        """One API call, sent again while AWS throttles us (at most `throttle_retries` times) or
+        its answer is lost (at most `lost_retries` times), never past the end-to-end time limit.
+
+        Every send of a submission carries the same ClientToken (the caller's, or one made here
+        when this call may re-send it), so the Data API runs it at most once."""
         method: Callable[..., dict[str, Any]] = getattr(self._client, operation)
-        delays = self.limits.throttle.delays()
-        for attempt in range(self.limits.throttle_retries + 1):
+        limits = self.limits
+        if limits.lost_retries and operation in ("execute_statement", "batch_execute_statement"):
+            params.setdefault("ClientToken", str(uuid.uuid4()))
+        throttle_delays, lost_delays = limits.throttle.delays(), limits.lost.delays()
+        throttled = lost = 0
+        while True:
             try:
                 return method(**params)
+            except LOST_ANSWER_ERRORS:
+                remaining = self._remaining(float("inf"))
+                if lost == limits.lost_retries or remaining <= 0:
+                    raise
+                lost += 1
+                self._pause(next(lost_delays), remaining)
             except ClientError as err:
                 code = err.response.get("Error", {}).get("Code", "")
                 if cluster_gone(err):
@@ -413,20 +451,25 @@ class DataApi:
                 if code not in THROTTLING_CODES:
                     raise
                 remaining = self._remaining(float("inf"))
-                if attempt == self.limits.throttle_retries or remaining <= 0:
+                if throttled == limits.throttle_retries or remaining <= 0:
                     raise DataApiError(
                         f"Redshift Data API {operation} in {self.region} still throttled "
-                        f"({code}) after {attempt} retries"
+                        f"({code}) after {throttled} retries"
                         + (
-                            f" and the time limit ({self.limits.timeout_seconds:.0f} s, "
+                            f" and the time limit ({limits.timeout_seconds:.0f} s, "
                             "xpander-redshift:provisionerTimeoutSeconds)"
                             if remaining <= 0
                             else ""
                         )
                         + "; try again later"
                     ) from err
-                self._sleep(min(next(delays), remaining))
-        raise AssertionError("unreachable")  # pragma: no cover
+                throttled += 1
+                self._pause(next(throttle_delays), remaining)
+
+    def _pause(self, backoff: float, remaining: float) -> None:
+        """Sleep between half and all of `backoff` (jitter spreads the re-sends of many callers),
+        never past what is left of the time limit."""
+        self._sleep(min(backoff * (0.5 + 0.5 * self._jitter()), remaining))
 
 
 def cluster_gone(err: ClientError) -> bool:

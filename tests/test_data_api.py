@@ -26,6 +26,7 @@ from clients.data_api import (
     StatementFailedError,
     StatementTimeoutError,
     Target,
+    bounded_client,
     field_value,
     make_client,
 )
@@ -88,6 +89,7 @@ def api(client: Any, clock: FakeClock, target: Target = SECRET_TARGET, **limits:
         statement_name=NAME["StatementName"],
         sleep=clock.sleep,
         clock=clock.clock,
+        jitter=lambda: 1.0,  # the whole backoff: the sleeps below are the backoffs themselves
     )
 
 
@@ -365,6 +367,90 @@ def test_the_client_uses_the_given_region_and_timeouts() -> None:
     assert client.meta.service_model.service_name == "redshift-data"  # type: ignore[attr-defined]
     config = client.meta.config  # type: ignore[attr-defined]
     assert (config.connect_timeout, config.read_timeout) == (3, 7)
+    # One send per call: DataApi decides every re-send, within the operation's time limit.
+    assert config.retries == {"mode": "standard", "total_max_attempts": 1}
+
+
+@pytest.mark.parametrize(
+    ("limit", "timeouts"), [(300.0, (10.0, 60.0)), (5.0, (5.0, 5.0)), (0.2, (1.0, 1.0))]
+)
+def test_a_bounded_client_waits_no_longer_than_the_limit(
+    limit: float, timeouts: tuple[float, float]
+) -> None:
+    config = bounded_client("eu-central-1", limit).meta.config  # type: ignore[attr-defined]
+
+    assert (config.connect_timeout, config.read_timeout) == timeouts
+    assert config.retries == {"mode": "standard", "total_max_attempts": 1}
+
+
+class RecordingClient:
+    """A client that answers every call with `error`, and records each send's parameters."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.sends: list[dict[str, Any]] = []
+
+    def __getattr__(self, operation: str) -> Any:
+        def call(**params: Any) -> dict[str, Any]:
+            self.sends.append(dict(params))
+            raise self.error
+
+        return call
+
+
+THROTTLED = ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "Op")
+
+
+def end_to_end(client: Any, clock: FakeClock, jitter: float, **limits: Any) -> DataApi:
+    return DataApi(
+        SECRET_TARGET,
+        region=REGION,
+        client=client,
+        limits=Limits(**limits),
+        sleep=clock.sleep,
+        clock=clock.clock,
+        jitter=lambda: jitter,
+        end_to_end=True,
+    )
+
+
+def test_throttling_never_sleeps_past_the_time_limit(clock: FakeClock) -> None:
+    client = RecordingClient(THROTTLED)
+
+    with pytest.raises(DataApiError, match=r"after 2 retries and the time limit \(2 s"):
+        end_to_end(client, clock, 0.75, timeout_seconds=2).run("SELECT 1")
+    # 7/8 of 1 s, then 7/8 of 2 s cut to the 1.125 s left; one send each time (no botocore
+    # re-sends), and none after the limit.
+    assert clock.sleeps == [0.875, 1.125]
+    assert len(client.sends) == 3
+
+
+def test_throttling_backoff_is_jittered_between_half_and_all(clock: FakeClock) -> None:
+    client = RecordingClient(THROTTLED)
+
+    with pytest.raises(DataApiError, match=r"still throttled \(ThrottlingException\) after 3"):
+        end_to_end(client, clock, 0.0, throttle_retries=3).run("SELECT 1")
+    assert clock.sleeps == [0.5, 1.0, 2.0]  # half of 1, 2, 4
+
+
+def test_a_lost_answer_is_sent_again_with_one_client_token_within_the_limit(
+    clock: FakeClock,
+) -> None:
+    client = RecordingClient(ReadTimeoutError(endpoint_url="https://redshift-data.example/"))
+
+    with pytest.raises(ReadTimeoutError):
+        end_to_end(client, clock, 1.0, lost_retries=3).run_batch(["SELECT 1"])
+    assert len(client.sends) == 4  # the first send and lost_retries re-sends
+    assert len({send["ClientToken"] for send in client.sends}) == 1
+    assert clock.sleeps == [0.05, 0.1, 0.2]
+
+    clock.sleeps.clear()
+    client = RecordingClient(ReadTimeoutError(endpoint_url="https://redshift-data.example/"))
+    limits = {"timeout_seconds": 0.5, "lost": Backoff(first=0.25, cap=5.0), "lost_retries": 3}
+    with pytest.raises(ReadTimeoutError):
+        end_to_end(client, clock, 1.0, **limits).run("SELECT 1")
+    assert clock.sleeps == [0.25, 0.25]  # the second backoff cut to what is left of 0.5 s
+    assert len(client.sends) == 3
 
 
 class LosingClient:

@@ -126,7 +126,7 @@ for package in ("components", "providers"):
         sys.exit(f"{package} is importable before loading: this test proves nothing")
 
 import boto3, dill
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 provider = dill.loads(base64.b64decode(sys.argv[1]))
 props = json.loads(sys.argv[2])
@@ -138,7 +138,8 @@ stub = Stubber(client)
 stub.add_response("execute_statement", {"Id": "q"},
     {"Sql": sql.VERSION_SQL, "ClusterIdentifier": props["clusterIdentifier"],
      "Database": props["database"], "SecretArn": props["secretArn"],
-     "StatementName": "xpander-redshift/iamr-user"})
+     "StatementName": "xpander-redshift/iamr-user",
+     "ClientToken": ANY})  # the provider's own, one for all of the call's sends
 stub.add_response("describe_statement", {"Id": "q", "Status": "FINISHED", "HasResultSet": True})
 stub.add_response("get_statement_result",
                   {"Records": [[{"stringValue": "PostgreSQL 8.0.2 on i686, Redshift 1.0.1"}]]})

@@ -161,15 +161,19 @@ def test_a_create_whose_answer_was_lost_and_retries_throttled_stays_created(
     host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
 ) -> None:
     db.schemas("sales")
-    # It must succeed: a limit far above botocore's backoff keeps a loaded machine from failing it.
+    # It must succeed: a limit far above the backoffs keeps a loaded machine from failing it.
     user = resource(host, inputs, db, "sales", timeoutSeconds=SUCCESS_LIMIT_S)
     emulator.inject(Fault("BatchExecuteStatement", "lose"))
-    emulator.inject(Fault("BatchExecuteStatement", "throttle", times=3))  # botocore gives up
+    emulator.inject(Fault("BatchExecuteStatement", "throttle"))
 
     user.up()
 
     assert user.outs["ownership"] == "created"
     assert len([e for e in emulator.executions if e[0].startswith("CREATE USER")]) == 1
+    # Lost, throttled, answered: three sends, each once (botocore re-sends none), one token.
+    creates = [p for op, p in emulator.calls if op == "BatchExecuteStatement"]
+    creates = [p for p in creates if p["Sqls"][0].startswith("CREATE USER")]
+    assert len(creates) == 3 and len({p["ClientToken"] for p in creates}) == 1
     user.destroy()
     assert db.user_row() is None
 
@@ -302,6 +306,12 @@ def test_throttling_is_bounded_by_the_timeout_and_said_in_our_words(
 
     assert "still throttled" in error and "time limit (1 s" in error
     assert "provisionerTimeoutSeconds" in error and "botocore" not in error
+    # The limit bounds the re-sends: backoffs of at least 0.5 s, then 1 s, each cut to what is
+    # left of 1 s, leave room for three sends at most. botocore's own retries, which sent each
+    # call four times with their own backoff past the limit, are off.
+    sends = [p for op, p in emulator.calls if op == "ExecuteStatement"]
+    assert 1 <= len(sends) <= 3
+    assert len({p["ClientToken"] for p in sends}) == 1  # one call, sent again as it was
 
 
 def test_a_drop_blocked_by_a_function_privilege_says_how_to_hand_over(

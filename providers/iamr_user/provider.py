@@ -179,7 +179,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         super().__init__()
         self.project_root = project_root
         self._client_factory = client_factory
-        self._clients: dict[str, RedshiftDataClient] = {}  # one per region, for the process
+        self._clients: dict[tuple[str, float], RedshiftDataClient] = {}  # by region and limit
         self._clients_lock = threading.Lock()
         self._caller = CallerAccount(sts_factory)  # whose credentials: asked once per process
         self._sleep = sleep
@@ -473,23 +473,26 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
                 db_user=props.db_user,
             ),
             region=props.region,
-            client=self._client(props.region),
-            limits=Limits(timeout_seconds=float(props.timeout_seconds)),
+            client=self._client(props.region, float(props.timeout_seconds)),
+            # botocore's retries are off (make_client): DataApi re-sends lost answers itself.
+            limits=Limits(timeout_seconds=float(props.timeout_seconds), lost_retries=3),
             statement_name=STATEMENT_NAME,
             sleep=self._sleep,
             clock=self._clock,
             end_to_end=True,
         )
 
-    def _client(self, region: str) -> RedshiftDataClient:
-        """The host keeps this provider for the whole deployment: build each client once."""
-        from clients.data_api import make_client  # noqa: PLC0415
+    def _client(self, region: str, timeout_seconds: float) -> RedshiftDataClient:
+        """The host keeps this provider for the whole deployment: build each client once per
+        region and time limit (its connect and read timeouts are no longer than the limit)."""
+        from clients.data_api import bounded_client  # noqa: PLC0415
 
-        factory = self._client_factory or make_client
+        key, factory = (region, timeout_seconds), self._client_factory
         with self._clients_lock:  # boto3 builds clients thread-unsafely; using one is safe
-            if region not in self._clients:
-                self._clients[region] = factory(region)
-            return self._clients[region]
+            if key not in self._clients:
+                made = factory(region) if factory else bounded_client(region, timeout_seconds)
+                self._clients[key] = made
+            return self._clients[key]
 
 
 def _require_schemas(catalog: Catalog, schemas: Sequence[str], *, what: str) -> None:
