@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from clients.aws_client import aws_client
 from model.aws_account import account_of, wrong_caller
 
 
@@ -32,16 +33,13 @@ class WrongAccountError(RuntimeError):
 
 def make_client(region: str) -> StsClient:
     """An `sts` client of `region` (its regional endpoint), with timeouts and botocore's retries."""
-    import boto3  # noqa: PLC0415 - keep importing this module cheap (the provider process)
-    from botocore.config import Config  # noqa: PLC0415
-
-    config = Config(
-        region_name=region,
+    client: StsClient = aws_client(
+        "sts",
+        region,
         connect_timeout=10.0,
         read_timeout=30.0,
         retries={"mode": "standard", "max_attempts": 3},
     )
-    client: StsClient = boto3.client("sts", region_name=region, config=config)
     return client
 
 

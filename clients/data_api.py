@@ -24,6 +24,8 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from clients.aws_client import aws_client
+
 SERVICE = "redshift-data"
 MAX_BATCH_STATEMENTS = 40  # BatchExecuteStatement's `Sqls` limit (botocore model: max 40)
 DEFAULT_TIMEOUT_SECONDS = 300.0
@@ -228,16 +230,13 @@ def make_client(
     2**attempt s, botocore/retries/standard.py ExponentialBackoff). `DataApi._call` re-sends
     instead, within the operation's time limit (Limits.throttle_retries, Limits.lost_retries).
     """
-    import boto3  # noqa: PLC0415 - keep importing this module cheap (the provider process)
-    from botocore.config import Config  # noqa: PLC0415
-
-    config = Config(
-        region_name=region,
+    client: RedshiftDataClient = aws_client(
+        SERVICE,
+        region,
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         retries={"mode": "standard", "total_max_attempts": 1},
     )
-    client: RedshiftDataClient = boto3.client(SERVICE, region_name=region, config=config)
     return client
 
 

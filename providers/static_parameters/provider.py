@@ -28,6 +28,7 @@ import pulumi
 import pulumi.dynamic
 
 from clients.aws_account import CallerAccount, StsClient
+from clients.aws_client import aws_client
 from model import cluster_reboot as rules
 from model.aws_account import account_of
 from providers.loader import provider_loader
@@ -286,16 +287,13 @@ def _in_our_words(err: Exception) -> str:
 
 
 def _make_client(region: str) -> Any:
-    import boto3  # noqa: PLC0415 - only in the provider process, when AWS is asked
-    from botocore.config import Config  # noqa: PLC0415
-
-    config = Config(
-        region_name=region,
+    return aws_client(
+        "redshift",
+        region,
         connect_timeout=10,
         read_timeout=60,
         retries={"mode": "standard", "max_attempts": 5},
     )
-    return boto3.client("redshift", config=config)
 
 
 def _unique(items: list[str]) -> list[str]:
