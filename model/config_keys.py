@@ -380,7 +380,8 @@ class Settings:
     )
     reboot_for_static_parameters: bool = setting(
         "Reboot the cluster in `pulumi up` after a static parameter (requireSsl) changes, when "
-        "it is available with nothing else pending (a few minutes without connections).",
+        "it is available with nothing else pending (a few minutes without connections; every "
+        "rule in docs/operations.md).",
         False,
         new_cluster_only=True,
     )

@@ -67,8 +67,8 @@ OUTPUT_DOCS: Final = (
     (
         PENDING_REBOOT,
         "the static parameters (`require_ssl`, ...) a change left waiting for the cluster's "
-        "reboot, and the `rebootCommand` that applies them; `parameters: []` when none "
-        "(a cluster the stack created)",
+        "reboot, and the `rebootCommand` that applies them; `parameters: []` when none; null "
+        "with an existing cluster (the stack manages no parameter group of it)",
         "not in the form: docs/operations.md, Static parameters need a reboot",
     ),
     (

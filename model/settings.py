@@ -163,7 +163,9 @@ def _cluster_problems(raw: Mapping[str, Any], draft: Settings) -> list[str]:
         # can be a choice that an existing cluster would silently ignore.
         return [
             problem(
-                key.name, getattr(draft, key.field), "applies only to a cluster this stack creates"
+                key.name,
+                getattr(draft, key.field),
+                "applies only to a cluster this stack creates, not with existingClusterIdentifier",
             )
             for key in CONFIG_KEYS
             if key.new_cluster_only and getattr(draft, key.field) != _default(key)

@@ -519,7 +519,8 @@ def test_with_an_existing_cluster_a_setting_without_effect_is_refused_naming_it(
     with pytest.raises(SettingsError) as caught:
         settings_with(existingClusterIdentifier="analytics", **{key: value})
     assert caught.value.problems == [
-        f"{PROJECT}:{key} = {value!r}: applies only to a cluster this stack creates"
+        f"{PROJECT}:{key} = {value!r}: applies only to a cluster this stack creates, "
+        "not with existingClusterIdentifier"
     ]
 
 
@@ -530,7 +531,7 @@ def test_the_opt_in_reboot_is_refused_for_an_existing_cluster():
         settings_with(existingClusterIdentifier="analytics", rebootForStaticParameters="true")
     assert caught.value.problems == [
         f"{PROJECT}:rebootForStaticParameters = 'true': "
-        "applies only to a cluster this stack creates"
+        "applies only to a cluster this stack creates, not with existingClusterIdentifier"
     ]
     assert settings_with(rebootForStaticParameters="true").reboot_for_static_parameters is True
     assert settings_with().reboot_for_static_parameters is False

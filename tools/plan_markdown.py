@@ -327,8 +327,11 @@ def _reboot_lines(change: ResourceChange) -> list[str]:
     if not change.reboot_parameters:
         return []
     names = ", ".join(f"`{p}`" for p in change.reboot_parameters)
+    what = (
+        "is a static parameter" if len(change.reboot_parameters) == 1 else "are static parameters"
+    )
     return [
-        f"**Needs a reboot:** {names} are static parameters: `pulumi up` changes or attaches "
+        f"**Needs a reboot:** {names} {what}: `pulumi up` changes or attaches "
         "the group, and the running cluster applies them only when it reboots. `pulumi up` "
         "says so with the reboot command and keeps them in the `pendingReboot` output until "
         "then (with `rebootForStaticParameters` it reboots when safe); `make verify` shows the "
