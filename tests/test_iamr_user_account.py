@@ -32,6 +32,7 @@ from tests.test_iamr_user_provider import (
     host,
     inputs,
     resource,
+    updates_in_place_without_sql,
 )
 
 __all__ = ["db", "emulator", "host", "inputs", "project_host"]  # the shared fixtures
@@ -136,19 +137,8 @@ def test_state_written_before_the_cluster_arn_updates_in_place_with_no_sql(
     user.inputs.pop("clusterArn")
     user.up()
     assert "clusterArn" not in user.outs and user.outs["ownership"] == "created"
-    before, news = (
-        db.snapshot(),
-        {**user.inputs, "clusterArn": cluster_arn(user.inputs["clusterIdentifier"])},
-    )
-    emulator.reset()
-
-    diff = user.diff(news)
-    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
-    assert list(diff.replaces) == []
-    user.up(news)
-
-    assert emulator.batches() == []
-    assert db.snapshot() == before
+    news = {**user.inputs, "clusterArn": cluster_arn(user.inputs["clusterIdentifier"])}
+    updates_in_place_without_sql(user, news, db, emulator)
     assert user.outs["clusterArn"] == news["clusterArn"] and user.outs["ownership"] == "created"
     user.destroy()
     assert db.user_row() is None
@@ -163,21 +153,12 @@ def test_released_state_updates_in_place_with_no_sql_and_its_secret_names_the_ac
     user = released(db, "created", project_host)
     assert "clusterArn" not in user.outs and TEST_ACCOUNT in user.outs["secretArn"]
     user.refresh()  # checked against the secret's account, which is the credentials'
-    before = db.snapshot()
     news = {
         **user.inputs,
         "stack": inputs["stack"],
         "clusterArn": cluster_arn(user.inputs["clusterIdentifier"]),
     }
-    emulator.reset()
-
-    diff = user.diff(news)
-    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
-    assert list(diff.replaces) == []
-    user.up(news)
-
-    assert emulator.batches() == []
-    assert db.snapshot() == before
+    updates_in_place_without_sql(user, news, db, emulator)
     assert user.outs["ownership"] == "created" and user.outs["clusterArn"] == news["clusterArn"]
     user.destroy()
     assert db.user_row() is None

@@ -498,6 +498,21 @@ def test_state_from_an_older_version_keeps_the_user_on_destroy(
     assert "does not say whether this stack made it" in host.warnings()
 
 
+def updates_in_place_without_sql(
+    user: Resource, news: dict[str, Any], db: Database, emulator: DataApiEmulator
+) -> None:
+    """`news` is an in-place update of `user` (no replacement, which would make the user again)
+    whose `up` sends the Data API no batch and leaves the database as it was."""
+    before = db.snapshot()
+    emulator.reset()
+    diff = user.diff(news)
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert list(diff.replaces) == []
+    user.up(news)
+    assert emulator.batches() == []
+    assert db.snapshot() == before
+
+
 def test_state_written_before_the_stack_input_updates_in_place_with_no_sql_and_still_drops(
     host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
 ) -> None:
@@ -510,16 +525,7 @@ def test_state_written_before_the_stack_input_updates_in_place_with_no_sql_and_s
     user.inputs.pop("stack")
     user.up()
     assert "stack" not in user.outs and user.outs["ownership"] == "created"
-    before, news = db.snapshot(), {**user.inputs, "stack": inputs["stack"]}
-    emulator.reset()
-
-    diff = user.diff(news)
-    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
-    assert list(diff.replaces) == []
-    user.up(news)
-
-    assert emulator.batches() == []
-    assert db.snapshot() == before
+    updates_in_place_without_sql(user, {**user.inputs, "stack": inputs["stack"]}, db, emulator)
     assert user.outs["stack"] == inputs["stack"]
     assert user.outs["ownership"] == "created"
     user.destroy()
