@@ -18,6 +18,7 @@ from typing import Any
 from model import arns, partitions
 from model import cluster_baseline as baseline
 from model import provider_calls as pc
+from model.aws_account import region_and_account
 from model.config_keys import Settings
 from model.outputs import SECRET
 from model.provider_calls import Call, Target
@@ -191,9 +192,8 @@ def _admin_secrets(s: Settings, w: Where) -> list[str]:
 
 def _secret_region(s: Settings, w: Where) -> str:
     """existingAdminSecretArn's Region (its KMS key is in the same one), else the stack's."""
-    secret = s.existing_admin_secret_arn
-    parts = secret.split(":") if secret and secret != SECRET else []
-    return parts[3] if len(parts) > 5 and parts[3] else w.region
+    found = region_and_account(s.existing_admin_secret_arn)
+    return found[0] if found and found[0] else w.region
 
 
 def _admin_secret_keys(s: Settings, w: Where) -> list[str]:
