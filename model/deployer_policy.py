@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from model import arns, partitions
+from model import arns, iam_documents, partitions
 from model import cluster_baseline as baseline
 from model import provider_calls as pc
 from model.aws_account import region_and_account
@@ -301,10 +301,10 @@ def _conditions(target: Target, s: Settings, w: Where) -> dict[str, Any] | None:
         # The condition AWS documents for a service-linked role's creation.
         return {"StringLike": {"iam:AWSServiceName": pc.REDSHIFT_SERVICE}}
     if target is Target.EXISTING_CLUSTER_KEY_GRANT:
-        # Only a grant an AWS service creates for it (provider_calls.EXISTING_CLUSTER_KEY).
-        return {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+        # The connector roles' own conditions (provider_calls.EXISTING_CLUSTER_KEY).
+        return iam_documents.grant_for_aws_resource()
     if target is Target.EXISTING_CLUSTER_KEY_DESCRIBE:
-        return {"Bool": {"aws:ViaAWSService": "true"}}
+        return iam_documents.via_aws_service()
     if target is Target.ADMIN_SECRET_KEY:
         # Only Secrets Manager decrypting the admin secret (provider_calls.SECRET_KEY_DECRYPT).
         via = pc.SECRETS_MANAGER_VIA_SERVICE.format(region=_secret_region(s, w))

@@ -50,6 +50,17 @@ DBUSER_CREDENTIALS_ACTIONS = ["redshift:GetClusterCredentials"]
 # such a call for it (its only actions: redshift-data, Redshift credentials, DescribeClusters, STS).
 CLUSTER_KEY_SIDS = ("DataApiGrantOnClusterKey", "DataApiDescribeClusterKey")
 
+
+def grant_for_aws_resource() -> dict[str, Any]:
+    """The condition on kms:CreateGrant: only a grant an AWS service creates for the caller."""
+    return {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+
+def via_aws_service() -> dict[str, Any]:
+    """The condition on kms:DescribeKey: only a call an AWS service makes for the caller."""
+    return {"Bool": {"aws:ViaAWSService": "true"}}
+
+
 TRUST_SIDS = ("PodIdentity", "CrossAccountWithExternalId", "SelfAssume")
 POLICY_NAMES = ("RedshiftCredentials", "RedshiftDataAPI", "SelfAssumeAndTagSession")
 
@@ -140,14 +151,14 @@ def cluster_key_statements(key_arn: str) -> list[dict[str, Any]]:
             "Effect": "Allow",
             "Action": ["kms:CreateGrant"],
             "Resource": [key_arn],
-            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            "Condition": grant_for_aws_resource(),
         },
         {
             "Sid": describe_sid,
             "Effect": "Allow",
             "Action": ["kms:DescribeKey"],
             "Resource": [key_arn],
-            "Condition": {"Bool": {"aws:ViaAWSService": "true"}},
+            "Condition": via_aws_service(),
         },
     ]
 
