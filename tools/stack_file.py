@@ -27,7 +27,6 @@ from tools.input_files import InputFileError, read_bytes
 
 # Bounds: a stack file is a few dozen lines.
 MAX_FILE_BYTES = 1_000_000
-MAX_VALUES_PER_KEY = go_yaml.MAX_VALUES
 MAX_DEPTH = go_yaml.MAX_DEPTH
 MAX_SHOWN = 200  # characters of a refused value quoted in a message
 
