@@ -7,7 +7,12 @@ Pulumi program's own process.
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+C = TypeVar("C")
 
 
 def aws_client(
@@ -31,3 +36,20 @@ def aws_client(
         retries=retries,
     )
     return boto3.client(service, region_name=region, config=config)
+
+
+class ClientCache(Generic[K, C]):
+    """One client per key (a Region, or a Region and a time limit) for the process: a provider
+    host keeps its provider for the whole deployment. boto3 builds clients thread-unsafely (hence
+    the lock); using one from several threads is safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._made: dict[K, C] = {}
+
+    def get(self, key: K, make: Callable[[], C]) -> C:
+        """The client made for `key`, made by `make` the first time."""
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = make()
+            return self._made[key]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -25,6 +24,7 @@ import pulumi
 import pulumi.dynamic
 
 from clients.aws_account import CallerAccount
+from clients.aws_client import ClientCache
 from model import plain_user
 from model import sql as redshift_sql
 from providers.iamr_user import messages
@@ -179,8 +179,7 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         super().__init__()
         self.project_root = project_root
         self._client_factory = client_factory
-        self._clients: dict[tuple[str, float], RedshiftDataClient] = {}  # by region and limit
-        self._clients_lock = threading.Lock()
+        self._clients: ClientCache[tuple[str, float], RedshiftDataClient] = ClientCache()
         self._caller = CallerAccount(sts_factory)  # whose credentials: asked once per process
         self._sleep = sleep
         self._clock = clock
@@ -487,12 +486,11 @@ class IamrUserProvider(pulumi.dynamic.ResourceProvider):
         region and time limit (its connect and read timeouts are no longer than the limit)."""
         from clients.data_api import bounded_client  # noqa: PLC0415
 
-        key, factory = (region, timeout_seconds), self._client_factory
-        with self._clients_lock:  # boto3 builds clients thread-unsafely; using one is safe
-            if key not in self._clients:
-                made = factory(region) if factory else bounded_client(region, timeout_seconds)
-                self._clients[key] = made
-            return self._clients[key]
+        factory = self._client_factory
+        return self._clients.get(
+            (region, timeout_seconds),
+            lambda: factory(region) if factory else bounded_client(region, timeout_seconds),
+        )
 
 
 def _require_schemas(catalog: Catalog, schemas: Sequence[str], *, what: str) -> None:

@@ -18,7 +18,6 @@ diff on every run, equal inputs or not (pulumi/pulumi `pkg/resource/deploy/step_
 from __future__ import annotations
 
 import functools
-import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -28,7 +27,7 @@ import pulumi
 import pulumi.dynamic
 
 from clients.aws_account import CallerAccount, StsClient
-from clients.aws_client import aws_client
+from clients.aws_client import ClientCache, aws_client
 from model import cluster_reboot as rules
 from model.aws_account import account_of
 from providers.loader import provider_loader
@@ -88,8 +87,7 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
         super().__init__()
         self.project_root = project_root
         self._client_factory = client_factory
-        self._clients: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        self._clients: ClientCache[str, Any] = ClientCache()
         self._caller = CallerAccount(sts_factory)  # whose credentials: asked once per process
         self._sleep = sleep
         self._clock = clock
@@ -257,10 +255,8 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
 
     def _client(self, region: str) -> Any:
         """One redshift client per region for the process (the host keeps this provider)."""
-        with self._lock:
-            if region not in self._clients:
-                self._clients[region] = (self._client_factory or _make_client)(region)
-            return self._clients[region]
+        make = self._client_factory or _make_client
+        return self._clients.get(region, lambda: make(region))
 
     def _notice(self, pending: list[str], props: Mapping[str, Any]) -> str:
         return rules.notice(
