@@ -13,6 +13,7 @@ credentials of a process do not change while the provider host runs one deployme
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -29,6 +30,12 @@ class StsClient(Protocol):
 
 class WrongAccountError(RuntimeError):
     """The credentials are of another account than the stack's: nothing was called but STS."""
+
+
+# GetCallerIdentity's Account: "The Amazon Web Services account ID number of the account that
+# owns or contains the calling entity" (botocore's sts model, accountType: a string); an account
+# id is 12 digits (IAM User Guide, AWS account identifiers).
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
 
 
 def make_client(region: str) -> StsClient:
@@ -58,7 +65,15 @@ class CallerAccount:
         with self._lock:
             if region not in self._callers:
                 answer = self._client_factory(region).get_caller_identity()
-                self._callers[region] = (str(answer["Account"]), str(answer.get("Arn", "")))
+                account = answer.get("Account")
+                if not (isinstance(account, str) and ACCOUNT_ID.fullmatch(account)):
+                    raise WrongAccountError(
+                        f"sts:GetCallerIdentity in {region} answered no 12-digit account "
+                        f"(Account {account!r}), so the credentials' account is not known: "
+                        "nothing was called but STS. Run pulumi again; if it answers the same, "
+                        "check the AWS endpoint settings of the process running pulumi."
+                    )
+                self._callers[region] = (account, str(answer.get("Arn", "")))
             return self._callers[region]
 
     def require(self, key: str, expected_arn: str, region: str, *, nothing_done: str) -> None:
