@@ -6,7 +6,7 @@ and docs/security-baseline.md's controls table is rendered from (`python -m tool
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,8 +72,13 @@ def parameters_needing_reboot(before: Any, after: Any) -> list[str]:
             return {}
         return {str(p.get("name")): p.get("value") for p in parameters if isinstance(p, dict)}
 
-    old, new = values(before), values(after)
-    return [name for name in STATIC_PARAMETERS if old.get(name) != new.get(name) and name in new]
+    return changed_static_values(values(before), values(after))
+
+
+def changed_static_values(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """The static parameters `new` sets ({name: value}) to another value than `old` does, in the
+    baseline's order: the plan's and the StaticParameters provider's one rule."""
+    return [name for name in STATIC_PARAMETERS if name in new and old.get(name) != new[name]]
 
 
 # The cluster's input naming its parameter group (pulumi_aws Cluster.cluster_parameter_group_name).

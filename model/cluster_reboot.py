@@ -72,13 +72,9 @@ def changed_parameters(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list
     """Static parameters whose value the cluster does not run yet after this change: those whose
     value differs; every one when the cluster moved to another group (ModifyCluster
     ClusterParameterGroupName: the new group's parameters apply at the next reboot too)."""
-    new = news.get(PARAMETERS) or {}
-    old = olds.get(PARAMETERS) or {}
     if olds.get(GROUP) != news.get(GROUP):
-        return [name for name in baseline.STATIC_PARAMETERS if name in new]
-    return [
-        name for name in baseline.STATIC_PARAMETERS if name in new and old.get(name) != new[name]
-    ]
+        return every_parameter(news)
+    return baseline.changed_static_values(olds.get(PARAMETERS) or {}, news.get(PARAMETERS) or {})
 
 
 def every_parameter(props: Mapping[str, Any]) -> list[str]:
