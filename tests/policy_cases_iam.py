@@ -48,6 +48,11 @@ PORT = "redshift-port-from-security-group-only"
 ONE_WAY = "one-way-to-manage-policies-and-rules"
 
 
+def assume(principal: dict[str, str]) -> dict[str, Any]:
+    """A trust statement: `principal` may call sts:AssumeRole."""
+    return {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+
+
 # --- false positives: ordinary stacks ------------------------------------------------------------
 
 
@@ -160,13 +165,7 @@ def _analytics() -> list[Resource]:
 @case("a-pod-role-a-ci-role-of-the-account-may-assume", set())
 def _pod_and_ci() -> list[Resource]:
     trust = pod_trust()
-    trust["Statement"].append(
-        {
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/ci"},
-            "Action": "sts:AssumeRole",
-        }
-    )
+    trust["Statement"].append(assume({"AWS": f"arn:aws:iam::{ACCOUNT}:role/ci"}))
     shipper = role("metrics", trust)
     return [*base(), shipper, role_policy("Metrics", shipper, allow("cloudwatch:PutMetricData"))]
 
@@ -175,13 +174,7 @@ def _pod_and_ci() -> list[Resource]:
 def _bi_and_account() -> list[Resource]:
     """Next to the stack's own role, pods plus its account plus the connector's calls is not it."""
     trust = pod_trust()
-    trust["Statement"].append(
-        {
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-            "Action": "sts:AssumeRole",
-        }
-    )
+    trust["Statement"].append(assume({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}))
     bi = role("metabase", trust)
     database = f"{REDSHIFT}:dbname:{CLUSTER_ID}/dev"
     grant = allow("redshift:GetClusterCredentialsWithIAM", database)
@@ -318,16 +311,7 @@ def _chain() -> list[Resource]:
 
 @case("admin-role-attached-to-the-cluster", {ESCALATE})
 def _cluster_role() -> list[Resource]:
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "redshift.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
+    trust = {"Version": "2012-10-17", "Statement": [assume({"Service": "redshift.amazonaws.com"})]}
     admin = role("redshift-copy", trust, managedPolicyArns=[ADMIN_POLICY])
     attach = res(
         "aws:redshift/clusterIamRoles:ClusterIamRoles",
@@ -352,13 +336,7 @@ def _exclusive() -> list[Resource]:
 def _chain_account() -> list[Resource]:
     trust = {
         "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
+        "Statement": [assume({"AWS": f"arn:aws:iam::{ACCOUNT}:root"})],
     }
     admin = role("ops-admin", trust, managedPolicyArns=[ADMIN_POLICY])
     stack = with_xpander_policy(allow("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/ops-admin"))
@@ -369,13 +347,7 @@ def _chain_account() -> list[Resource]:
 def _no_chain() -> list[Resource]:
     trust = {
         "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
+        "Statement": [assume({"AWS": f"arn:aws:iam::{ACCOUNT}:root"})],
     }
     return [*base(), role("ops-admin", trust, managedPolicyArns=[ADMIN_POLICY])]
 
