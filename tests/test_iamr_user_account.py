@@ -26,6 +26,7 @@ from tests.test_iamr_user_provider import (
     Host,
     Resource,
     cluster_arn,
+    created,
     db,
     emulator,
     grpc_error,
@@ -167,9 +168,7 @@ def test_released_state_updates_in_place_with_no_sql_and_its_secret_names_the_ac
 def test_old_state_whose_secret_is_of_another_account_is_not_dropped(
     host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
 ) -> None:
-    db.schemas("sales")
-    user = resource(host, inputs, db, "sales")
-    user.up()
+    user = created(host, inputs, db, "sales")
     secret = user.outs["secretArn"].replace(TEST_ACCOUNT, OTHER_ACCOUNT)
     user.outs = {k: v for k, v in user.outs.items() if k != "clusterArn"} | {"secretArn": secret}
     before = db.snapshot()
@@ -185,9 +184,7 @@ def test_old_state_whose_secret_is_of_another_account_is_not_dropped(
 def test_old_state_that_names_no_account_keeps_the_user_on_refresh_and_refuses_delete(
     host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
 ) -> None:
-    db.schemas("sales")
-    user = resource(host, inputs, db, "sales")
-    user.up()
+    user = created(host, inputs, db, "sales")
     # As an existing cluster's user authenticated as its master user (dbUser, no secretArn)
     # records it, before clusterArn.
     unnamed = {k: v for k, v in user.outs.items() if k not in ("clusterArn", "secretArn")}

@@ -25,6 +25,7 @@ from tests.test_iamr_user_provider import (
     Host,
     Resource,
     as_role,
+    created,
     db,
     emulator,
     grpc_error,
@@ -195,9 +196,7 @@ def test_a_cancel_that_arrives_after_the_commit_is_a_created_user(
 def test_a_created_user_the_engine_never_recorded_is_found_by_its_statement(
     host: Host, inputs: dict[str, Any], db: Database
 ) -> None:
-    db.schemas("sales")
-    user = resource(host, inputs, db, "sales")
-    user.up()
+    user = created(host, inputs, db, "sales")
     user.id, user.outs = "", {}  # the create's answer never reached the engine's state
 
     user.up()
@@ -278,9 +277,7 @@ def test_a_second_stack_with_identical_inputs_adopts_the_user_the_first_one_crea
 def test_attribute_drift_shows_at_refresh_and_in_the_diff_and_destroy_keeps_the_user(
     host: Host, inputs: dict[str, Any], db: Database
 ) -> None:
-    db.schemas("sales")
-    user = resource(host, inputs, db, "sales")
-    user.up()
+    user = created(host, inputs, db, "sales")
     db.run(sql.SQL("ALTER ROLE {} CREATEDB").format(sql.Identifier(db.user)))
 
     user.refresh()
@@ -317,9 +314,7 @@ def test_throttling_is_bounded_by_the_timeout_and_said_in_our_words(
 def test_a_drop_blocked_by_a_function_privilege_says_how_to_hand_over(
     host: Host, inputs: dict[str, Any], db: Database
 ) -> None:
-    db.schemas("sales")
-    user = resource(host, inputs, db, "sales")
-    user.up()
+    user = created(host, inputs, db, "sales")
     db.run(
         "CREATE FUNCTION sales.f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
         "REVOKE EXECUTE ON FUNCTION sales.f() FROM PUBLIC",
@@ -341,9 +336,7 @@ def test_a_drop_blocked_by_a_function_privilege_says_how_to_hand_over(
 def test_switching_to_the_job_keeps_the_user_and_switching_back_resumes_its_ownership(
     host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
 ) -> None:
-    db.schemas("sales")
-    user = resource(host, inputs, db, "sales")
-    user.up()
+    user = created(host, inputs, db, "sales")
     data_api = dict(user.inputs)
     emulator.reset()
 
@@ -365,9 +358,7 @@ def test_switching_to_the_job_keeps_the_user_and_switching_back_resumes_its_owne
 def test_a_stack_destroyed_under_the_job_provisioner_drops_nothing(
     host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
 ) -> None:
-    db.schemas("sales")
-    user = resource(host, inputs, db, "sales")
-    user.up()
+    user = created(host, inputs, db, "sales")
     as_job = {k: v for k, v in user.inputs.items() if k not in ("secretArn", "dbUser")}
     user.up({**as_job, "provisioner": "kubernetes-job"})
 
@@ -538,9 +529,7 @@ def test_a_user_made_by_hand_after_this_stack_dropped_its_own_is_adopted_not_cre
 def test_a_user_this_stack_made_again_after_its_destroy_stays_created_when_unrecorded(
     host: Host, inputs: dict[str, Any], db: Database
 ) -> None:
-    db.schemas("sales")
-    user = resource(host, inputs, db, "sales")
-    user.up()
+    user = created(host, inputs, db, "sales")
     user.destroy()
     user.up()  # made again by this stack (the token chain moves past the first create)
     user.id, user.outs = "", {}  # that create's answer never reached the engine's state

@@ -364,6 +364,14 @@ def resource(
     )
 
 
+def created(host: Host, inputs: dict[str, Any], db: Database, *schemas: str) -> Resource:
+    """A user this stack made: `schemas` exist, then `pulumi up` creates it with them."""
+    db.schemas(*schemas)
+    user = resource(host, inputs, db, *schemas)
+    user.up()
+    return user
+
+
 def cluster_arn(cluster: str, account: str = TEST_ACCOUNT) -> str:
     """The cluster's ARN as `pulumi up` knows it (the offline program leaves it unknown)."""
     return f"arn:aws:redshift:us-west-2:{account}:cluster:{cluster}"
@@ -464,9 +472,7 @@ def test_an_existing_user_that_is_not_plain_is_refused_and_nothing_changes(
 def test_a_user_that_owns_objects_is_never_dropped_and_the_error_says_how_to_hand_over(
     host: Host, inputs: dict[str, Any], db: Database
 ) -> None:
-    db.schemas("sales")
-    user = resource(host, inputs, db, "sales")
-    user.up()
+    user = created(host, inputs, db, "sales")
     db.run(
         sql.SQL("GRANT CREATE ON SCHEMA sales TO {}").format(sql.Identifier(db.user)),
         sql.SQL("SET ROLE {}").format(sql.Identifier(db.user)),
@@ -486,9 +492,7 @@ def test_a_user_that_owns_objects_is_never_dropped_and_the_error_says_how_to_han
 def test_state_from_an_older_version_keeps_the_user_on_destroy(
     host: Host, inputs: dict[str, Any], db: Database
 ) -> None:
-    db.schemas("sales")
-    user = resource(host, inputs, db, "sales")
-    user.up()
+    user = created(host, inputs, db, "sales")
     user.outs = {k: v for k, v in user.outs.items() if k not in ("ownership", "grants")}
 
     user.destroy()
@@ -538,9 +542,7 @@ def test_state_written_before_the_stack_input_updates_in_place_with_no_sql_and_s
 def test_a_hand_revoke_shows_on_refresh_and_up_restores_exactly_what_is_missing(
     host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
 ) -> None:
-    db.schemas("sales", "raw")
-    user = resource(host, inputs, db, "sales", "raw")
-    user.up()
+    user = created(host, inputs, db, "sales", "raw")
     db.run(sql.SQL("REVOKE USAGE ON SCHEMA raw FROM {}").format(sql.Identifier(db.user)))
     assert user.diff(user.inputs).changes == provider_pb2.DiffResponse.DIFF_NONE  # not read yet
 
@@ -571,9 +573,7 @@ def test_an_update_moves_grants_between_schemas_in_one_batch(
 def test_a_new_owner_takes_over_the_default_privileges_in_one_batch(
     host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
 ) -> None:
-    db.schemas("sales")
-    user = resource(host, inputs, db, "sales")
-    user.up()
+    user = created(host, inputs, db, "sales")
     old_owner, db.owner = db.owner, f"{db.owner}_etl"
     db.run(sql.SQL("CREATE USER {}").format(sql.Identifier(db.owner)))
     emulator.reset()
@@ -689,9 +689,7 @@ def test_a_batch_lost_before_it_ran_fails_saying_what_is_known(
 def test_a_lost_answer_to_a_read_says_nothing_changed(
     host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
 ) -> None:
-    db.schemas("sales")
-    user = resource(host, inputs, db, "sales")
-    user.up()
+    user = created(host, inputs, db, "sales")
     # Limits(lost_retries=3): the provider sends it four times (botocore's retries are off).
     emulator.inject(Fault("ExecuteStatement", "drop", times=4))
 
@@ -721,9 +719,7 @@ def test_a_cluster_not_found_at_refresh_keeps_the_user_and_delete_succeeds(
 ) -> None:
     """A transient "cluster not found" must not make the stack forget the user it created
     (issue 19): refresh keeps it, with its grants unknown, and the next up converges."""
-    db.schemas("sales")
-    user = resource(host, inputs, db, "sales")
-    user.up()
+    user = created(host, inputs, db, "sales")
     emulator.clusters.clear()
 
     user.refresh()
@@ -740,9 +736,7 @@ def test_a_cluster_not_found_at_refresh_keeps_the_user_and_delete_succeeds(
 def test_a_schema_dropped_by_hand_is_skipped_by_update_and_delete(
     host: Host, inputs: dict[str, Any], db: Database
 ) -> None:
-    db.schemas("sales", "raw")
-    user = resource(host, inputs, db, "sales", "raw")
-    user.up()
+    user = created(host, inputs, db, "sales", "raw")
     db.run("DROP SCHEMA raw CASCADE")
 
     user.up({**user.inputs, "schemas": ["sales"]})
@@ -755,9 +749,7 @@ def test_a_schema_dropped_by_hand_is_skipped_by_update_and_delete(
 def test_an_owner_dropped_by_hand_is_skipped_by_update_and_delete(
     host: Host, inputs: dict[str, Any], db: Database
 ) -> None:
-    db.schemas("sales")
-    user = resource(host, inputs, db, "sales")
-    user.up()
+    user = created(host, inputs, db, "sales")
     owner = sql.Identifier(db.owner)
     db.run(
         sql.SQL("DROP OWNED BY {}").format(owner),
