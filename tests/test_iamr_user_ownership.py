@@ -333,6 +333,14 @@ def test_a_drop_blocked_by_a_function_privilege_says_how_to_hand_over(
 # --- switching userProvisioner on a live stack (issue 24) -------------------------------------
 
 
+def under_the_job(data_api: dict[str, Any]) -> dict[str, Any]:
+    """The same user's inputs as the program registers them with userProvisioner kubernetes-job."""
+    return {
+        **{k: v for k, v in data_api.items() if k not in ("secretArn", "dbUser")},
+        "provisioner": "kubernetes-job",
+    }
+
+
 def test_switching_to_the_job_keeps_the_user_and_switching_back_resumes_its_ownership(
     host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
 ) -> None:
@@ -340,8 +348,7 @@ def test_switching_to_the_job_keeps_the_user_and_switching_back_resumes_its_owne
     data_api = dict(user.inputs)
     emulator.reset()
 
-    as_job = {k: v for k, v in data_api.items() if k not in ("secretArn", "dbUser")}
-    user.up({**as_job, "provisioner": "kubernetes-job"})  # what the program registers now
+    user.up(under_the_job(data_api))  # what the program registers now
 
     assert emulator.calls == []  # a record only: no SQL, not even a read
     assert user.outs["ownership"] == "created"
@@ -359,8 +366,7 @@ def test_a_stack_destroyed_under_the_job_provisioner_drops_nothing(
     host: Host, inputs: dict[str, Any], db: Database, emulator: DataApiEmulator
 ) -> None:
     user = created(host, inputs, db, "sales")
-    as_job = {k: v for k, v in user.inputs.items() if k not in ("secretArn", "dbUser")}
-    user.up({**as_job, "provisioner": "kubernetes-job"})
+    user.up(under_the_job(user.inputs))
 
     user.destroy()
 
