@@ -22,6 +22,7 @@ import pulumi_kubernetes as k8s
 # Stack state written before the provider had a package of its own names this module's
 # IamrUserProvider (and components.iamr_user_provider's): kept as re-exports.
 from model import job_manifests as jobs
+from model.config_keys import DATA_API, KUBERNETES_JOB
 from model.data_api_sql import data_api_sql
 from model.psql_script import cleanup_sql, psql_script
 from providers.iamr_user.props import IamrUserProps
@@ -41,7 +42,7 @@ __all__ = [
 class DataApiProvisioner:
     """userProvisioner: data-api. Authenticate with the admin secret, or as `db_user`."""
 
-    KIND: ClassVar[str] = "data-api"
+    KIND: ClassVar[str] = DATA_API
     secret_arn: pulumi.Input[str] | None = None  # the cluster's master_password_secret_arn
     db_user: pulumi.Input[str] | None = None  # temporary credentials for this user instead
 
@@ -50,7 +51,7 @@ class DataApiProvisioner:
 class KubernetesJobProvisioner:
     """userProvisioner: kubernetes-job. psql in the EKS cluster, as the master user."""
 
-    KIND: ClassVar[str] = "kubernetes-job"
+    KIND: ClassVar[str] = KUBERNETES_JOB
     eks_cluster_name: str
     cluster_endpoint: pulumi.Input[str]  # the cluster's DNS name
     cluster_port: pulumi.Input[int]

@@ -33,6 +33,7 @@ DECLARABLE_TYPES = ("string", "integer", "boolean", "array")
 UserProvisioner = Literal["data-api", "kubernetes-job"]
 AuditLogging = Literal["cloudwatch", "s3", "none"]
 USER_PROVISIONERS: tuple[UserProvisioner, ...] = get_args(UserProvisioner)
+DATA_API, KUBERNETES_JOB = USER_PROVISIONERS  # each provisioner's name, in the Literal's order
 AUDIT_LOG_DESTINATIONS: tuple[AuditLogging, ...] = get_args(AuditLogging)
 MAX_CONNECTORS = 100
 
@@ -460,7 +461,7 @@ class Settings:
     )
     user_provisioner: UserProvisioner = setting(
         "How the IAMR user is created: data-api (Redshift Data API) or kubernetes-job (psql, EKS).",
-        "data-api",
+        DATA_API,
     )
     # The gate fills in masterUsername when it is unset.
     default_privileges_for: str = setting(

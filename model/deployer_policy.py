@@ -19,7 +19,7 @@ from model import arns, iam_documents, partitions
 from model import cluster_baseline as baseline
 from model import provider_calls as pc
 from model.aws_account import region_and_account
-from model.config_keys import Settings
+from model.config_keys import DATA_API, KUBERNETES_JOB, Settings
 from model.outputs import SECRET
 from model.provider_calls import Call, Target
 from model.resource_types import IAMR_USER_TYPE, STATIC_PARAMETERS_TYPE
@@ -30,7 +30,6 @@ ROLES = (DEPLOY, PREVIEW)
 # IAM and AWS STS quotas: a managed policy is at most 6,144 characters, white space not counted.
 MANAGED_POLICY_MAX_CHARS = 6144
 POD_IDENTITY_AGENT_ADDON = "eks-pod-identity-agent"
-DATA_API = "data-api"  # the userProvisioner whose provider calls AWS itself
 # A Secrets Manager secret ARN ends in '-' and six random characters.
 _SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
 
@@ -95,7 +94,7 @@ def invoked(s: Settings) -> set[str]:
             tokens.add("aws:s3/getBucket:getBucket")
     else:
         tokens.add("aws:redshift/getCluster:getCluster")
-    if s.user_provisioner == "kubernetes-job":
+    if s.user_provisioner == KUBERNETES_JOB:
         tokens |= {
             "aws:ec2/getVpc:getVpc",
             "aws:secretsmanager/getSecretVersion:getSecretVersion",

@@ -24,6 +24,7 @@ from model.config_keys import (
     CONNECTOR_KEYS,
     FORMER_NAME,
     KEYS_BY_NAME,
+    KUBERNETES_JOB,
     MAX_CONNECTORS,
     PROJECT,
     SECRET_FLAG,
@@ -224,13 +225,13 @@ def _existing_cluster_problems(draft: Settings) -> list[str]:
             )
     if (
         existing
-        and draft.user_provisioner == "kubernetes-job"
+        and draft.user_provisioner == KUBERNETES_JOB
         and not draft.existing_admin_secret_arn
     ):
         problems.append(
             problem(
                 "userProvisioner",
-                "kubernetes-job",
+                KUBERNETES_JOB,
                 "with an existing cluster psql needs a password: set existingAdminSecretArn",
             )
         )
