@@ -660,3 +660,35 @@ def test_the_host_advertises_no_provider_preview_so_a_preview_echoes_the_inputs(
     with pytest.raises(grpc.RpcError) as refused:
         stub.Handshake(provider_pb2.ProviderHandshakeRequest(), timeout=CALL_TIMEOUT)
     assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+class StsDown:
+    """sts:GetCallerIdentity with no answer (botocore's EndpointConnectionError)."""
+
+    def get_caller_identity(self, **params: Any) -> dict[str, Any]:
+        from botocore.exceptions import EndpointConnectionError  # noqa: PLC0415
+
+        raise EndpointConnectionError(endpoint_url=f"https://sts.{REGION}.amazonaws.com/")
+
+
+def test_a_failed_account_check_names_sts_not_redshift_and_reboots_nothing():
+    """STS throttled or unreachable: the words name STS's call; no Redshift call is made (the
+    Stubber has none queued)."""
+    client = boto3.client(
+        "redshift", region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    sts = boto3.client("sts", region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t")
+    for caller, said in [
+        (sts, "STS GetCallerIdentity was refused: Throttling"),
+        (StsDown(), 'No answer from AWS (Could not connect to the endpoint URL: "https://sts.'),
+    ]:
+        provider = StaticParametersProvider(
+            client_factory=lambda region: client, sts_factory=lambda region, c=caller: c
+        )
+        with Stubber(client) as redshift, Stubber(sts) as sts_stub:
+            sts_stub.add_client_error("get_caller_identity", "Throttling", "Rate exceeded", 400)
+            with pytest.raises(RebootError) as failed:
+                provider.update("x", dict(OLD), dict(NEW))
+            redshift.assert_no_pending_responses()
+        assert "Redshift" not in str(failed.value).split(".")[0]
+        assert said in str(failed.value)
