@@ -26,15 +26,20 @@ config:
 """
 
 
-def run_stack(
-    stack: str = "dev", invokes: dict[str, Any] | None = None, **overrides: str
-) -> ProgramRun:
+def stack_config(**overrides: str) -> dict[str, str]:
+    """The dev stack's config with `overrides` (a key without a namespace is the project's)."""
     config = dict(DEV_CONFIG)
     if "existingClusterIdentifier" in overrides:  # no subnets for a cluster it does not create
         config.pop("xpander-redshift:privateSubnetIds", None)
     for key, value in overrides.items():
         config[key if ":" in key else f"xpander-redshift:{key}"] = value
-    return run_program(config, stack=stack, extra_invokes=invokes)
+    return config
+
+
+def run_stack(
+    stack: str = "dev", invokes: dict[str, Any] | None = None, **overrides: str
+) -> ProgramRun:
+    return run_program(stack_config(**overrides), stack=stack, extra_invokes=invokes)
 
 
 def of_type(run: ProgramRun, type_token: str) -> list[PlannedResource]:

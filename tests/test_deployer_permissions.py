@@ -21,7 +21,7 @@ from model.provider_calls import Call, Target
 from model.resource_types import IAMR_USER_TYPE
 from model.settings import parse_settings, settings_from_config
 from providers.iamr_user.provider import IamrUserProvider
-from tests.stack_helpers import DEV_CONFIG, EXAMPLE_SETTINGS, ROOT, run_stack
+from tests.stack_helpers import EXAMPLE_SETTINGS, ROOT, run_stack, stack_config
 from tests.test_examples import example, rendered
 from tests.test_iam_lint import parliament_findings
 from tools import deployer_policy as tool
@@ -253,11 +253,7 @@ MODES: dict[str, dict[str, str]] = {
 
 
 def mode_settings(overrides: dict[str, str]):
-    config = dict(DEV_CONFIG)
-    if "existingClusterIdentifier" in overrides:
-        config.pop("xpander-redshift:privateSubnetIds", None)
-    config |= {f"xpander-redshift:{key}": value for key, value in overrides.items()}
-    return settings_from_config(config, secret_keys=[])
+    return settings_from_config(stack_config(**overrides), secret_keys=[])
 
 
 @pytest.mark.parametrize("mode", MODES)
