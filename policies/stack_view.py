@@ -159,10 +159,6 @@ def followed_value(item: StackResource, prop: str, resources: Sequence[StackReso
     return UNKNOWN
 
 
-def undecided_values(values: Any) -> bool:
-    return any(is_unknown(v) for v in (values if isinstance(values, list) else [values]))
-
-
 # --- roles ----------------------------------------------------------------------------------------
 
 

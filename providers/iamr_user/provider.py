@@ -71,7 +71,6 @@ CREATED, ADOPTED = "created", "adopted"
 GRANTS = "grants"  # {schema: [kind, ...]}: what the stack holds, in every schema it granted in
 DRIFT = "drift"  # what makes a user this stack created no longer plain (as last read)
 CREATED_BY = "createdBy"  # the Data API statement that created it: its destroy's tombstone names it
-STATE_KEYS = (OWNERSHIP, GRANTS, ADOPTION_RECORD, DRIFT, CREATED_BY)
 # What a refused read or delete did not do (the account check, clients/aws_account.py).
 KEPT_BY_READ = "No SQL was run: the refresh read nothing, and the user stays in state."
 KEPT_BY_DELETE = (
