@@ -692,3 +692,17 @@ def test_a_failed_account_check_names_sts_not_redshift_and_reboots_nothing():
             redshift.assert_no_pending_responses()
         assert "Redshift" not in str(failed.value).split(".")[0]
         assert said in str(failed.value)
+
+
+def test_a_refresh_answered_for_another_accounts_cluster_says_so_not_that_it_is_gone(
+    stubbed, capsys
+):
+    """Only an empty answer or ClusterNotFound is 'not found': a same-named cluster of another
+    account is refused in the words of other_owner, as update and create refuse it."""
+    provider, stubber = stubbed
+    elsewhere = in_account(cluster("available", "in-sync"), "999988887777")
+    stubber.add_response("describe_clusters", elsewhere, DESCRIBE)
+    recorded = {**NEW, "pendingReboot": ["require_ssl"], "rebootCommand": COMMAND}
+    with pytest.raises(RebootError, match="of account 999988887777"):
+        provider.read("x", dict(recorded))
+    assert "does not find cluster" not in capsys.readouterr().err

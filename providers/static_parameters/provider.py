@@ -45,6 +45,10 @@ class RebootError(RuntimeError):
     """A call to AWS failed or the rebooted cluster did not settle; the message says what to do."""
 
 
+class ClusterGoneError(RebootError):
+    """DescribeClusters answered no cluster (a refresh keeps the record; others fail)."""
+
+
 def _explained(method: Callable[P, R]) -> Callable[P, R]:
     """botocore's failures in our words: the call, AWS's code and message, and what to do."""
 
@@ -234,7 +238,7 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
         answer = self._client(region).describe_clusters(ClusterIdentifier=name)
         clusters: list[dict[str, Any]] = answer.get("Clusters") or []
         if not clusters:
-            raise RebootError(f"DescribeClusters does not find cluster {name!r}.")
+            raise ClusterGoneError(f"DescribeClusters does not find cluster {name!r}.")
         if other := rules.other_owner(clusters[0], props.get(rules.ARN)):
             raise RebootError(other)
         return clusters[0]
@@ -250,7 +254,7 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
             if err.response.get("Error", {}).get("Code") == "ClusterNotFound":
                 return None
             raise
-        except RebootError:  # an empty answer
+        except ClusterGoneError:  # an empty answer; another account's cluster is refused
             return None
 
     def _client(self, region: str) -> Any:
