@@ -32,6 +32,7 @@ from tests.test_iamr_user_provider import (
     _props,
     _struct,
     dynamic_provider_host,
+    grpc_error,
     program_inputs,
 )
 
@@ -255,9 +256,7 @@ def test_credentials_of_another_account_fail_create_refresh_and_update(host):
         "update": lambda: update(stub, recorded, news),
     }
     for name, call in calls.items():
-        with pytest.raises(grpc.RpcError) as failed:
-            call()
-        said = failed.value.details()  # type: ignore[attr-defined]
+        said = grpc_error(call)
         assert f"are of account {ACCOUNT}" in said, name
         assert f"the stack's cluster is of account {OTHER_ACCOUNT}" in said, name
         assert "nothing was rebooted" in said and "AWS_PROFILE" in said, name
