@@ -32,6 +32,11 @@ class WrongAccountError(RuntimeError):
     """The credentials are of another account than the stack's: nothing was called but STS."""
 
 
+class AccountCheckError(WrongAccountError):
+    """sts:GetCallerIdentity failed or gave no answer: the account is not known, and nothing
+    else was called."""
+
+
 # GetCallerIdentity's Account: "The Amazon Web Services account ID number of the account that
 # owns or contains the calling entity" (botocore's sts model, accountType: a string); an account
 # id is 12 digits (IAM User Guide, AWS account identifiers).
@@ -64,10 +69,10 @@ class CallerAccount:
         """(account, ARN) of the credentials, as sts:GetCallerIdentity in `region` answers."""
         with self._lock:
             if region not in self._callers:
-                answer = self._client_factory(region).get_caller_identity()
+                answer = self._identity(region)
                 account = answer.get("Account")
                 if not (isinstance(account, str) and ACCOUNT_ID.fullmatch(account)):
-                    raise WrongAccountError(
+                    raise AccountCheckError(
                         f"sts:GetCallerIdentity in {region} answered no 12-digit account "
                         f"(Account {account!r}), so the credentials' account is not known: "
                         "nothing was called but STS. Run pulumi again; if it answers the same, "
@@ -75,6 +80,24 @@ class CallerAccount:
                     )
                 self._callers[region] = (account, str(answer.get("Arn", "")))
             return self._callers[region]
+
+    def _identity(self, region: str) -> dict[str, Any]:
+        """GetCallerIdentity's answer; its failure said as STS's, not as the caller's service."""
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        after = "Nothing was called but STS. Run pulumi again."
+        try:
+            return self._client_factory(region).get_caller_identity()
+        except ClientError as err:
+            error = err.response.get("Error", {})
+            raise AccountCheckError(
+                f"STS GetCallerIdentity in {region} was refused: {error.get('Code')}: "
+                f"{str(error.get('Message')).rstrip('.')}. {after}"
+            ) from None
+        except BotoCoreError as err:
+            raise AccountCheckError(
+                f"No answer from STS GetCallerIdentity in {region} ({err}). {after}"
+            ) from None
 
     def require(self, key: str, expected_arn: str, region: str, *, nothing_done: str) -> None:
         """Fail, saying both accounts and how to run with the right one, unless the credentials
