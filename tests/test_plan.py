@@ -256,10 +256,10 @@ def test_govcloud_and_china_stacks_get_their_partitions_arns(tmp_path, region, p
 
 
 def test_account_id_must_be_twelve_digits(capsys):
-    for bad in ("123", "1234567890123", "12345678901a", "-1", "123456789012\n"):
+    for bad in ("123", "1234567890123", "12345678901a", "-1", "123456789012\n", "\u0661" * 12):
         code, out, err = run_main(capsys, f"--account-id={bad}")
         assert code == 2, bad
-        assert "is not an AWS account id: it is 12 digits" in err
+        assert "is not an AWS account id: an account id is 12 ASCII digits" in err
         assert out == ""
 
 

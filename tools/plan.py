@@ -144,7 +144,7 @@ def stack_file_problem(err: SettingsError | FileNotFoundError) -> int:
 def account_id(text: str) -> str:
     if not ACCOUNT_ID.fullmatch(text):
         raise argparse.ArgumentTypeError(
-            f"{printable(text)!r} is not an AWS account id: it is 12 digits"
+            f"{printable(text)!r} is not an AWS account id: an account id is 12 ASCII digits"
         )
     return text
 
