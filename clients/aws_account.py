@@ -13,13 +13,13 @@ credentials of a process do not change while the provider host runs one deployme
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from clients.aws_client import aws_client
 from model.aws_account import account_of, wrong_caller
+from model.validators import ACCOUNT_ID  # GetCallerIdentity's Account: 12 ASCII digits
 
 
 class StsClient(Protocol):
@@ -35,12 +35,6 @@ class WrongAccountError(RuntimeError):
 class AccountCheckError(WrongAccountError):
     """sts:GetCallerIdentity failed or gave no answer: the account is not known, and nothing
     else was called."""
-
-
-# GetCallerIdentity's Account: "The Amazon Web Services account ID number of the account that
-# owns or contains the calling entity" (botocore's sts model, accountType: a string); an account
-# id is 12 digits (IAM User Guide, AWS account identifiers).
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
 
 
 def make_client(region: str) -> StsClient:
