@@ -272,19 +272,17 @@ class StaticParametersProvider(pulumi.dynamic.ResourceProvider):
 
 
 def _in_our_words(err: Exception) -> str:
-    """A failed call to Redshift or STS, as the run says it: the call, AWS's code and message."""
+    """A failed call to Redshift, as the run says it (STS's are clients/aws_account.py's)."""
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
     if isinstance(err, ClientError):
         error = err.response.get("Error", {})
-        # The account check before DescribeClusters is STS's call (clients/aws_account.py).
-        service = "STS" if err.operation_name == "GetCallerIdentity" else "Redshift"
         return (
-            f"{service} {err.operation_name} was refused: {error.get('Code')}: "
+            f"Redshift {err.operation_name} was refused: {error.get('Code')}: "
             f"{str(error.get('Message')).rstrip('.')}"
         )
     if isinstance(err, BotoCoreError):
-        return f"No answer from AWS ({err})"  # botocore's words name the endpoint: STS or Redshift
+        return f"No answer from Redshift ({err})"
     return str(err).rstrip(".")
 
 
